@@ -1,0 +1,20 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+
+COPY pyproject.toml constraints.txt README.md ./
+COPY config ./config
+COPY claims ./claims
+COPY sources ./sources
+COPY templates ./templates
+COPY manage.py ./
+RUN pip install --no-cache-dir --constraint constraints.txt . \
+    && useradd --system --no-create-home claimtrail
+
+# collectstatic needs settings, which need a secret; this one is thrown away with the layer.
+RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
+
+USER claimtrail
+EXPOSE 8000
+CMD ["sh", "-c", "python manage.py migrate --noinput && gunicorn config.wsgi --bind 0.0.0.0:8000 --workers 3 --access-logfile -"]

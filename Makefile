@@ -1,0 +1,39 @@
+# Claimtrail: `make run` to try it, `make test` to test it. Both set everything up.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Local development defaults; production sets its own environment (see README.md).
+export DEBUG ?= true
+# Tests use DATABASE_URL if set, else PostgreSQL if one answers on 127.0.0.1:5432 (as in CI),
+# else SQLite, where the few PostgreSQL-only tests skip and say so.
+TEST_DATABASE_URL ?= $(or $(DATABASE_URL),$(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null \
+	&& echo postgres://postgres@127.0.0.1:5432/claimtrail))
+
+.PHONY: install run test lint check clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[dev]"
+	touch $@
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py demo_login
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: install
+	@echo "Testing on $(or $(TEST_DATABASE_URL),SQLite)"
+	DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache

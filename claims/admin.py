@@ -1,0 +1,133 @@
+from django.contrib import admin
+from django.db.models import Q, QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from claims.models import Citation, Claim, Topic
+from sources.forms import FuzzyDateFormMixin
+
+
+@admin.register(Topic)
+class TopicAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class CitationInline(admin.StackedInline):
+    model = Citation
+    extra = 1
+    autocomplete_fields = ["source"]
+    fields = [("source", "role"), "quote", ("locator", "accessed_on"), "reliability_note"]
+
+
+class ClaimForm(FuzzyDateFormMixin):
+    class Meta:
+        model = Claim
+        fields = "__all__"
+
+
+class YearFilter(admin.SimpleListFilter):
+    """Claims whose date range overlaps a year: "end of 2018" is found under 2018."""
+
+    title = "year made"
+    parameter_name = "made_year"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        years = Claim.objects.filter(made_earliest__isnull=False).dates("made_earliest", "year")
+        return [(str(year.year), str(year.year)) for year in reversed(years)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+        value = self.value()
+        if not value or not value.isdigit():
+            return queryset
+        year = int(value)
+        return queryset.filter(
+            Q(made_earliest__year__lte=year) | Q(made_earliest__isnull=True),
+            Q(made_latest__year__gte=year) | Q(made_latest__isnull=True),
+            Q(made_earliest__isnull=False) | Q(made_latest__isnull=False),
+        )
+
+
+@admin.register(Claim)
+class ClaimAdmin(SimpleHistoryAdmin):
+    form = ClaimForm
+    list_display = [
+        "__str__",
+        "claimant",
+        "made_text",
+        "rating",
+        "state",
+        "supports_count",
+        "disputes_count",
+        "updated_at",
+    ]
+    list_display_links = ["__str__"]
+    list_select_related = ["claimant"]
+    list_filter = ["state", "rating", YearFilter, "topics", "language"]
+    search_fields = ["text", "summary", "claimant__name", "people__name"]
+    autocomplete_fields = ["claimant", "people", "topics"]
+    readonly_fields = [
+        "made_earliest",
+        "made_latest",
+        "event_earliest",
+        "event_latest",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+    ]
+    inlines = [CitationInline]
+    fieldsets = [
+        (None, {"fields": ["text", "summary", "claimant", "people", "topics", "language"]}),
+        (
+            "When",
+            {
+                "fields": [
+                    ("made_text", "made_edtf"),
+                    ("made_earliest", "made_latest"),
+                    ("event_text", "event_edtf"),
+                    ("event_earliest", "event_latest"),
+                ],
+                "description": 'Type dates as the text gives them: "2014", "end of 2018", '
+                '"July 31, 2019", "May and September 2019", "circa 2017". The EDTF value is '
+                "filled in on save; correct it by hand if the wording is ambiguous.",
+            },
+        ),
+        ("Review", {"fields": ["rating", "rating_rationale", "state"]}),
+        (
+            "Record",
+            {
+                "fields": [("created_at", "created_by"), ("updated_at", "updated_by")],
+                "classes": ["collapse"],
+            },
+        ),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
+        return super().get_queryset(request).with_citation_counts()
+
+    @admin.display(description="supports", ordering="supports_count")
+    def supports_count(self, claim: Claim) -> int:
+        return claim.supports_count  # type: ignore[attr-defined]
+
+    @admin.display(description="disputes", ordering="disputes_count")
+    def disputes_count(self, claim: Claim) -> int:
+        return claim.disputes_count  # type: ignore[attr-defined]
+
+    def save_model(self, request: HttpRequest, obj: Claim, form: ModelForm, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        obj.updated_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Citation)
+class CitationAdmin(SimpleHistoryAdmin):
+    list_display = ["claim", "role", "source", "locator", "updated_at"]
+    list_select_related = ["claim", "source"]
+    list_filter = ["role", "source__kind"]
+    search_fields = ["quote", "reliability_note", "source__title", "claim__text"]
+    autocomplete_fields = ["claim", "source"]
+    readonly_fields = ["created_at", "updated_at"]

@@ -1,0 +1,140 @@
+"""Load the demo data set: claims from one news article, with their sources and people.
+
+The data lives in `claims/demo/seed_article.json`, copied into the project so that nothing
+depends on files outside it. Loading creates what is missing and never changes what exists:
+running it twice writes nothing, and an editor's later corrections survive a reload.
+"""
+
+import json
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+from django.db import transaction
+from django.db.models import Model
+
+from claims.models import Citation, Claim, Rating, State, Topic
+from sources.models import Person, Provenance, Reliability, Source
+
+DEMO_FILE = Path(__file__).parent / "demo" / "seed_article.json"
+CHANGE_REASON = "Loaded from the demo data set"
+
+M = TypeVar("M", bound=Model)
+
+
+@transaction.atomic
+def load_demo_data(*, path: Path = DEMO_FILE) -> Counter[str]:
+    """Create the demo rows that do not exist yet; return how many of each were created."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    created: Counter[str] = Counter()
+
+    topics = {}
+    for row in data["topics"]:
+        topics[row["slug"]] = _get_or_create(
+            Topic, created, lookup={"slug": row["slug"]}, defaults={"name": row["name"]}
+        )
+
+    people = {}
+    for row in data["people"]:
+        reviewed = row.get("reliability_reviewed_on")
+        people[row["key"]] = _get_or_create(
+            Person,
+            created,
+            lookup={"name": row["name"], "kind": row["kind"]},
+            defaults={
+                "description": row.get("description", ""),
+                "aliases": "\n".join(row.get("aliases", [])),
+                "wikidata_id": row.get("wikidata_id", ""),
+                "reliability": row.get("reliability", Reliability.UNRATED),
+                "reliability_note": row.get("reliability_note", ""),
+                "reliability_reviewed_on": date.fromisoformat(reviewed) if reviewed else None,
+            },
+        )
+
+    sources: dict[str, Source] = {}
+    for row in data["sources"]:
+        source = _get_or_create(
+            Source,
+            created,
+            lookup={"title": row["title"]},
+            defaults={
+                "kind": row["kind"],
+                "publisher": people.get(row.get("publisher", "")),
+                "url": row.get("url", ""),
+                "published_text": row.get("published_text", ""),
+                "published_edtf": row.get("published_edtf", ""),
+                "language": row.get("language", "en"),
+                "is_primary": row["is_primary"],
+                "reliability": row.get("reliability", ""),
+                "reliability_note": row.get("reliability_note", ""),
+            },
+            m2m={"authors": [people[key] for key in row.get("authors", [])]},
+        )
+        sources[row["key"]] = source
+        for link in row.get("based_on", []):
+            _get_or_create(
+                Provenance,
+                created,
+                lookup={"source": source, "based_on": sources[link["source"]]},
+                defaults={"note": link.get("note", "")},
+            )
+
+    for row in data["claims"]:
+        claim = _get_or_create(
+            Claim,
+            created,
+            lookup={"text": row["text"]},
+            defaults={
+                "summary": row.get("summary", ""),
+                "claimant": people.get(row.get("claimant", "")),
+                "made_text": row.get("made_text", ""),
+                "made_edtf": row.get("made_edtf", ""),
+                "event_text": row.get("event_text", ""),
+                "event_edtf": row.get("event_edtf", ""),
+                "rating": row.get("rating", Rating.UNREVIEWED),
+                "rating_rationale": row.get("rating_rationale", ""),
+                "state": row.get("state", State.PUBLISHED),
+            },
+            m2m={
+                "people": [people[key] for key in row.get("people", [])],
+                "topics": [topics[slug] for slug in row.get("topics", [])],
+            },
+        )
+        for citation in row["citations"]:
+            _get_or_create(
+                Citation,
+                created,
+                lookup={
+                    "claim": claim,
+                    "source": sources[citation["source"]],
+                    "role": citation["role"],
+                },
+                defaults={
+                    "quote": citation.get("quote", ""),
+                    "locator": citation.get("locator", ""),
+                    "reliability_note": citation.get("reliability_note", ""),
+                },
+            )
+    return created
+
+
+def _get_or_create(
+    model: type[M],
+    created: Counter[str],
+    *,
+    lookup: dict[str, Any],
+    defaults: dict[str, Any],
+    m2m: dict[str, list[Any]] | None = None,
+) -> M:
+    existing = model._default_manager.filter(**lookup).first()
+    if existing is not None:
+        return existing
+    obj = model(**lookup, **defaults)
+    obj.full_clean()
+    obj._change_reason = CHANGE_REASON  # type: ignore[attr-defined]
+    obj.save()
+    for name, values in (m2m or {}).items():
+        getattr(obj, name).set(values)
+    created[str(model._meta.verbose_name_plural)] += 1
+    return obj

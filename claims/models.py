@@ -1,0 +1,228 @@
+"""Claims, what they are about, and the citations that tie them to evidence."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Count, Q
+from simple_history.models import HistoricalRecords
+
+from sources.models import FuzzyDateModel, Person, Source, fuzzy_date_constraints
+
+
+class Rating(models.TextChoices):
+    UNREVIEWED = "unreviewed", "Unreviewed"
+    SUPPORTED = "supported", "Supported by evidence"
+    MIXED = "mixed", "Mixed evidence"
+    UNSUPPORTED = "unsupported", "Unsupported: no evidence given"
+    DISPUTED = "disputed", "Disputed"
+    FALSE = "false", "False"
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class Role(models.TextChoices):
+    APPEARANCE = "appearance", "Where the claim appears"
+    SUPPORTS = "supports", "Supports"
+    DISPUTES = "disputes", "Disputes"
+    CONTEXT = "context", "Context"
+
+
+class Topic(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, help_text="Used in links and filters.")
+
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClaimQuerySet(models.QuerySet["Claim"]):
+    def published(self) -> "ClaimQuerySet":
+        return self.filter(state=State.PUBLISHED)
+
+    def with_citation_counts(self) -> "ClaimQuerySet":
+        """Annotate supports_count, disputes_count and context_count in the same query."""
+        return self.annotate(
+            supports_count=Count("citations", filter=Q(citations__role=Role.SUPPORTS)),
+            disputes_count=Count("citations", filter=Q(citations__role=Role.DISPUTES)),
+            context_count=Count("citations", filter=Q(citations__role=Role.CONTEXT)),
+        )
+
+
+class Claim(FuzzyDateModel):
+    FUZZY_DATES = ("made", "event")
+
+    text = models.TextField(
+        "claim as stated", help_text="The claim in the claimant's own words, verbatim."
+    )
+    summary = models.TextField(
+        blank=True, help_text="Optional: the claim restated in neutral words."
+    )
+    claimant = models.ForeignKey(
+        Person,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claims_made",
+        help_text="Who made the claim. Leave blank when it is unattributed.",
+    )
+    people = models.ManyToManyField(
+        Person,
+        blank=True,
+        related_name="claims_about",
+        verbose_name="about",
+        help_text="The people and organizations the claim is about.",
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="claims")
+    made_text = models.CharField(
+        "made",
+        max_length=100,
+        blank=True,
+        help_text='When the claim was made, as written: "Sept. 26, 2019", "end of 2018".',
+    )
+    made_edtf = models.CharField(
+        "made (EDTF)",
+        max_length=100,
+        blank=True,
+        help_text="Filled from the wording; correct it by hand if the wording is ambiguous.",
+    )
+    made_earliest = models.DateField(null=True, blank=True, editable=False)
+    made_latest = models.DateField(null=True, blank=True, editable=False)
+    event_text = models.CharField(
+        "event happened",
+        max_length=100,
+        blank=True,
+        help_text='When the claimed event happened, as written: "2014", "May and September 2019".',
+    )
+    event_edtf = models.CharField(
+        "event (EDTF)",
+        max_length=100,
+        blank=True,
+        help_text="Filled from the wording; correct it by hand if the wording is ambiguous.",
+    )
+    event_earliest = models.DateField(null=True, blank=True, editable=False)
+    event_latest = models.DateField(null=True, blank=True, editable=False)
+    rating = models.CharField(
+        max_length=20,
+        choices=Rating,
+        default=Rating.UNREVIEWED,
+        help_text="What the cited evidence shows, once reviewed.",
+    )
+    rating_rationale = models.TextField(
+        blank=True, help_text="Why this rating, in neutral words. Required once rated."
+    )
+    state = models.CharField(
+        max_length=20,
+        choices=State,
+        default=State.DRAFT,
+        help_text="Drafts are visible to editors only.",
+    )
+    language = models.CharField(
+        max_length=35, default="en", help_text='Language of the claim (BCP 47): "en", "zh-Hans".'
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    history = HistoricalRecords(m2m_fields=[people, topics])
+
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__in=Rating.values), name="claim_rating_valid"
+            ),
+            models.CheckConstraint(condition=Q(state__in=State.values), name="claim_state_valid"),
+            models.CheckConstraint(
+                condition=Q(rating=Rating.UNREVIEWED) | ~Q(rating_rationale=""),
+                name="claim_rating_has_rationale",
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="claim_text_not_empty"),
+            *fuzzy_date_constraints("made", "claim"),
+            *fuzzy_date_constraints("event", "claim"),
+        ]
+        indexes = [
+            # Published lists, newest first.
+            models.Index(fields=["state", "-updated_at"], name="claim_state_updated_idx"),
+            # Range filters and ordering on when the claim was made / the event happened.
+            models.Index(fields=["made_earliest", "made_latest"], name="claim_made_idx"),
+            models.Index(fields=["event_earliest", "event_latest"], name="claim_event_idx"),
+        ]
+
+    def __str__(self) -> str:
+        text = " ".join(self.text.split())
+        return text if len(text) <= 80 else text[:79] + "…"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.rating != Rating.UNREVIEWED and not self.rating_rationale.strip():
+            raise ValidationError(
+                {"rating_rationale": "Explain the rating: which evidence supports it."}
+            )
+
+
+class Citation(models.Model):
+    claim = models.ForeignKey(Claim, models.CASCADE, related_name="citations")
+    source = models.ForeignKey(
+        Source,
+        models.PROTECT,
+        related_name="citations",
+        help_text="A cited source cannot be deleted while this citation exists.",
+    )
+    role = models.CharField(
+        max_length=20,
+        choices=Role,
+        default=Role.SUPPORTS,
+        help_text="Where the claim appears, or whether this evidence supports or disputes it.",
+    )
+    quote = models.TextField(blank=True, help_text="The exact words in the source.")
+    locator = models.CharField(
+        max_length=200, blank=True, help_text='Where in the source: "p. 12", "para. 4", "03:15".'
+    )
+    reliability_note = models.TextField(
+        blank=True,
+        help_text="How far this piece of evidence can be trusted, and why. Say so when the "
+        "source gives no evidence for the claim.",
+    )
+    accessed_on = models.DateField(
+        null=True, blank=True, help_text="When the source was read for this citation."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="citation_role_valid"),
+            models.UniqueConstraint(
+                fields=["claim", "source", "role"], name="citation_unique_role"
+            ),
+        ]
+        indexes = [
+            # "Which claims cite this source", from the source's side.
+            models.Index(fields=["source", "role"], name="citation_source_role_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.source}"

@@ -1,0 +1,107 @@
+from django.contrib import admin
+from django.db import models
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from sources.forms import FuzzyDateFormMixin, https_formfield
+from sources.models import Person, Provenance, Reliability, Source
+
+
+@admin.register(Person)
+class PersonAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "kind", "description", "reliability", "wikidata_id", "updated_at"]
+    list_filter = ["kind", "reliability"]
+    search_fields = ["name", "aliases", "description", "wikidata_id"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["kind", "name", "description", "aliases", "wikidata_id"]}),
+        (
+            "Reliability (organizations that publish)",
+            {"fields": ["reliability", "reliability_note", "reliability_reviewed_on"]},
+        ),
+        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+
+class ProvenanceInline(admin.TabularInline):
+    model = Provenance
+    fk_name = "source"
+    extra = 0
+    autocomplete_fields = ["based_on"]
+    verbose_name = "based on"
+    verbose_name_plural = "Provenance: the sources this one is based on"
+
+
+class SourceForm(FuzzyDateFormMixin):
+    class Meta:
+        model = Source
+        formfield_callback = https_formfield
+        fields = "__all__"
+
+
+class PublisherReliabilityFilter(admin.SimpleListFilter):
+    title = "effective reliability"
+    parameter_name = "reliability"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return list(Reliability.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Source]) -> QuerySet[Source]:
+        value = self.value()
+        if not value:
+            return queryset
+        own = queryset.filter(reliability=value)
+        inherited = queryset.filter(reliability="", publisher__reliability=value)
+        if value == Reliability.UNRATED:
+            inherited = inherited | queryset.filter(reliability="", publisher__isnull=True)
+        return own | inherited
+
+
+@admin.register(Source)
+class SourceAdmin(SimpleHistoryAdmin):
+    form = SourceForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    list_display = [
+        "title",
+        "kind",
+        "publisher",
+        "published_text",
+        "is_primary",
+        "effective_reliability_display",
+        "citation_count",
+    ]
+    list_select_related = ["publisher"]
+    list_filter = ["kind", "is_primary", PublisherReliabilityFilter, "language"]
+    search_fields = ["title", "url", "publisher__name"]
+    autocomplete_fields = ["publisher", "authors"]
+    readonly_fields = ["published_earliest", "published_latest", "created_at", "updated_at"]
+    inlines = [ProvenanceInline]
+    fieldsets = [
+        (None, {"fields": ["kind", "title", "publisher", "authors", "language", "is_primary"]}),
+        ("Where to find it", {"fields": ["url", "archive_url"]}),
+        (
+            "Published",
+            {
+                "fields": [
+                    "published_text",
+                    "published_edtf",
+                    ("published_earliest", "published_latest"),
+                ]
+            },
+        ),
+        ("Reliability", {"fields": ["reliability", "reliability_note"]}),
+        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Source]:
+        return super().get_queryset(request).annotate(citation_total=Count("citations"))
+
+    @admin.display(description="reliability")
+    def effective_reliability_display(self, source: Source) -> str:
+        label = Reliability(source.effective_reliability).label
+        return f"{label} (override)" if source.reliability else label
+
+    @admin.display(description="citations", ordering="citation_total")
+    def citation_count(self, source: Source) -> int:
+        return source.citation_total  # type: ignore[attr-defined]

@@ -1,0 +1,192 @@
+"""Fuzzy dates: the wording an editor typed, its EDTF value, and the calendar range it can mean.
+
+Newsroom dates are rarely exact ("2014", "end of 2018", "May and September 2019"). We keep
+three things for each: the words as written, a normalized value in the Library of Congress
+Extended Date/Time Format (EDTF), and the earliest and latest calendar days it can mean, so
+dates sort and range-filter correctly (a filter for 2018 finds "end of 2018").
+
+The `edtf` package parses EDTF fully and computes the bounds. Its natural-language reader is
+too loose for evidence work (it reads "end of 2018" as all of 2018, and "yesterday" as
+whenever the code runs), so the phrases newsrooms use are read here, deterministically, and
+anything else must be EDTF already.
+"""
+
+import calendar
+import re
+import time
+from dataclasses import dataclass
+from datetime import date
+
+from edtf import parse_edtf
+
+
+class FuzzyDateError(ValueError):
+    """The text is neither a phrase we understand nor a valid EDTF value."""
+
+
+@dataclass(frozen=True)
+class FuzzyDate:
+    edtf: str
+    earliest: date | None
+    latest: date | None
+
+
+EXAMPLES = '"2014", "end of 2018", "July 31, 2019", "May and September 2019", "circa 2017"'
+
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
+_MONTHS["sept"] = 9
+
+_SEASONS = {"spring": 21, "summer": 22, "autumn": 23, "fall": 23, "winter": 24}
+# EDTF level 2 "seasons" 33-36 are quarters, 40-41 are halves of the year.
+_PARTS = {
+    "q1": 33,
+    "first quarter": 33,
+    "q2": 34,
+    "second quarter": 34,
+    "q3": 35,
+    "third quarter": 35,
+    "q4": 36,
+    "fourth quarter": 36,
+    "last quarter": 36,
+    "first half": 40,
+    "second half": 41,
+    # "end of 2018" and "late 2018" read as the last quarter, "early" as the first.
+    "end": 36,
+    "late": 36,
+    "beginning": 33,
+    "start": 33,
+    "early": 33,
+}
+_APPROXIMATE = re.compile(
+    r"^(?:circa|c\.|ca\.?|about|around|approximately|approx\.)\s*(?P<rest>.+)$"
+)
+_MONTH = r"(?P<month>[a-z]+)\.?"
+_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"(?P<year>\d{4})"
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(rf"^{_MONTH} {_DAY},? {_YEAR}$"), "day"),
+    (re.compile(rf"^{_DAY} {_MONTH},? {_YEAR}$"), "day"),
+    (re.compile(rf"^{_MONTH},? {_YEAR}$"), "month"),
+    (re.compile(r"^(?:the )?(?P<decade>\d{3})0'?s$"), "decade"),
+    (re.compile(rf"^(?:the )?(?P<part>[a-z0-9 ]+?)(?: of|,)? {_YEAR}$"), "part"),
+    (re.compile(rf"^{_YEAR},? (?P<part>q[1-4])$"), "part"),
+    (re.compile(rf"^mid-? ?{_YEAR}$"), "mid"),
+    (
+        re.compile(r"^(?:(?P<months>[a-z., ]+?),? and )(?P<last>[a-z]+)\.?,? (?P<year>\d{4})$"),
+        "months",
+    ),
+    (re.compile(r"^(?P<first>\d{4}) and (?P<second>\d{4})$"), "years"),
+    (re.compile(r"^(?:between )?(?P<start>.+?) and (?P<end>.+)$"), "between"),
+    (re.compile(r"^(?:from )?(?P<start>.+?)(?: to | ?[-\u2013\u2014] ?)(?P<end>.+)$"), "range"),
+    (re.compile(rf"^{_MONTH} {_DAY}$"), "no-year"),
+]
+
+
+def parse_fuzzy_date(text: str) -> FuzzyDate:
+    """Read a phrase or an EDTF value; return its EDTF value and calendar bounds."""
+    value = to_edtf(text)
+    earliest, latest = edtf_bounds(value)
+    return FuzzyDate(edtf=value, earliest=earliest, latest=latest)
+
+
+def to_edtf(text: str) -> str:
+    """Turn the wording of a date into an EDTF value, or raise FuzzyDateError."""
+    phrase = " ".join(text.split())
+    if not phrase:
+        raise FuzzyDateError("Enter a date.")
+    if _is_edtf(phrase):
+        return phrase
+    phrase = phrase.lower().rstrip(".")
+    if match := _APPROXIMATE.match(phrase):
+        inner = to_edtf(match["rest"])
+        if not re.fullmatch(r"-?\d{4}(?:-\d{2}){0,2}", inner):
+            raise FuzzyDateError(f'"circa" works with a single year, month or day, not "{text}".')
+        return inner + "~"
+    for pattern, kind in _PATTERNS:
+        if match := pattern.match(phrase):
+            value = _from_match(kind, match, text)
+            if value is not None and _is_edtf(value):
+                return value
+    raise FuzzyDateError(
+        f'"{_shorten(text)}" is not a date we can read. Write it like {EXAMPLES}, '
+        "or enter an EDTF value such as 2018-36 or {2019-05,2019-09}."
+    )
+
+
+def edtf_bounds(value: str) -> tuple[date | None, date | None]:
+    """The earliest and latest calendar days an EDTF value can mean (None: open-ended)."""
+    try:
+        parsed = parse_edtf(value)
+    except Exception as error:  # the parser raises several kinds of errors on bad input
+        raise FuzzyDateError(f'"{_shorten(value)}" is not a valid EDTF value.') from error
+    if "XXXX" in value.upper():
+        raise FuzzyDateError(f'"{value}" has no year; enter the year so the date can be sorted.')
+    return _to_date(parsed.lower_fuzzy(), value), _to_date(parsed.upper_fuzzy(), value)
+
+
+def _is_edtf(value: str) -> bool:
+    try:
+        parse_edtf(value)
+    except Exception:
+        return False
+    return True
+
+
+def _from_match(kind: str, match: re.Match[str], text: str) -> str | None:
+    groups = match.groupdict()
+    if kind == "no-year" and groups["month"] in _MONTHS:
+        raise FuzzyDateError(
+            f'"{text}" has no year. Add it ("{text.strip()}, 2019"), or enter the EDTF value '
+            "by hand if the year is known from context."
+        )
+    if kind == "day" and groups["month"] in _MONTHS:
+        year, month, day = int(groups["year"]), _MONTHS[groups["month"]], int(groups["day"])
+        try:
+            return date(year, month, day).isoformat()
+        except ValueError:
+            raise FuzzyDateError(f'"{text}" is not a day in the calendar.') from None
+    if kind == "month" and groups["month"] in _MONTHS:
+        return f"{groups['year']}-{_MONTHS[groups['month']]:02d}"
+    if kind == "decade":
+        return f"{groups['decade']}X"
+    if kind == "part":
+        part = groups["part"].strip()
+        code = _SEASONS.get(part) or _PARTS.get(part)
+        return f"{groups['year']}-{code}" if code else None
+    if kind == "mid":
+        return f"{groups['year']}-05/{groups['year']}-08"
+    if kind == "months":
+        names = [name for name in re.split(r"[ ,]+", groups["months"]) if name] + [groups["last"]]
+        names = [name.rstrip(".") for name in names]
+        if all(name in _MONTHS for name in names):
+            months = sorted({_MONTHS[name] for name in names})
+            return "{" + ",".join(f"{groups['year']}-{month:02d}" for month in months) + "}"
+        return None
+    if kind == "years":
+        return "{" + groups["first"] + "," + groups["second"] + "}"
+    if kind in ("between", "range"):
+        try:
+            start, end = to_edtf(groups["start"]), to_edtf(groups["end"])
+        except FuzzyDateError:
+            return None
+        if "/" in start or "/" in end or "{" in start or "{" in end:
+            return None
+        return f"{start}/{end}"
+    return None
+
+
+def _to_date(bound: time.struct_time | float, value: str) -> date | None:
+    if isinstance(bound, float):  # +/- infinity: an open-ended interval such as "2018/.."
+        return None
+    try:
+        return date(bound.tm_year, bound.tm_mon, bound.tm_mday)
+    except ValueError:
+        raise FuzzyDateError(
+            f'"{_shorten(value)}" falls outside the years 1 to 9999, which Claimtrail can sort.'
+        ) from None
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

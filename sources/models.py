@@ -1,0 +1,341 @@
+"""People, organizations and the sources they publish: the evidence side of Claimtrail.
+
+This app knows nothing of claims; `claims` builds on it.
+"""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from sources.dates import FuzzyDateError, edtf_bounds, to_edtf
+
+
+class FuzzyDateModel(models.Model):
+    """Fills the EDTF value and bounds of every fuzzy date named in FUZZY_DATES on clean()."""
+
+    # Field prefixes: for "published", the fields published_text, published_edtf,
+    # published_earliest and published_latest.
+    FUZZY_DATES: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, list[str]] = {}
+        for prefix in self.FUZZY_DATES:
+            try:
+                self.fill_fuzzy_date(prefix)
+            except ValidationError as error:
+                errors.update(error.message_dict)
+        if errors:
+            raise ValidationError(errors)
+
+    def fill_fuzzy_date(self, prefix: str) -> None:
+        """Derive `<prefix>_edtf` from the wording unless an editor set it, then the bounds."""
+        text = getattr(self, f"{prefix}_text").strip()
+        value = getattr(self, f"{prefix}_edtf").strip()
+        if not text and not value:
+            setattr(self, f"{prefix}_earliest", None)
+            setattr(self, f"{prefix}_latest", None)
+            return
+        field = f"{prefix}_edtf" if value else f"{prefix}_text"
+        try:
+            value = value or to_edtf(text)
+            earliest, latest = edtf_bounds(value)
+        except FuzzyDateError as error:
+            raise ValidationError({field: str(error)}) from None
+        setattr(self, f"{prefix}_text", text or value)
+        setattr(self, f"{prefix}_edtf", value)
+        setattr(self, f"{prefix}_earliest", earliest)
+        setattr(self, f"{prefix}_latest", latest)
+
+
+def fuzzy_date_constraints(prefix: str, model: str) -> list[models.BaseConstraint]:
+    return [
+        models.CheckConstraint(
+            condition=Q(**{f"{prefix}_earliest__isnull": True})
+            | Q(**{f"{prefix}_latest__isnull": True})
+            | Q(**{f"{prefix}_earliest__lte": models.F(f"{prefix}_latest")}),
+            name=f"{model}_{prefix}_bounds_ordered",
+        ),
+        models.CheckConstraint(
+            condition=Q(**{f"{prefix}_text": ""}) | ~Q(**{f"{prefix}_edtf": ""}),
+            name=f"{model}_{prefix}_has_edtf",
+        ),
+    ]
+
+
+class Reliability(models.TextChoices):
+    """A scale like Wikipedia's list of perennial sources."""
+
+    GENERALLY_RELIABLE = "generally_reliable", "Generally reliable"
+    NO_CONSENSUS = "no_consensus", "No consensus"
+    GENERALLY_UNRELIABLE = "generally_unreliable", "Generally unreliable"
+    DEPRECATED = "deprecated", "Deprecated"
+    UNRATED = "unrated", "Unrated"
+
+
+class PersonKind(models.TextChoices):
+    PERSON = "person", "Person"
+    ORGANIZATION = "organization", "Organization"
+    GROUP = "group", "Group of people"
+
+
+class Person(models.Model):
+    """Anyone who makes claims, is talked about, writes or publishes: people, organizations,
+    and groups such as an ethnic or religious community."""
+
+    kind = models.CharField(max_length=20, choices=PersonKind, default=PersonKind.PERSON)
+    name = models.CharField(max_length=200, help_text="The name most readers would recognise.")
+    description = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text='Their role, as of the claims recorded: "U.S. Senator (R-Texas)".',
+    )
+    aliases = models.TextField(
+        blank=True, help_text="Other names and spellings, one per line, so search finds them."
+    )
+    wikidata_id = models.CharField(
+        "Wikidata ID",
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^Q[1-9][0-9]*\Z", "A Wikidata ID looks like Q42.")],
+        help_text="Q followed by digits, from the person's Wikidata page. Leave blank if unsure.",
+    )
+    reliability = models.CharField(
+        max_length=30,
+        choices=Reliability,
+        default=Reliability.UNRATED,
+        help_text="For organizations that publish: how far their reporting can be trusted.",
+    )
+    reliability_note = models.TextField(
+        blank=True, help_text="Why this rating: the evidence or consensus behind it."
+    )
+    reliability_reviewed_on = models.DateField(
+        null=True, blank=True, help_text="When the rating was last reviewed."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "person or organization"
+        verbose_name_plural = "people and organizations"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=PersonKind.values), name="person_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(reliability__in=Reliability.values), name="person_reliability_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind=PersonKind.ORGANIZATION) | Q(reliability=Reliability.UNRATED),
+                name="person_only_organizations_rated",
+            ),
+            models.CheckConstraint(
+                condition=Q(wikidata_id="") | Q(wikidata_id__regex=r"^Q[1-9][0-9]*$"),
+                name="person_wikidata_id_format",
+            ),
+            models.UniqueConstraint(
+                fields=["wikidata_id"],
+                condition=~Q(wikidata_id=""),
+                name="person_wikidata_id_unique",
+            ),
+        ]
+        indexes = [
+            # Admin and API search and ordering by name.
+            models.Index(fields=["name"], name="person_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.kind != PersonKind.ORGANIZATION and self.reliability != Reliability.UNRATED:
+            raise ValidationError({"reliability": "Only organizations carry a reliability rating."})
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [line.strip() for line in self.aliases.splitlines() if line.strip()]
+
+
+class SourceKind(models.TextChoices):
+    NEWS_ARTICLE = "news_article", "News article"
+    REPORT = "report", "Report"
+    LEAKED_DOCUMENT = "leaked_document", "Leaked document"
+    OFFICIAL_DOCUMENT = "official_document", "Official document"
+    SPEECH = "speech", "Speech"
+    INTERVIEW = "interview", "Interview"
+    STATEMENT = "statement", "Statement"
+    SOCIAL_POST = "social_post", "Social media post"
+    DATASET = "dataset", "Dataset"
+    BOOK = "book", "Book"
+    OTHER = "other", "Other"
+
+
+class Source(FuzzyDateModel):
+    FUZZY_DATES = ("published",)
+
+    kind = models.CharField(max_length=30, choices=SourceKind, default=SourceKind.NEWS_ARTICLE)
+    title = models.CharField(
+        max_length=500, help_text="The title, or a short description if it has none."
+    )
+    publisher = models.ForeignKey(
+        Person,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="published_sources",
+        limit_choices_to={"kind": PersonKind.ORGANIZATION},
+        help_text="The organization that published it; its reliability rating applies.",
+    )
+    authors = models.ManyToManyField(Person, blank=True, related_name="authored_sources")
+    url = models.URLField("URL", max_length=2000, blank=True)
+    archive_url = models.URLField(
+        "archive URL",
+        max_length=2000,
+        blank=True,
+        help_text="A copy in a web archive, in case the original changes or disappears.",
+    )
+    published_text = models.CharField(
+        "published",
+        max_length=100,
+        blank=True,
+        help_text='When it was published, as written: "2014", "end of 2018", "July 31, 2019".',
+    )
+    published_edtf = models.CharField(
+        "published (EDTF)",
+        max_length=100,
+        blank=True,
+        help_text="Filled from the wording; correct it by hand if the wording is ambiguous.",
+    )
+    published_earliest = models.DateField(null=True, blank=True, editable=False)
+    published_latest = models.DateField(null=True, blank=True, editable=False)
+    language = models.CharField(
+        max_length=35, default="en", help_text='Language code (BCP 47): "en", "zh-Hans".'
+    )
+    is_primary = models.BooleanField(
+        "primary source",
+        default=False,
+        help_text="Primary: the original document, recording or data. Secondary: a report on it.",
+    )
+    reliability = models.CharField(
+        "reliability override",
+        max_length=30,
+        choices=Reliability,
+        blank=True,
+        help_text="Leave blank to use the publisher's rating.",
+    )
+    reliability_note = models.TextField(
+        blank=True, help_text="Why this source is rated differently from its publisher."
+    )
+    based_on = models.ManyToManyField(
+        "self",
+        through="Provenance",
+        symmetrical=False,
+        blank=True,
+        related_name="derived_sources",
+        help_text="The sources this one reports on: a news report based on leaked documents.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[authors])
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SourceKind.values), name="source_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(reliability="") | Q(reliability__in=Reliability.values),
+                name="source_reliability_valid",
+            ),
+            *fuzzy_date_constraints("published", "source"),
+        ]
+        indexes = [
+            # Sorting and range-filtering sources by date.
+            models.Index(
+                fields=["published_earliest", "published_latest"], name="source_published_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        super().clean()
+        if self.publisher is not None and self.publisher.kind != PersonKind.ORGANIZATION:
+            raise ValidationError({"publisher": "A publisher must be an organization."})
+
+    @property
+    def effective_reliability(self) -> str:
+        """The source's own rating if set, else its publisher's, else unrated."""
+        if self.reliability:
+            return self.reliability
+        if self.publisher is not None:
+            return self.publisher.reliability
+        return Reliability.UNRATED
+
+
+class Provenance(models.Model):
+    """One step in a chain of evidence: `source` is based on `based_on`."""
+
+    source = models.ForeignKey(Source, models.CASCADE, related_name="provenance_links")
+    based_on = models.ForeignKey(
+        Source,
+        models.PROTECT,
+        related_name="derived_links",
+        help_text="The source this one draws on.",
+    )
+    note = models.CharField(
+        max_length=500, blank=True, help_text='How it draws on it: "quotes", "obtained copies".'
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "provenance link"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "based_on"], name="provenance_unique"),
+            models.CheckConstraint(
+                condition=~Q(source=models.F("based_on")), name="provenance_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} <- {self.based_on}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.source_id and self.source_id == self.based_on_id:
+            raise ValidationError({"based_on": "A source cannot be based on itself."})
+        if self.source_id and self.based_on_id and self._creates_cycle():
+            raise ValidationError(
+                {"based_on": f'"{self.based_on}" is itself based on "{self.source}".'}
+            )
+
+    def _creates_cycle(self) -> bool:
+        # Walk up from based_on; a chain is a few steps long, one query per step.
+        seen: set[Any] = set()
+        frontier = {self.based_on_id}
+        while frontier:
+            if self.source_id in frontier:
+                return True
+            seen |= frontier
+            frontier = (
+                set(
+                    Provenance.objects.filter(source_id__in=frontier).values_list(
+                        "based_on_id", flat=True
+                    )
+                )
+                - seen
+            )
+        return False

@@ -1,0 +1,101 @@
+"""One factory per model, with realistic defaults. A test sets only the fields it is about."""
+
+from datetime import date
+
+import factory
+from django.contrib.auth.models import Group, User
+
+from claims.models import Citation, Claim, Rating, Role, State, Topic
+from sources.models import Person, PersonKind, Provenance, Reliability, Source, SourceKind
+
+
+class UserFactory(factory.django.DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+
+class EditorFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"editor{n}")
+    is_staff = True
+
+    @factory.post_generation
+    def editors_group(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.groups.add(Group.objects.get(name="Editors"))
+
+
+class PersonFactory(factory.django.DjangoModelFactory[Person]):
+    class Meta:
+        model = Person
+
+    kind = PersonKind.PERSON
+    name = factory.Faker("name")
+    description = factory.Faker("job")
+
+
+class OrganizationFactory(PersonFactory):
+    kind = PersonKind.ORGANIZATION
+    name = factory.Faker("company")
+    description = "News organization"
+    reliability = Reliability.GENERALLY_RELIABLE
+    reliability_note = "Established newsroom with a published corrections policy."
+
+
+class SourceFactory(factory.django.DjangoModelFactory[Source]):
+    class Meta:
+        model = Source
+
+    kind = SourceKind.NEWS_ARTICLE
+    title = factory.Faker("sentence", nb_words=8)
+    publisher = factory.SubFactory(OrganizationFactory)
+    url = factory.Sequence(lambda n: f"https://news.example.org/2019/story-{n}")
+    published_text = "November 2019"
+    published_edtf = "2019-11"
+    published_earliest = date(2019, 11, 1)
+    published_latest = date(2019, 11, 30)
+    is_primary = False
+
+
+class ProvenanceFactory(factory.django.DjangoModelFactory[Provenance]):
+    class Meta:
+        model = Provenance
+
+    source = factory.SubFactory(SourceFactory)
+    based_on = factory.SubFactory(SourceFactory, kind=SourceKind.LEAKED_DOCUMENT, is_primary=True)
+
+
+class TopicFactory(factory.django.DjangoModelFactory[Topic]):
+    class Meta:
+        model = Topic
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Topic {n}")
+    slug = factory.Sequence(lambda n: f"topic-{n}")
+
+
+class ClaimFactory(factory.django.DjangoModelFactory[Claim]):
+    class Meta:
+        model = Claim
+
+    text = factory.Faker("paragraph", nb_sentences=2)
+    claimant = factory.SubFactory(PersonFactory)
+    rating = Rating.UNREVIEWED
+    state = State.PUBLISHED
+
+
+class CitationFactory(factory.django.DjangoModelFactory[Citation]):
+    class Meta:
+        model = Citation
+
+    claim = factory.SubFactory(ClaimFactory)
+    source = factory.SubFactory(SourceFactory)
+    role = Role.SUPPORTS
+    quote = factory.Faker("sentence", nb_words=14)
+    locator = factory.Sequence(lambda n: f"para. {n % 20 + 1}")
+    reliability_note = "Named, on-the-record source; matches the official transcript."
