@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
 from sources.models import FuzzyDateModel, Person, Source, fuzzy_date_constraints
@@ -45,12 +46,27 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
         return self.filter(state=State.PUBLISHED)
 
     def with_citation_counts(self) -> "ClaimQuerySet":
-        """Annotate supports_count, disputes_count and context_count in the same query."""
+        """Annotate supports_count, disputes_count and context_count in the same query.
+
+        Correlated subqueries rather than a join with GROUP BY: they run only for the rows
+        fetched (a page), and COUNT(*) for the paginator stays a plain count of claims.
+        """
         return self.annotate(
-            supports_count=Count("citations", filter=Q(citations__role=Role.SUPPORTS)),
-            disputes_count=Count("citations", filter=Q(citations__role=Role.DISPUTES)),
-            context_count=Count("citations", filter=Q(citations__role=Role.CONTEXT)),
+            supports_count=_citation_count(Role.SUPPORTS),
+            disputes_count=_citation_count(Role.DISPUTES),
+            context_count=_citation_count(Role.CONTEXT),
         )
+
+
+def _citation_count(role: str) -> Coalesce:
+    citations = (
+        Citation.objects.filter(claim=OuterRef("pk"), role=role)
+        .order_by()
+        .values("claim")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    return Coalesce(Subquery(citations), 0)
 
 
 class Claim(FuzzyDateModel):

@@ -12,6 +12,7 @@ from sources.models import Person, Provenance, Reliability, Source
 class PersonAdmin(SimpleHistoryAdmin):
     list_display = ["name", "kind", "description", "reliability", "wikidata_id", "updated_at"]
     list_filter = ["kind", "reliability"]
+    ordering = ["name"]
     search_fields = ["name", "aliases", "description", "wikidata_id"]
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
@@ -72,6 +73,7 @@ class SourceAdmin(SimpleHistoryAdmin):
         "citation_count",
     ]
     list_select_related = ["publisher"]
+    ordering = ["title"]
     list_filter = ["kind", "is_primary", PublisherReliabilityFilter, "language"]
     search_fields = ["title", "url", "publisher__name"]
     autocomplete_fields = ["publisher", "authors"]

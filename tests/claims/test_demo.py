@@ -1,0 +1,114 @@
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client, override_settings
+
+from claims.models import Claim, Rating, Role, State
+from sources.models import Person, Source
+
+pytestmark = pytest.mark.django_db
+
+
+def row_counts() -> dict[str, int]:
+    """Rows in every table of our apps, history tables included."""
+    return {
+        model._meta.label: model._default_manager.count()
+        for app in ("claims", "sources")
+        for model in apps.get_app_config(app).get_models()
+    }
+
+
+def test_load_demo_twice_changes_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    call_command("load_demo")
+    first = row_counts()
+    call_command("load_demo")
+
+    assert row_counts() == first
+    assert "nothing changed" in capsys.readouterr().out
+    assert first["claims.Claim"] >= 15
+    assert first["claims.HistoricalClaim"] >= first["claims.Claim"]
+
+
+def test_load_demo_keeps_an_editors_later_correction() -> None:
+    call_command("load_demo")
+    claim = Claim.objects.get(text__startswith="The camp paid no money")
+    claim.summary = "An editor's summary."
+    claim.save()
+
+    call_command("load_demo")
+
+    claim.refresh_from_db()
+    assert claim.summary == "An editor's summary."
+
+
+def test_demo_claims_keep_their_dates_as_written() -> None:
+    call_command("load_demo")
+    dates = {(c.made_text, c.made_edtf) for c in Claim.objects.exclude(made_text="")}
+    assert ("end of 2018", "2018-36") in dates
+    assert ("July 31", "2019?-07-31") in dates
+    assert ("Sept. 26", "2019?-09-26") in dates
+    events = set(Claim.objects.values_list("event_text", "event_edtf"))
+    assert ("May and September", "{2019-05,2019-09}") in events
+    assert ("2014", "2014") in events
+
+
+def test_demo_sources_trace_the_article_back_to_the_leaked_documents() -> None:
+    call_command("load_demo")
+    article = Source.objects.get(title__startswith="China's mass detention of Uighurs")
+    nyt = article.based_on.get(publisher__name="The New York Times")
+    leak = nyt.based_on.get()
+    assert (leak.kind, leak.is_primary) == ("leaked_document", True)
+    assert leak.based_on.get().authors.get().name == "Xi Jinping"
+
+
+def test_demo_claims_without_evidence_say_so() -> None:
+    call_command("load_demo")
+    unsupported = Claim.objects.filter(rating=Rating.UNSUPPORTED)
+    assert unsupported.count() >= 2
+    for claim in unsupported:
+        assert claim.rating_rationale
+        appearance = claim.citations.get(role=Role.APPEARANCE)
+        assert appearance.quote
+        assert appearance.reliability_note
+    unattributed = Claim.objects.filter(claimant__isnull=True, rating=Rating.UNSUPPORTED)
+    assert any(
+        "no source" in c.citations.get(role=Role.APPEARANCE).reliability_note.lower()
+        or "no evidence" in c.citations.get(role=Role.APPEARANCE).reliability_note.lower()
+        for c in unattributed
+    )
+
+
+def test_demo_data_has_claimants_people_and_a_draft() -> None:
+    call_command("load_demo")
+    assert Person.objects.get(name="Ted Cruz").description == "U.S. Senator (R-Texas)"
+    assert Claim.objects.filter(claimant__name="Ted Cruz").count() == 2
+    assert Claim.objects.filter(state=State.DRAFT).count() == 1
+    assert Person.objects.get(name="Fox News").reliability == "no_consensus"
+
+
+def test_every_demo_record_passes_validation() -> None:
+    call_command("load_demo")
+    for model in (Claim, Source, Person):
+        for obj in model.objects.all():
+            obj.full_clean()
+
+
+def test_demo_login_refuses_to_run_without_debug() -> None:
+    with pytest.raises(CommandError, match="only runs with DEBUG=true"):
+        call_command("demo_login")
+
+
+@override_settings(DEBUG=True)
+def test_demo_login_creates_an_editor_who_sees_the_demo_claims(client: Client) -> None:
+    call_command("load_demo")
+    call_command("demo_login")
+    call_command("demo_login")
+
+    assert client.login(username="editor", password="editor")
+    response = client.get("/admin/claims/claim/")
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == Claim.objects.count()
+    claim = Claim.objects.get(text__startswith="In these forced labor camps")
+    page = client.get(f"/admin/claims/claim/{claim.pk}/change/").content.decode()
+    assert "Cited by the article, not checked against the original report." in page
