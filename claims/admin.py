@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db.models import Max, Min, Q, QuerySet
-from django.forms import ModelForm
+from django.db import models
+from django.forms import ModelForm, Textarea
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -16,9 +17,13 @@ class TopicAdmin(SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
+COMPACT_TEXT = {models.TextField: {"widget": Textarea(attrs={"rows": 3, "cols": 90})}}
+
+
 class CitationInline(admin.StackedInline):
     model = Citation
     extra = 1
+    formfield_overrides = COMPACT_TEXT
     autocomplete_fields = ["source"]
     fields = [("source", "role"), "quote", ("locator", "accessed_on"), "reliability_note"]
 
@@ -58,6 +63,7 @@ class YearFilter(admin.SimpleListFilter):
 @admin.register(Claim)
 class ClaimAdmin(SimpleHistoryAdmin):
     form = ClaimForm
+    formfield_overrides = COMPACT_TEXT
     list_display = [
         "__str__",
         "claimant",
