@@ -1,6 +1,6 @@
 from django.contrib import admin
-from django.db.models import Max, Min, Q, QuerySet
 from django.db import models
+from django.db.models import Max, Min, Q, QuerySet
 from django.forms import ModelForm, Textarea
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
