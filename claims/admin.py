@@ -1,3 +1,6 @@
+from collections.abc import Mapping
+from typing import Any
+
 from django.contrib import admin
 from django.db import models
 from django.db.models import Max, Min, Q, QuerySet
@@ -17,7 +20,9 @@ class TopicAdmin(SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
-COMPACT_TEXT = {models.TextField: {"widget": Textarea(attrs={"rows": 3, "cols": 90})}}
+COMPACT_TEXT: Mapping[type[models.Field], Mapping[str, Any]] = {
+    models.TextField: {"widget": Textarea(attrs={"rows": 3, "cols": 90})}
+}
 
 
 class CitationInline(admin.StackedInline):
