@@ -3,7 +3,9 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
+from rest_framework.test import APIClient
 
 from tests.factories import EditorFactory
 
@@ -27,3 +29,21 @@ def naughty_strings() -> list[str]:
     if not BLNS_PATH.exists():
         pytest.skip(f"{BLNS_PATH} is absent (CI always has it)")
     return [s for s in json.loads(BLNS_PATH.read_text(encoding="utf-8")) if s.strip()]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Rate-limit counters live in the cache; each test starts with none."""
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def editor_api(editor: User) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(editor)
+    return client

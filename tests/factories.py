@@ -1,6 +1,6 @@
 """One factory per model, with realistic defaults. A test sets only the fields it is about."""
 
-from datetime import date
+from typing import Any
 
 import factory
 from django.contrib.auth.models import Group, User
@@ -47,7 +47,22 @@ class OrganizationFactory(PersonFactory):
     reliability_note = "Established newsroom with a published corrections policy."
 
 
-class SourceFactory(factory.django.DjangoModelFactory[Source]):
+class FuzzyDatesFactory(factory.django.DjangoModelFactory):
+    """Fills EDTF values and bounds from the wording, as saving through a form would."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        obj = model_class(*args, **kwargs)
+        for prefix in model_class.FUZZY_DATES:
+            obj.fill_fuzzy_date(prefix)
+        obj.save()
+        return obj
+
+
+class SourceFactory(FuzzyDatesFactory):
     class Meta:
         model = Source
 
@@ -56,9 +71,6 @@ class SourceFactory(factory.django.DjangoModelFactory[Source]):
     publisher = factory.SubFactory(OrganizationFactory)
     url = factory.Sequence(lambda n: f"https://news.example.org/2019/story-{n}")
     published_text = "November 2019"
-    published_edtf = "2019-11"
-    published_earliest = date(2019, 11, 1)
-    published_latest = date(2019, 11, 30)
     is_primary = False
 
 
@@ -79,7 +91,7 @@ class TopicFactory(factory.django.DjangoModelFactory[Topic]):
     slug = factory.Sequence(lambda n: f"topic-{n}")
 
 
-class ClaimFactory(factory.django.DjangoModelFactory[Claim]):
+class ClaimFactory(FuzzyDatesFactory):
     class Meta:
         model = Claim
 

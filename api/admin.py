@@ -1,0 +1,63 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+
+from api.models import ApiToken
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Editors issue a token per client; the key is shown once, then only its digest is kept."""
+
+    list_display = ["name", "user", "prefix", "created_at", "created_by", "last_used_at", "status"]
+    list_select_related = ["user", "created_by"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "user__username", "prefix"]
+    ordering = ["-created_at"]
+    fields = ["name", "user"]
+    readonly_fields = ["prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+        if obj is not None:
+            return [*self.fields, *self.readonly_fields]
+        # Only administrators issue tokens that act as an existing account (say, an
+        # editor's, for writing); editors issue read-only client tokens.
+        return self.fields if request.user.is_superuser else ["name"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+        # A token's client and user never change: issue a new one instead.
+        return self.readonly_fields if obj is None else [*self.fields, *self.readonly_fields]
+
+    @admin.display(description="status")
+    def status(self, token: ApiToken) -> str:
+        return "active" if token.is_active else "revoked"
+
+    def save_model(
+        self, request: HttpRequest, obj: ApiToken, form: ModelForm, change: bool
+    ) -> None:
+        if change:
+            return
+        user = obj.user if obj.user_id and request.user.is_superuser else None
+        token, key = ApiToken.issue(name=obj.name, user=user, created_by=request.user)
+        obj.pk = token.pk
+        messages.warning(
+            request,
+            f"The key for {token.name} is: {key} — copy it now; it will not be shown again. "
+            f"Use it as the header `Authorization: Bearer {key}`.",
+        )
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        count = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            token.revoke()
+            count += 1
+        self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Revoke instead: a deleted token leaves no trace of who had access.
+        return False

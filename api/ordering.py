@@ -1,0 +1,32 @@
+from datetime import date
+from typing import Any
+
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Coalesce
+from rest_framework import filters
+from rest_framework.request import Request
+
+
+class ClaimOrdering(filters.OrderingFilter):
+    """`?ordering=made`, `-event`, `rating`, `updated_at`, `created_at` (default `-updated_at`).
+
+    Fuzzy dates sort by their earliest day, undated claims first. With `?q=` and no
+    ordering, results come best match first.
+    """
+
+    ordering_fields = ["made", "event", "rating", "updated_at", "created_at"]
+    ordering_description = (
+        "One of: made, event, rating, updated_at, created_at; prefix - to reverse."
+    )
+
+    def filter_queryset(self, request: Request, queryset: QuerySet, view: Any) -> QuerySet:
+        queryset = queryset.annotate(
+            made=Coalesce("made_earliest", Value(date.min)),
+            event=Coalesce("event_earliest", Value(date.min)),
+        )
+        return super().filter_queryset(request, queryset, view)
+
+    def get_default_ordering(self, view: Any) -> list[str]:
+        if getattr(view, "ranked", False):
+            return ["-rank"]
+        return ["-updated_at"]

@@ -1,0 +1,16 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from claims.views import ClaimViewSet, PersonWithClaimsViewSet, SourceWithClaimsViewSet
+
+router = DefaultRouter()
+router.register("claims", ClaimViewSet, basename="claim")
+router.register("sources", SourceWithClaimsViewSet, basename="source")
+router.register("people", PersonWithClaimsViewSet, basename="person")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]

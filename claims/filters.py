@@ -1,0 +1,110 @@
+"""Query-string filters for the claims API (and, later, the CSV exports and pages)."""
+
+from datetime import date
+
+import django_filters
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+
+from claims.models import Citation, Claim, Rating, Role, State
+from sources.models import Reliability
+
+
+class ClaimFilter(django_filters.FilterSet):
+    claimant = django_filters.NumberFilter(field_name="claimant_id", help_text="Claimant's id.")
+    person = django_filters.NumberFilter(
+        method="filter_person", help_text="Id of a person or organization the claim is about."
+    )
+    topic = django_filters.CharFilter(method="filter_topic", help_text="Topic slug.")
+    rating = django_filters.MultipleChoiceFilter(choices=Rating.choices)
+    state = django_filters.ChoiceFilter(
+        choices=State.choices, help_text="Editors only: anonymous clients see published claims."
+    )
+    language = django_filters.CharFilter()
+    source = django_filters.NumberFilter(method="filter_citations", help_text="Cited source's id.")
+    publisher = django_filters.NumberFilter(
+        method="filter_citations", help_text="Id of the publisher of a cited source."
+    )
+    role = django_filters.ChoiceFilter(
+        choices=Role.choices,
+        method="filter_citations",
+        help_text="Has a citation in this role; combines with `source` and `publisher`.",
+    )
+    publisher_reliability = django_filters.ChoiceFilter(
+        choices=Reliability.choices,
+        method="filter_citations",
+        help_text="Cites a source whose publisher has this rating.",
+    )
+    made_after = django_filters.DateFilter(
+        method="filter_dates", help_text="Made on or after this day (ranges overlap)."
+    )
+    made_before = django_filters.DateFilter(method="filter_dates")
+    event_after = django_filters.DateFilter(method="filter_dates")
+    event_before = django_filters.DateFilter(method="filter_dates")
+
+    class Meta:
+        model = Claim
+        fields: list[str] = []
+
+    def filter_person(self, queryset: QuerySet[Claim], name: str, value: int) -> QuerySet[Claim]:
+        people = Claim.people.through.objects.filter(claim_id=OuterRef("pk"), person_id=value)
+        return queryset.filter(Exists(people))
+
+    def filter_topic(self, queryset: QuerySet[Claim], name: str, value: str) -> QuerySet[Claim]:
+        topics = Claim.topics.through.objects.filter(claim_id=OuterRef("pk"), topic__slug=value)
+        return queryset.filter(Exists(topics))
+
+    def filter_citations(
+        self, queryset: QuerySet[Claim], name: str, value: object
+    ) -> QuerySet[Claim]:
+        # All citation conditions apply to the same citation: `role=disputes&publisher=3`
+        # means "disputed by something publisher 3 published". Applied once, by the first.
+        if getattr(self, "_citations_filtered", False):
+            return queryset
+        self._citations_filtered = True
+        data = self.form.cleaned_data
+        conditions = Q(claim_id=OuterRef("pk"))
+        if data.get("source"):
+            conditions &= Q(source_id=data["source"])
+        if data.get("publisher"):
+            conditions &= Q(source__publisher_id=data["publisher"])
+        if data.get("role"):
+            conditions &= Q(role=data["role"])
+        if data.get("publisher_reliability"):
+            conditions &= Q(source__publisher__reliability=data["publisher_reliability"])
+        return queryset.filter(Exists(Citation.objects.filter(conditions)))
+
+    def filter_dates(self, queryset: QuerySet[Claim], name: str, value: date) -> QuerySet[Claim]:
+        # A fuzzy date matches when its range overlaps the filter's: "end of 2018"
+        # (2018-10-01..2018-12-31) is made_after=2018-01-01 and made_before=2018-12-31.
+        prefix, _, side = name.partition("_")
+        if side == "after":
+            return queryset.filter(**{f"{prefix}_latest__gte": value})
+        return queryset.filter(**{f"{prefix}_earliest__lte": value})
+
+
+def search_claims(queryset: QuerySet[Claim], query: str) -> QuerySet[Claim]:
+    """Claims matching words in their text, summary or citation quotes.
+
+    PostgreSQL: full-text search on GIN indexes (claim_search_idx, citation_quote_search_idx),
+    ranked. SQLite has no full-text search here: a case-insensitive substring match,
+    newest first, so trying the app locally still finds things.
+    """
+    if connection.vendor != "postgresql":
+        quotes = Citation.objects.filter(claim_id=OuterRef("pk"), quote__icontains=query)
+        return queryset.filter(
+            Q(text__icontains=query) | Q(summary__icontains=query) | Exists(quotes)
+        )
+    from django.contrib.postgres.search import SearchQuery, SearchRank
+
+    from claims.models import CLAIM_SEARCH_VECTOR, QUOTE_SEARCH_VECTOR
+
+    search = SearchQuery(query, config="english", search_type="websearch")
+    quotes = Citation.objects.annotate(document=QUOTE_SEARCH_VECTOR).filter(
+        claim_id=OuterRef("pk"), document=search
+    )
+    return (
+        queryset.annotate(document=CLAIM_SEARCH_VECTOR)
+        .filter(Q(document=search) | Exists(quotes))
+        .annotate(rank=SearchRank(F("document"), search))
+    )

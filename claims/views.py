@@ -1,0 +1,169 @@
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.ordering import ClaimOrdering
+from claims.claimreview import claim_review
+from claims.filters import ClaimFilter, search_claims
+from claims.models import Citation, Claim
+from claims.serializers import ClaimInputSerializer, ClaimSerializer
+from claims.services import save_claim
+from sources.serializers import PersonSerializer, ProvenanceIndex, SourceSerializer
+from sources.views import PersonViewSet, SourceViewSet
+
+SEARCH_PARAMETER = OpenApiParameter(
+    "q",
+    OpenApiTypes.STR,
+    description="Full-text search over claim text, summary and citation quotes "
+    '(PostgreSQL; web-search syntax: "exact phrase", -word, or). '
+    "On SQLite, a substring match.",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[SEARCH_PARAMETER]),
+    create=extend_schema(request=ClaimInputSerializer, responses={201: ClaimSerializer}),
+    update=extend_schema(request=ClaimInputSerializer, responses={200: ClaimSerializer}),
+    partial_update=extend_schema(request=ClaimInputSerializer, responses={200: ClaimSerializer}),
+)
+class ClaimViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Claims with their citations, sources and provenance. Drafts are for editors only."""
+
+    serializer_class = ClaimSerializer
+    filter_backends = [DjangoFilterBackend, ClaimOrdering]
+    filterset_class = ClaimFilter
+    ranked = False
+
+    def get_queryset(self) -> QuerySet[Claim]:
+        claims = Claim.objects.visible_to(self.request.user).for_api()
+        query = self.request.query_params.get("q", "").strip()
+        if query and self.action == "list":
+            self.ranked = connection.vendor == "postgresql"
+            return search_claims(claims, query)
+        return claims
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "provenance": None}
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> serializers.BaseSerializer:
+        if args and self.request.method == "GET":
+            claims = args[0] if kwargs.get("many") else [args[0]]
+            kwargs["context"] = {
+                **self.get_serializer_context(),
+                "provenance": provenance_of(claims),
+            }
+        return super().get_serializer(*args, **kwargs)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        claim = self._save(None, partial=False)
+        return Response(self._read(claim), status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        claim = self._save(self.get_object(), partial=kwargs.get("partial", False))
+        return Response(self._read(claim))
+
+    def _save(self, claim: Claim | None, *, partial: bool) -> Claim:
+        data = ClaimInputSerializer(instance=claim, data=self.request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        editor = cast(User, self.request.user)  # write permissions imply a signed-in user
+        return save_claim(claim=claim, data=data.validated_data, user=editor)
+
+    def _read(self, claim: Claim) -> dict[str, Any]:
+        claim = Claim.objects.for_api().get(pk=claim.pk)
+        context = {**self.get_serializer_context(), "provenance": provenance_of([claim])}
+        return ClaimSerializer(claim, context=context).data
+
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        description="The claim as schema.org ClaimReview JSON-LD, for fact-checking tools.",
+    )
+    @action(detail=True, url_path="claimreview")
+    def claimreview(self, request: Request, pk: str | None = None) -> Response:
+        claim = self.get_object()
+        return Response(
+            claim_review(claim, request, author=settings.CLAIMREVIEW_AUTHOR),
+            content_type="application/ld+json",
+        )
+
+
+def provenance_of(claims: Any) -> ProvenanceIndex:
+    return ProvenanceIndex(
+        citation.source_id for claim in claims for citation in claim.citations.all()
+    )
+
+
+class ClaimLinkSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Claim
+        fields = ["id", "text", "rating", "state"]
+
+
+class CitingClaimSerializer(serializers.ModelSerializer):
+    claim = ClaimLinkSerializer(read_only=True)
+
+    class Meta:
+        model = Citation
+        fields = ["role", "claim"]
+
+
+class SourceDetailSerializer(SourceSerializer):
+    cited_by = CitingClaimSerializer(
+        many=True,
+        read_only=True,
+        source="visible_citations",
+        help_text="Claims citing it, by role.",
+    )
+
+    class Meta(SourceSerializer.Meta):
+        fields = [*SourceSerializer.Meta.fields, "cited_by"]
+
+
+class PersonDetailSerializer(PersonSerializer):
+    claims_made = ClaimLinkSerializer(many=True, read_only=True, source="visible_claims_made")
+    claims_about = ClaimLinkSerializer(many=True, read_only=True, source="visible_claims_about")
+
+    class Meta(PersonSerializer.Meta):
+        fields = [*PersonSerializer.Meta.fields, "claims_made", "claims_about"]
+
+
+class SourceWithClaimsViewSet(SourceViewSet):
+    __doc__ = SourceViewSet.__doc__
+
+    @extend_schema(responses=SourceDetailSerializer)
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        source = self.get_object()
+        visible = Claim.objects.visible_to(request.user)
+        source.visible_citations = list(
+            source.citations.filter(claim__in=visible)
+            .select_related("claim")
+            .order_by("role", "claim_id")
+        )
+        return Response(SourceDetailSerializer(source, context=self.get_serializer_context()).data)
+
+
+class PersonWithClaimsViewSet(PersonViewSet):
+    __doc__ = PersonViewSet.__doc__
+
+    @extend_schema(responses=PersonDetailSerializer)
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        person = self.get_object()
+        visible = Claim.objects.visible_to(request.user).order_by("-updated_at")
+        person.visible_claims_made = list(visible.filter(claimant=person))
+        person.visible_claims_about = list(visible.filter(people=person))
+        return Response(PersonDetailSerializer(person, context=self.get_serializer_context()).data)

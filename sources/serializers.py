@@ -1,0 +1,315 @@
+"""API shapes of people, organizations and sources."""
+
+import copy
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from sources.models import Person, Provenance, Reliability, Source, upstream_links
+
+M = TypeVar("M", bound=models.Model)
+
+
+class FuzzyDateSerializer(serializers.Serializer):
+    """A date as written, its EDTF value, and the calendar days it can mean."""
+
+    text = serializers.CharField(
+        max_length=100, allow_blank=True, required=False, help_text='As written: "end of 2018".'
+    )
+    edtf = serializers.CharField(
+        max_length=100,
+        allow_blank=True,
+        required=False,
+        help_text="Extended Date/Time Format value. Derived from `text` when left out.",
+    )
+    earliest = serializers.DateField(
+        read_only=True, allow_null=True, help_text="First calendar day it can mean."
+    )
+    latest = serializers.DateField(
+        read_only=True, allow_null=True, help_text="Last calendar day it can mean."
+    )
+
+
+@extend_schema_field(FuzzyDateSerializer)
+class FuzzyDateField(serializers.Field):
+    """Reads and writes the four `<prefix>_*` model fields as one object."""
+
+    def __init__(self, prefix: str, **kwargs: Any) -> None:
+        self.prefix = prefix
+        kwargs.setdefault("source", "*")
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        earliest = getattr(instance, f"{self.prefix}_earliest")
+        latest = getattr(instance, f"{self.prefix}_latest")
+        return {
+            "text": getattr(instance, f"{self.prefix}_text"),
+            "edtf": getattr(instance, f"{self.prefix}_edtf"),
+            "earliest": earliest.isoformat() if earliest else None,
+            "latest": latest.isoformat() if latest else None,
+        }
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        if data is None:
+            data = {}
+        inner = FuzzyDateSerializer(data=data)
+        inner.is_valid(raise_exception=True)
+        values = inner.validated_data
+        result = {f"{self.prefix}_{key}": value for key, value in values.items()}
+        if "text" in values and "edtf" not in values:
+            # New wording without an EDTF value: derive it afresh (see FuzzyDateFormMixin).
+            result[f"{self.prefix}_edtf"] = ""
+        return result
+
+
+def full_clean_for_api(
+    instance: models.Model, *, dates: tuple[str, ...] = (), exclude: list[str] | None = None
+) -> None:
+    """Run the model's validation; report date errors under the API's nested names."""
+    try:
+        instance.full_clean(exclude=exclude)
+    except DjangoValidationError as error:
+        errors: dict[str, Any] = {}
+        for field, messages in error.message_dict.items():
+            prefix, _, part = field.rpartition("_")
+            if prefix in dates and part in ("text", "edtf"):
+                errors.setdefault(prefix, {})[part] = messages
+            else:
+                errors[field] = messages
+        raise serializers.ValidationError(errors) from None
+
+
+class PersonSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Person
+        fields = ["id", "name", "kind", "description"]
+
+
+class PublisherSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Person
+        fields = ["id", "name", "reliability", "reliability_note", "reliability_reviewed_on"]
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    aliases = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        source="alias_list",
+        required=False,
+        help_text="Other names and spellings.",
+    )
+
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "description",
+            "aliases",
+            "wikidata_id",
+            "reliability",
+            "reliability_note",
+            "reliability_reviewed_on",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "alias_list" in attrs:
+            attrs["aliases"] = "\n".join(attrs.pop("alias_list"))
+        full_clean_for_api(unsaved_copy(Person, self.instance, attrs))
+        return attrs
+
+
+class SourceSerializer(serializers.ModelSerializer):
+    """A source as clients read it, with its publisher and its effective reliability."""
+
+    publisher = PublisherSerializer(read_only=True, allow_null=True)
+    publisher_id = serializers.PrimaryKeyRelatedField(
+        source="publisher",
+        queryset=Person.objects.all(),
+        allow_null=True,
+        required=False,
+        write_only=True,
+        help_text="Id of the publishing organization.",
+    )
+    authors = PersonSummarySerializer(many=True, read_only=True)
+    author_ids = serializers.PrimaryKeyRelatedField(
+        source="authors",
+        queryset=Person.objects.all(),
+        many=True,
+        required=False,
+        write_only=True,
+    )
+    published = FuzzyDateField("published", help_text="When it was published.")
+    effective_reliability = serializers.ChoiceField(
+        choices=Reliability.choices,
+        read_only=True,
+        help_text="The source's own rating if set, else its publisher's.",
+    )
+    based_on = serializers.PrimaryKeyRelatedField(
+        queryset=Source.objects.all(),
+        many=True,
+        required=False,
+        help_text="Ids of the sources this one reports on.",
+    )
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "publisher",
+            "publisher_id",
+            "authors",
+            "author_ids",
+            "url",
+            "archive_url",
+            "published",
+            "language",
+            "is_primary",
+            "reliability",
+            "reliability_note",
+            "effective_reliability",
+            "based_on",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        plain = {k: v for k, v in attrs.items() if k not in ("authors", "based_on")}
+        instance = unsaved_copy(Source, self.instance, plain)
+        full_clean_for_api(instance, dates=Source.FUZZY_DATES)
+        attrs.update({f: getattr(instance, f) for f in _date_fields(Source.FUZZY_DATES)})
+        for based_on in attrs.get("based_on", []):
+            if self.instance is not None:
+                link = Provenance(source=self.instance, based_on=based_on)
+                try:
+                    link.clean()
+                except DjangoValidationError as error:
+                    raise serializers.ValidationError({"based_on": error.messages}) from None
+        return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> Source:
+        authors = validated_data.pop("authors", [])
+        based_on = validated_data.pop("based_on", [])
+        source = Source.objects.create(**validated_data)
+        source.authors.set(authors)
+        for upstream in based_on:
+            Provenance.objects.create(source=source, based_on=upstream)
+        return source
+
+    def update(self, instance: Source, validated_data: dict[str, Any]) -> Source:
+        authors = validated_data.pop("authors", None)
+        based_on = validated_data.pop("based_on", None)
+        for field, value in validated_data.items():
+            setattr(instance, field, value)
+        instance.save()
+        if authors is not None:
+            instance.authors.set(authors)
+        if based_on is not None:
+            keep = {s.pk for s in based_on}
+            instance.provenance_links.exclude(based_on__in=keep).delete()
+            existing = set(instance.provenance_links.values_list("based_on_id", flat=True))
+            for upstream in based_on:
+                if upstream.pk not in existing:
+                    Provenance.objects.create(source=instance, based_on=upstream)
+        return instance
+
+
+def unsaved_copy(model: type[M], instance: M | None, attrs: dict[str, Any]) -> M:
+    """The instance as it would be after applying attrs, for validation before saving."""
+    candidate = copy.copy(instance) if instance is not None else model()
+    for field, value in attrs.items():
+        setattr(candidate, field, value)
+    return candidate
+
+
+def _date_fields(prefixes: tuple[str, ...]) -> list[str]:
+    return [f"{p}_{part}" for p in prefixes for part in ("text", "edtf", "earliest", "latest")]
+
+
+class ProvenanceIndex:
+    """The provenance of many sources at once: two queries, however long the chains."""
+
+    def __init__(self, source_ids: Iterable[int]) -> None:
+        self.based_on: dict[int, list[int]] = defaultdict(list)
+        for source_id, based_on_id in upstream_links(source_ids):
+            self.based_on[source_id].append(based_on_id)
+        for ids in self.based_on.values():
+            ids.sort()
+        upstream = {i for ids in self.based_on.values() for i in ids}
+        self.sources = Source.objects.select_related("publisher").in_bulk(upstream)
+
+    def chain(self, source_id: int) -> list[Source]:
+        """Every source upstream of this one, nearest first."""
+        seen: set[int] = set()
+        order: list[int] = []
+        frontier = self.based_on.get(source_id, [])
+        while frontier:
+            step = [i for i in frontier if i not in seen]
+            seen.update(step)
+            order.extend(step)
+            frontier = sorted({j for i in step for j in self.based_on.get(i, [])})
+        return [self.sources[i] for i in order]
+
+
+class ProvenanceSourceSerializer(serializers.ModelSerializer):
+    """A source upstream in a provenance chain."""
+
+    publisher = PublisherSerializer(read_only=True, allow_null=True)
+    published = FuzzyDateField("published", read_only=True)
+    effective_reliability = serializers.ChoiceField(choices=Reliability.choices, read_only=True)
+    based_on = serializers.SerializerMethodField(
+        help_text="Ids of the sources this one is based on."
+    )
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "url",
+            "archive_url",
+            "published",
+            "is_primary",
+            "publisher",
+            "effective_reliability",
+            "based_on",
+        ]
+
+    def get_based_on(self, source: Source) -> list[int]:
+        return self.context["provenance"].based_on.get(source.pk, [])
+
+
+class CitedSourceSerializer(ProvenanceSourceSerializer):
+    """A cited source, with every source upstream of it: follow the chain with no request."""
+
+    provenance = serializers.SerializerMethodField(
+        help_text="Every source upstream of this one, nearest first, down to primary sources."
+    )
+
+    class Meta(ProvenanceSourceSerializer.Meta):
+        fields = [
+            *ProvenanceSourceSerializer.Meta.fields,
+            "language",
+            "reliability",
+            "reliability_note",
+            "provenance",
+        ]
+
+    @extend_schema_field(ProvenanceSourceSerializer(many=True))
+    def get_provenance(self, source: Source) -> Any:
+        chain = self.context["provenance"].chain(source.pk)
+        return ProvenanceSourceSerializer(chain, many=True, context=self.context).data

@@ -1,0 +1,307 @@
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from claims.models import Rating, Role, State
+from sources.models import Provenance, Reliability, SourceKind
+from tests.factories import (
+    CitationFactory,
+    ClaimFactory,
+    OrganizationFactory,
+    PersonFactory,
+    SourceFactory,
+    TopicFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def ids(response: Any) -> list[int]:
+    assert response.status_code == 200, response.content
+    return [claim["id"] for claim in response.json()["results"]]
+
+
+def test_a_claim_is_read_with_its_citations_sources_and_provenance(api_client: APIClient) -> None:
+    leak = SourceFactory(
+        title="Leaked documents", kind=SourceKind.LEAKED_DOCUMENT, is_primary=True, publisher=None
+    )
+    times = OrganizationFactory(
+        name="The New York Times", reliability=Reliability.GENERALLY_RELIABLE
+    )
+    report = SourceFactory(title="Times report", publisher=times)
+    article = SourceFactory(title="Article", publisher=None, reliability=Reliability.UNRATED)
+    Provenance.objects.create(source=article, based_on=report)
+    Provenance.objects.create(source=report, based_on=leak)
+    claimant = PersonFactory(name="Xi Jinping", description="CCP leader")
+    claim = ClaimFactory(text="Show absolutely no mercy.", claimant=claimant)
+    claim.made_text = "2014"
+    claim.full_clean()
+    claim.save()
+    claim.topics.add(TopicFactory(slug="xinjiang", name="Xinjiang"))
+    CitationFactory(
+        claim=claim,
+        source=article,
+        role=Role.APPEARANCE,
+        quote="“And show absolutely no mercy.”",
+        locator="para. 5",
+        reliability_note="Quoted from the leaked documents.",
+    )
+
+    response = api_client.get(f"/api/v1/claims/{claim.pk}/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["text"] == "Show absolutely no mercy."
+    assert body["claimant"] == {
+        "id": claimant.pk,
+        "name": "Xi Jinping",
+        "kind": "person",
+        "description": "CCP leader",
+    }
+    assert body["topics"] == [{"slug": "xinjiang", "name": "Xinjiang"}]
+    assert body["made"] == {
+        "text": "2014",
+        "edtf": "2014",
+        "earliest": "2014-01-01",
+        "latest": "2014-12-31",
+    }
+    [citation] = body["citations"]
+    assert citation["role"] == "appearance"
+    assert citation["reliability_note"] == "Quoted from the leaked documents."
+    source = citation["source"]
+    assert (source["title"], source["based_on"]) == ("Article", [report.pk])
+    assert source["effective_reliability"] == "unrated"
+    chain = [(s["title"], s["is_primary"], s["based_on"]) for s in source["provenance"]]
+    assert chain == [("Times report", False, [leak.pk]), ("Leaked documents", True, [])]
+    assert source["provenance"][0]["publisher"]["reliability"] == "generally_reliable"
+
+
+def test_anonymous_clients_never_see_drafts(api_client: APIClient) -> None:
+    published = ClaimFactory(state=State.PUBLISHED)
+    draft = ClaimFactory(state=State.DRAFT, text="Secret draft.")
+
+    assert ids(api_client.get("/api/v1/claims/")) == [published.pk]
+    assert api_client.get(f"/api/v1/claims/{draft.pk}/").status_code == 404
+    assert api_client.get(f"/api/v1/claims/{draft.pk}/claimreview/").status_code == 404
+    assert ids(api_client.get("/api/v1/claims/", {"state": "draft"})) == []
+    assert ids(api_client.get("/api/v1/claims/", {"q": "Secret"})) == []
+
+
+def test_editors_see_drafts(editor_api: APIClient) -> None:
+    draft = ClaimFactory(state=State.DRAFT)
+
+    assert ids(editor_api.get("/api/v1/claims/", {"state": "draft"})) == [draft.pk]
+    assert editor_api.get(f"/api/v1/claims/{draft.pk}/").status_code == 200
+
+
+def test_claims_filter_by_claimant_person_topic_rating_and_language(api_client: APIClient) -> None:
+    cruz = PersonFactory(name="Ted Cruz")
+    ccp = OrganizationFactory(name="CCP")
+    topic = TopicFactory(slug="organs")
+    one = ClaimFactory(claimant=cruz, rating=Rating.FALSE, rating_rationale="No evidence.")
+    one.people.add(ccp)
+    one.topics.add(topic)
+    two = ClaimFactory(language="zh")
+
+    assert ids(api_client.get("/api/v1/claims/", {"claimant": cruz.pk})) == [one.pk]
+    assert ids(api_client.get("/api/v1/claims/", {"person": ccp.pk})) == [one.pk]
+    assert ids(api_client.get("/api/v1/claims/", {"topic": "organs"})) == [one.pk]
+    assert ids(api_client.get("/api/v1/claims/", {"rating": "false"})) == [one.pk]
+    assert ids(api_client.get("/api/v1/claims/", {"language": "zh"})) == [two.pk]
+
+
+def test_claims_filter_by_cited_source_publisher_role_and_reliability(
+    api_client: APIClient,
+) -> None:
+    fox = OrganizationFactory(reliability=Reliability.NO_CONSENSUS)
+    times = OrganizationFactory(reliability=Reliability.GENERALLY_RELIABLE)
+    disputed = CitationFactory(role=Role.DISPUTES, source=SourceFactory(publisher=times)).claim
+    supported = CitationFactory(role=Role.SUPPORTS, source=SourceFactory(publisher=fox)).claim
+    CitationFactory(claim=supported, role=Role.CONTEXT, source=SourceFactory(publisher=times))
+    source = disputed.citations.get().source
+
+    def get(**params: Any) -> list[int]:
+        return sorted(ids(api_client.get("/api/v1/claims/", params)))
+
+    assert get(source=source.pk) == [disputed.pk]
+    assert get(publisher=fox.pk) == [supported.pk]
+    assert get(role="disputes") == [disputed.pk]
+    assert get(publisher_reliability="no_consensus") == [supported.pk]
+    assert get(publisher=times.pk) == sorted([disputed.pk, supported.pk])
+    # Conditions apply to one and the same citation.
+    assert get(publisher=times.pk, role="disputes") == [disputed.pk]
+    assert get(publisher=fox.pk, role="disputes") == []
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"made_after": "2018-01-01", "made_before": "2018-12-31"}, ["end of 2018"]),
+        ({"made_after": "2018-12-01"}, ["end of 2018", "2019"]),
+        ({"made_before": "2018-10-15"}, ["2014", "end of 2018"]),
+        ({"made_after": "2015-01-01", "made_before": "2017-12-31"}, []),
+    ],
+)
+def test_date_filters_match_overlapping_fuzzy_ranges(
+    api_client: APIClient, params: dict[str, str], expected: list[str]
+) -> None:
+    for wording in ("2014", "end of 2018", "2019"):
+        claim = ClaimFactory(made_text=wording)
+        claim.full_clean()
+        claim.save()
+
+    response = api_client.get("/api/v1/claims/", {**params, "ordering": "made"})
+
+    assert [c["made"]["text"] for c in response.json()["results"]] == expected
+
+
+def test_event_date_filters(api_client: APIClient) -> None:
+    claim = ClaimFactory(event_text="May and September 2019")
+    claim.full_clean()
+    claim.save()
+
+    assert ids(api_client.get("/api/v1/claims/", {"event_after": "2019-09-15"})) == [claim.pk]
+    assert ids(api_client.get("/api/v1/claims/", {"event_before": "2019-04-30"})) == []
+
+
+def test_bad_filter_values_are_a_400_naming_the_parameter(api_client: APIClient) -> None:
+    response = api_client.get("/api/v1/claims/", {"made_after": "end of 2018", "rating": "meh"})
+
+    assert response.status_code == 400
+    errors = {e["attr"]: e["detail"] for e in response.json()["errors"]}
+    assert set(errors) == {"made_after", "rating"}
+
+
+@pytest.mark.parametrize(
+    ("ordering", "expected"),
+    [
+        ("made", ["undated", "2014", "2019"]),
+        ("-made", ["2019", "2014", "undated"]),
+        ("event", ["2019", "undated", "2014"]),
+        ("rating", ["2019", "2014", "undated"]),
+        ("created_at", ["2014", "2019", "undated"]),
+        ("-updated_at", ["undated", "2019", "2014"]),
+    ],
+)
+def test_claims_can_be_ordered(api_client: APIClient, ordering: str, expected: list[str]) -> None:
+    for text, made, event, rating in [
+        ("2014", "2014", "2020", Rating.MIXED),
+        ("2019", "2019", "", Rating.FALSE),
+        ("undated", "", "2015", Rating.UNREVIEWED),
+    ]:
+        claim = ClaimFactory(
+            text=text, made_text=made, event_text=event, rating=rating, rating_rationale="why"
+        )
+        claim.full_clean()
+        claim.save()
+
+    response = api_client.get("/api/v1/claims/", {"ordering": ordering})
+
+    assert [c["text"] for c in response.json()["results"]] == expected
+
+
+def test_pages_are_capped_and_linked_by_cursor(api_client: APIClient) -> None:
+    ClaimFactory.create_batch(7)
+
+    first = api_client.get("/api/v1/claims/", {"page_size": 5}).json()
+    second = api_client.get(first["next"]).json()
+    capped = api_client.get("/api/v1/claims/", {"page_size": 100_000})
+
+    assert len(first["results"]) == 5
+    assert len(second["results"]) == 2
+    assert second["next"] is None
+    assert not {c["id"] for c in first["results"]} & {c["id"] for c in second["results"]}
+    assert capped.status_code == 200
+
+
+def test_search_finds_claims_by_text_summary_and_quote(api_client: APIClient) -> None:
+    by_text = ClaimFactory(text="Organs are removed on a massive scale.")
+    by_summary = ClaimFactory(text="Untitled.", summary="Forced organ harvesting alleged.")
+    by_quote = CitationFactory(quote="Reports of organ removal from detainees.").claim
+    ClaimFactory(text="Unrelated claim about wages.")
+
+    found = ids(api_client.get("/api/v1/claims/", {"q": "organ"}))
+
+    assert sorted(found) == sorted([by_text.pk, by_summary.pk, by_quote.pk])
+
+
+def test_claimreview_is_schema_org_json_ld(api_client: APIClient) -> None:
+    claimant = PersonFactory(name="Ted Cruz", wikidata_id="Q2036942")
+    claim = ClaimFactory(
+        text="It also removes their organs on a massive scale.",
+        claimant=claimant,
+        rating=Rating.UNSUPPORTED,
+        rating_rationale="No evidence given.",
+        made_text="September 26, 2019",
+    )
+    claim.full_clean()
+    claim.save()
+    CitationFactory(claim=claim, role=Role.APPEARANCE, source=SourceFactory(title="The speech"))
+
+    response = api_client.get(f"/api/v1/claims/{claim.pk}/claimreview/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/ld+json"
+    body = response.json()
+    assert body["@context"] == "https://schema.org"
+    assert body["@type"] == "ClaimReview"
+    assert body["claimReviewed"] == "It also removes their organs on a massive scale."
+    assert body["url"] == f"http://testserver/api/v1/claims/{claim.pk}/"
+    assert body["reviewRating"] == {
+        "@type": "Rating",
+        "alternateName": "Unsupported: no evidence given",
+        "bestRating": 5,
+        "worstRating": 1,
+        "ratingValue": 2,
+    }
+    assert body["itemReviewed"]["author"] == {
+        "@type": "Person",
+        "name": "Ted Cruz",
+        "sameAs": "https://www.wikidata.org/wiki/Q2036942",
+    }
+    assert body["itemReviewed"]["datePublished"] == "2019-09-26"
+    assert body["itemReviewed"]["appearance"][0]["headline"] == "The speech"
+    assert body["reviewBody"] == "No evidence given."
+
+
+def make_claims(count: int, *, citations: int, people: int) -> None:
+    """Claims with people, citations, and a two-step provenance chain behind each source."""
+    for claim in ClaimFactory.create_batch(count):
+        claim.people.add(*PersonFactory.create_batch(people))
+        for citation in CitationFactory.create_batch(citations, claim=claim):
+            upstream = SourceFactory()
+            Provenance.objects.create(source=citation.source, based_on=upstream)
+            Provenance.objects.create(source=upstream, based_on=SourceFactory(is_primary=True))
+
+
+def test_claim_list_queries_do_not_grow_with_page_size_or_citations(
+    api_client: APIClient, django_assert_num_queries: Any
+) -> None:
+    make_claims(3, citations=1, people=1)
+    # claims, people, topics, citations with sources and publishers, provenance links
+    # (one recursive query), upstream sources with publishers.
+    with django_assert_num_queries(6):
+        small = api_client.get("/api/v1/claims/", {"page_size": 2})
+
+    make_claims(20, citations=4, people=2)
+    with django_assert_num_queries(6):
+        large = api_client.get("/api/v1/claims/", {"page_size": 100})
+
+    assert len(small.json()["results"]) == 2
+    assert len(large.json()["results"]) == 23
+    assert max(len(c["citations"]) for c in large.json()["results"]) == 4
+    assert all(len(c["citations"][0]["source"]["provenance"]) == 2 for c in large.json()["results"])
+
+
+def test_claim_detail_query_count_is_fixed(
+    api_client: APIClient, django_assert_num_queries: Any
+) -> None:
+    claim = ClaimFactory()
+    for citation in CitationFactory.create_batch(6, claim=claim):
+        Provenance.objects.create(source=citation.source, based_on=SourceFactory())
+
+    with django_assert_num_queries(6):
+        response = api_client.get(f"/api/v1/claims/{claim.pk}/")
+
+    assert len(response.json()["citations"]) == 6

@@ -1,0 +1,254 @@
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from rest_framework.test import APIClient
+
+from claims.models import Citation, Claim, Role
+from tests.factories import (
+    CitationFactory,
+    ClaimFactory,
+    PersonFactory,
+    SourceFactory,
+    TopicFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def errors_of(response: Any) -> dict[str, str]:
+    body = response.json()
+    assert body["type"] == "validation_error", body
+    return {error["attr"]: error["detail"] for error in body["errors"]}
+
+
+def test_an_editor_creates_a_claim_with_nested_citations(
+    editor_api: APIClient, editor: User
+) -> None:
+    speech, article = SourceFactory(title="The speech"), SourceFactory(title="The article")
+    cruz = PersonFactory(name="Ted Cruz")
+    TopicFactory(slug="organs")
+
+    response = editor_api.post(
+        "/api/v1/claims/",
+        {
+            "text": "It also removes their organs on a massive scale.",
+            "claimant": cruz.pk,
+            "people": [cruz.pk],
+            "topics": ["organs"],
+            "made": {"text": "end of 2018"},
+            "state": "published",
+            "citations": [
+                {"source": speech.pk, "role": "appearance", "quote": "…on a massive scale."},
+                {"source": article.pk, "role": "context", "reliability_note": "Reports it."},
+            ],
+        },
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["made"] == {
+        "text": "end of 2018",
+        "edtf": "2018-36",
+        "earliest": "2018-10-01",
+        "latest": "2018-12-31",
+    }
+    assert [c["source"]["title"] for c in body["citations"]] == ["The speech", "The article"]
+    claim = Claim.objects.get(pk=body["id"])
+    assert (claim.created_by, claim.updated_by) == (editor, editor)
+    assert claim.history.latest("history_date").history_user == editor
+    assert Citation.history.filter(claim_id=claim.pk).count() == 2
+
+
+def test_updating_citations_replaces_the_list_and_keeps_history(editor_api: APIClient) -> None:
+    claim = ClaimFactory()
+    kept = CitationFactory(claim=claim, role=Role.SUPPORTS, quote="old")
+    dropped = CitationFactory(claim=claim, role=Role.CONTEXT)
+    new_source = SourceFactory()
+
+    response = editor_api.patch(
+        f"/api/v1/claims/{claim.pk}/",
+        {
+            "citations": [
+                {"source": kept.source_id, "role": "supports", "quote": "new"},
+                {"source": new_source.pk, "role": "disputes"},
+            ]
+        },
+        format="json",
+    )
+
+    assert response.status_code == 200, response.content
+    assert sorted(claim.citations.values_list("role", "quote")) == [
+        ("disputes", ""),
+        ("supports", "new"),
+    ]
+    assert claim.citations.get(role="supports").pk == kept.pk
+    assert Citation.history.filter(id=dropped.pk, history_type="-").exists()
+
+
+def test_patching_text_leaves_citations_alone(editor_api: APIClient) -> None:
+    citation = CitationFactory()
+
+    response = editor_api.patch(
+        f"/api/v1/claims/{citation.claim_id}/", {"text": "Reworded."}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["text"] == "Reworded."
+    assert list(Citation.objects.values_list("pk", flat=True)) == [citation.pk]
+
+
+@pytest.mark.parametrize(
+    ("payload", "attr", "message"),
+    [
+        ({"made": {"text": "July 31"}}, "made.text", "has no year"),
+        ({"made": {"text": "2019", "edtf": "2019-13-45"}}, "made.edtf", "not a valid EDTF"),
+        ({"made": "2019"}, "made.non_field_errors", "Invalid data"),
+        ({"text": ""}, "text", "may not be blank"),
+        ({"text": 12}, None, None),
+        ({"claimant": 999999}, "claimant", "does not exist"),
+        ({"claimant": "Ted"}, "claimant", "Incorrect type"),
+        ({"people": [999999]}, "people", "does not exist"),
+        ({"topics": ["no-such-topic"]}, "topics", "does not exist"),
+        ({"rating": "pants-on-fire"}, "rating", "is not a valid choice"),
+        ({"rating": "false"}, "rating_rationale", "Explain the rating"),
+        ({"state": "archived"}, "state", "is not a valid choice"),
+        ({"language": "x" * 36}, "language", "no more than 35 characters"),
+        (
+            {"citations": [{"source": 999999, "role": "supports"}]},
+            "citations.0.source",
+            "does not exist",
+        ),
+        ({"citations": [{"role": "supports"}]}, "citations.0.source", "required"),
+        ({"citations": "none"}, "citations.non_field_errors", "Expected a list"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(
+    editor_api: APIClient, payload: dict[str, Any], attr: str | None, message: str | None
+) -> None:
+    base = {"text": "A claim.", "state": "draft"}
+    before = Claim.history.count()
+
+    response = editor_api.post("/api/v1/claims/", {**base, **payload}, format="json")
+
+    if attr is None:  # a number where text is expected is accepted as its text
+        assert response.status_code == 201
+        return
+    assert response.status_code == 400, response.content
+    errors = errors_of(response)
+    assert attr in errors, errors
+    assert message in errors[attr]
+    assert Claim.objects.count() == 0
+    assert Claim.history.count() == before
+
+
+def test_a_source_cited_twice_in_one_role_is_refused(editor_api: APIClient) -> None:
+    source = SourceFactory()
+    citation = {"source": source.pk, "role": "supports"}
+
+    response = editor_api.post(
+        "/api/v1/claims/", {"text": "x", "citations": [citation, citation]}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert errors_of(response) == {"citations.1": "This source is already cited in this role."}
+    assert Claim.objects.count() == 0
+
+
+def test_an_invalid_citation_rolls_back_the_whole_update(editor_api: APIClient) -> None:
+    claim = ClaimFactory(text="Unchanged.")
+    CitationFactory(claim=claim)
+
+    response = editor_api.patch(
+        f"/api/v1/claims/{claim.pk}/",
+        {"text": "Changed.", "citations": [{"source": SourceFactory().pk, "role": "refutes"}]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    claim.refresh_from_db()
+    assert claim.text == "Unchanged."
+    assert claim.citations.count() == 1
+
+
+def test_anonymous_writes_are_refused_with_a_clear_message(api_client: APIClient) -> None:
+    response = api_client.post("/api/v1/claims/", {"text": "x"}, format="json")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response.json() == {
+        "type": "client_error",
+        "errors": [
+            {
+                "code": "not_authenticated",
+                "detail": "Authentication credentials were not provided.",
+                "attr": None,
+            }
+        ],
+    }
+    assert Claim.objects.count() == 0
+
+
+@pytest.mark.parametrize("staff", [False, True])
+def test_users_outside_editors_cannot_write(api_client: APIClient, staff: bool) -> None:
+    api_client.force_authenticate(UserFactory(is_staff=staff))
+    claim = ClaimFactory(text="Unchanged.")
+
+    created = api_client.post("/api/v1/claims/", {"text": "x"}, format="json")
+    changed = api_client.patch(f"/api/v1/claims/{claim.pk}/", {"text": "y"}, format="json")
+
+    assert (created.status_code, changed.status_code) == (403, 403)
+    assert created.json()["errors"][0]["code"] == "permission_denied"
+    claim.refresh_from_db()
+    assert claim.text == "Unchanged."
+
+
+def test_superusers_can_write(api_client: APIClient) -> None:
+    api_client.force_authenticate(UserFactory(is_superuser=True, is_staff=True))
+    response = api_client.post("/api/v1/claims/", {"text": "By an admin."}, format="json")
+    assert response.status_code == 201
+
+
+def test_claims_cannot_be_deleted_through_the_api(
+    editor_api: APIClient, api_client: APIClient
+) -> None:
+    claim = ClaimFactory()
+    api_client.force_authenticate(UserFactory(is_superuser=True, is_staff=True))
+
+    by_editor = editor_api.delete(f"/api/v1/claims/{claim.pk}/")
+    by_admin = api_client.delete(f"/api/v1/claims/{claim.pk}/")
+
+    assert by_editor.status_code == 403
+    assert by_admin.status_code == 405
+    assert by_admin.json()["errors"][0]["code"] == "method_not_allowed"
+    assert Claim.objects.filter(pk=claim.pk).exists()
+
+
+def test_malformed_json_is_a_400(editor_api: APIClient) -> None:
+    response = editor_api.generic(
+        "POST", "/api/v1/claims/", "{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "parse_error"
+
+
+def test_naughty_strings_round_trip_through_the_api(
+    editor_api: APIClient, naughty_strings: list[str]
+) -> None:
+    source = SourceFactory()
+    for text in naughty_strings[:200]:
+        response = editor_api.post(
+            "/api/v1/claims/",
+            {
+                "text": text,
+                "summary": text,
+                "citations": [{"source": source.pk, "role": "supports", "quote": text}],
+            },
+            format="json",
+        )
+        assert response.status_code == 201, text
+        body = response.json()
+        assert body["text"] == text.strip()
+        assert body["citations"][0]["quote"] == text.strip()

@@ -1,0 +1,184 @@
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.test import Client
+from rest_framework.test import APIClient
+
+from api.models import ApiToken
+from claims.models import Claim, State
+from tests.factories import ClaimFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def bearer(client: APIClient, key: str) -> APIClient:
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+def test_tokens_are_stored_only_as_a_digest() -> None:
+    token, key = ApiToken.issue(name="Data desk", created_by=None)
+
+    stored = ApiToken.objects.get(pk=token.pk)
+    assert key.startswith(f"ct_{stored.prefix}_")
+    assert key not in (stored.key_digest, stored.prefix)
+    assert len(stored.key_digest) == 64
+    assert not stored.user.has_usable_password()
+
+
+def test_a_journalist_token_reads_published_claims(api_client: APIClient) -> None:
+    published = ClaimFactory()
+    ClaimFactory(state=State.DRAFT)
+    _, key = ApiToken.issue(name="Data desk", created_by=None)
+
+    response = bearer(api_client, key).get("/api/v1/claims/")
+
+    assert response.status_code == 200
+    assert [c["id"] for c in response.json()["results"]] == [published.pk]
+    assert ApiToken.objects.get().last_used_at is not None
+
+
+def test_a_journalist_token_cannot_write(api_client: APIClient) -> None:
+    _, key = ApiToken.issue(name="Data desk", created_by=None)
+
+    response = bearer(api_client, key).post("/api/v1/claims/", {"text": "x"}, format="json")
+
+    assert response.status_code == 403
+    assert Claim.objects.count() == 0
+
+
+def test_an_editors_token_writes_and_history_names_the_editor(
+    api_client: APIClient, editor: User
+) -> None:
+    _, key = ApiToken.issue(name="Editor's script", user=editor, created_by=None)
+
+    response = bearer(api_client, key).post(
+        "/api/v1/claims/", {"text": "Via token."}, format="json"
+    )
+
+    assert response.status_code == 201
+    assert Claim.history.get().history_user == editor
+
+
+@pytest.mark.parametrize(
+    ("header", "detail"),
+    [
+        ("Bearer ct_deadbeef_nope", "Unknown API token."),
+        ("Bearer something-else", "This is not a Claimtrail API token."),
+        ("Bearer two words", "Send the token as `Authorization: Bearer <token>`"),
+    ],
+)
+def test_bad_tokens_are_a_401(api_client: APIClient, header: str, detail: str) -> None:
+    api_client.credentials(HTTP_AUTHORIZATION=header)
+
+    response = api_client.get("/api/v1/claims/")
+
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["detail"].startswith(detail)
+
+
+def test_a_revoked_token_is_refused(api_client: APIClient) -> None:
+    token, key = ApiToken.issue(name="Data desk", created_by=None)
+    token.revoke()
+
+    response = bearer(api_client, key).get("/api/v1/claims/")
+
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["detail"] == "This API token has been revoked."
+
+
+def test_a_token_with_the_right_prefix_but_wrong_secret_is_refused(api_client: APIClient) -> None:
+    _, key = ApiToken.issue(name="Data desk", created_by=None)
+
+    response = bearer(api_client, key[:-4] + "AAAA").get("/api/v1/claims/")
+
+    assert response.status_code == 401
+
+
+def test_one_active_token_per_client_name() -> None:
+    token, _ = ApiToken.issue(name="Data desk", created_by=None)
+    with pytest.raises(ValidationError, match="already has an active token"):
+        ApiToken.issue(name="Data desk", created_by=None)
+    token.revoke()
+    ApiToken.issue(name="Data desk", created_by=None)
+    assert ApiToken.objects.active().count() == 1
+
+
+def test_an_editor_issues_a_token_in_the_admin_and_sees_the_key_once(
+    editor_client: Client, editor: User
+) -> None:
+    response = editor_client.post(
+        "/admin/api/apitoken/add/", {"name": "Jane, data desk"}, follow=True
+    )
+
+    assert response.status_code == 200
+    token = ApiToken.objects.get()
+    [message] = [str(m) for m in response.context["messages"] if "The key for" in str(m)]
+    key = message.split("The key for Jane, data desk is: ")[1].split(" ")[0]
+    assert key.startswith(f"ct_{token.prefix}_")
+    assert token.created_by == editor
+    assert not token.user.is_staff
+    assert key not in editor_client.get(f"/admin/api/apitoken/{token.pk}/change/").content.decode()
+    assert APIClient().get("/api/v1/claims/", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
+
+
+def test_an_editor_revokes_a_token_in_the_admin(editor_client: Client) -> None:
+    token, key = ApiToken.issue(name="Data desk", created_by=None)
+
+    response = editor_client.post(
+        "/admin/api/apitoken/",
+        {"action": "revoke", "_selected_action": [token.pk]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert APIClient().get("/api/v1/claims/", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401
+
+
+def test_token_changelist_query_count_does_not_grow(
+    editor_client: Client, django_assert_num_queries: Any
+) -> None:
+    for i in range(3):
+        ApiToken.issue(name=f"Client {i}", created_by=None)
+    with django_assert_num_queries(7):
+        editor_client.get("/admin/api/apitoken/")
+    for i in range(3, 30):
+        ApiToken.issue(name=f"Client {i}", created_by=None)
+    with django_assert_num_queries(7):
+        response = editor_client.get("/admin/api/apitoken/")
+    assert response.status_code == 200
+
+
+def test_anonymous_clients_are_rate_limited_with_retry_after(
+    api_client: APIClient, settings: Any
+) -> None:
+    from rest_framework.throttling import AnonRateThrottle
+
+    AnonRateThrottle.THROTTLE_RATES = {**AnonRateThrottle.THROTTLE_RATES, "anon": "3/minute"}
+    try:
+        statuses = [api_client.get("/api/v1/claims/").status_code for _ in range(4)]
+        limited = api_client.get("/api/v1/claims/")
+    finally:
+        AnonRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+
+    assert statuses == [200, 200, 200, 429]
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) > 0
+    assert limited.json()["errors"][0]["code"] == "throttled"
+
+
+def test_token_holders_get_a_higher_rate_limit_than_anonymous_clients(settings: Any) -> None:
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    per_minute = {name: int(rate.split("/")[0]) for name, rate in rates.items()}
+    assert per_minute["user"] > per_minute["anon"]
+
+
+def test_a_token_for_a_disabled_account_is_refused(api_client: APIClient) -> None:
+    user = UserFactory(is_active=False)
+    _, key = ApiToken.issue(name="Old client", user=user, created_by=None)
+
+    assert bearer(api_client, key).get("/api/v1/claims/").status_code == 401
