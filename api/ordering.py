@@ -7,7 +7,15 @@ from rest_framework import filters
 from rest_framework.request import Request
 
 
-class ClaimOrdering(filters.OrderingFilter):
+class StableOrdering(filters.OrderingFilter):
+    """Ordering with the id as the last key, so cursor pages neither skip nor repeat ties."""
+
+    def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> list[str]:
+        ordering = list(super().get_ordering(request, queryset, view) or [])
+        return ordering if ordering and ordering[-1].lstrip("-") == "id" else [*ordering, "-id"]
+
+
+class ClaimOrdering(StableOrdering):
     """`?ordering=made`, `-event`, `rating`, `updated_at`, `created_at` (default `-updated_at`).
 
     Fuzzy dates sort by their earliest day, undated claims first. With `?q=` and no

@@ -4,7 +4,8 @@ from datetime import date
 
 import django_filters
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast
 
 from claims.models import Citation, Claim, Rating, Role, State
 from sources.models import Reliability
@@ -100,11 +101,11 @@ def search_claims(queryset: QuerySet[Claim], query: str) -> QuerySet[Claim]:
     from claims.models import CLAIM_SEARCH_VECTOR, QUOTE_SEARCH_VECTOR
 
     search = SearchQuery(query, config="english", search_type="websearch")
-    quotes = Citation.objects.annotate(document=QUOTE_SEARCH_VECTOR).filter(
-        claim_id=OuterRef("pk"), document=search
-    )
-    return (
-        queryset.annotate(document=CLAIM_SEARCH_VECTOR)
-        .filter(Q(document=search) | Exists(quotes))
-        .annotate(rank=SearchRank(F("document"), search))
-    )
+    # One IN over a UNION, so each side can use its own index; an OR of the two
+    # conditions would make PostgreSQL scan every claim.
+    by_claim = Claim.objects.annotate(document=CLAIM_SEARCH_VECTOR).filter(document=search)
+    by_quote = Citation.objects.annotate(document=QUOTE_SEARCH_VECTOR).filter(document=search)
+    matches = by_claim.values("pk").union(by_quote.values("claim_id"))
+    # An integer rank: cursor pages compare positions exactly, which floats do not.
+    rank = Cast(SearchRank(CLAIM_SEARCH_VECTOR, search) * Value(1_000_000), BigIntegerField())
+    return queryset.filter(pk__in=matches).annotate(rank=rank)

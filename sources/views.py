@@ -1,6 +1,7 @@
 from django.db.models import QuerySet
 from rest_framework import filters, mixins, viewsets
 
+from api.ordering import StableOrdering
 from sources.models import Person, Source
 from sources.serializers import PersonSerializer, SourceSerializer
 
@@ -15,7 +16,7 @@ class PersonViewSet(
     """People, organizations and groups. Anyone reads; editors create and change."""
 
     serializer_class = PersonSerializer
-    filter_backends = [filters.SearchFilter, filters.OrderingFilter]
+    filter_backends = [filters.SearchFilter, StableOrdering]
     search_fields = ["name", "aliases", "description"]
     ordering_fields = ["name", "updated_at"]
     ordering = ["name"]
@@ -34,7 +35,7 @@ class SourceViewSet(
     """Sources, with their publisher and the sources they are based on."""
 
     serializer_class = SourceSerializer
-    filter_backends = [filters.SearchFilter, filters.OrderingFilter]
+    filter_backends = [filters.SearchFilter, StableOrdering]
     search_fields = ["title", "url", "publisher__name"]
     ordering_fields = ["title", "updated_at"]
     ordering = ["-updated_at"]
