@@ -43,8 +43,9 @@ def claim_review(claim: Claim, request: Request, *, author: str) -> dict[str, An
             "headline": citation.source.title,
             **({"url": citation.source.url} if citation.source.url else {}),
         }
-        for citation in claim.citations.all()
-        if citation.role == Role.APPEARANCE
+        for citation in claim.citations.filter(role=Role.APPEARANCE)
+        .select_related("source")
+        .order_by("id")
     ]
     if appearances:
         item["appearance"] = appearances

@@ -63,10 +63,14 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
         return self if user.has_perm("claims.change_claim") else self.published()
 
     def for_api(self) -> "ClaimQuerySet":
-        """Everything the claim serializer touches, in a fixed number of queries (4)."""
+        """Claims with their claimants (one query); claims.documents adds the rest."""
+        return self.select_related("claimant")
+
+    def for_serializer(self) -> "ClaimQuerySet":
+        """Everything ClaimSerializer touches, in four queries, in the API's order."""
         return self.select_related("claimant").prefetch_related(
-            "people",
-            "topics",
+            Prefetch("people", queryset=Person.objects.order_by("name", "id")),
+            Prefetch("topics", queryset=Topic.objects.order_by("name")),
             Prefetch(
                 "citations",
                 queryset=Citation.objects.select_related("source__publisher").order_by("id"),
