@@ -294,6 +294,18 @@ def test_claim_list_queries_do_not_grow_with_page_size_or_citations(
     assert all(len(c["citations"][0]["source"]["provenance"]) == 2 for c in large.json()["results"])
 
 
+def test_claimreview_query_count_is_fixed(
+    api_client: APIClient, django_assert_num_queries: Any
+) -> None:
+    claim = ClaimFactory()
+    CitationFactory.create_batch(5, claim=claim, role=Role.APPEARANCE)
+
+    with django_assert_num_queries(2):
+        response = api_client.get(f"/api/v1/claims/{claim.pk}/claimreview/")
+
+    assert len(response.json()["itemReviewed"]["appearance"]) == 5
+
+
 def test_claim_detail_query_count_is_fixed(
     api_client: APIClient, django_assert_num_queries: Any
 ) -> None:

@@ -131,6 +131,13 @@ def test_a_source_cannot_be_based_on_one_of_its_own_descendants(editor_api: APIC
         ({"published": {"text": "someday"}}, "published.text"),
         ({"publisher_id": 999999}, "publisher_id"),
         ({"title": "x" * 501}, "title"),
+        ({"archive_url": "javascript:alert(1)"}, "archive_url"),
+        ({"language": "x" * 36}, "language"),
+        ({"is_primary": "perhaps"}, "is_primary"),
+        ({"reliability": "trusty"}, "reliability"),
+        ({"author_ids": [999999]}, "author_ids"),
+        ({"based_on": [999999]}, "based_on"),
+        ({"published": {"text": "2019", "edtf": "2019-99"}}, "published.edtf"),
     ],
 )
 def test_bad_source_input_is_a_400_naming_the_field(
@@ -158,6 +165,10 @@ def test_a_person_cannot_be_a_publisher_through_the_api(editor_api: APIClient) -
         ({"wikidata_id": "42"}, "wikidata_id", "A Wikidata ID looks like Q42."),
         ({"kind": "person", "reliability": "deprecated"}, "reliability", "Only organizations"),
         ({"kind": "robot"}, "kind", "is not a valid choice"),
+        ({"name": ""}, "name", "may not be blank"),
+        ({"description": "x" * 301}, "description", "no more than 300 characters"),
+        ({"aliases": "CCP"}, "aliases", "Expected a list"),
+        ({"reliability_reviewed_on": "last week"}, "reliability_reviewed_on", "wrong format"),
     ],
 )
 def test_bad_person_input_is_a_400_naming_the_field(
