@@ -43,11 +43,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
             return
         user = obj.user if obj.user_id and request.user.is_superuser else None
         token, key = ApiToken.issue(name=obj.name, user=user, created_by=request.user)
-        obj.pk = token.pk
+        obj.pk, obj.prefix, obj.user = token.pk, token.prefix, token.user
         messages.warning(
             request,
-            f"The key for {token.name} is: {key} — copy it now; it will not be shown again. "
-            f"Use it as the header `Authorization: Bearer {key}`.",
+            f"The key for {token.name} is: {key} — copy it now: it is shown only this once. "
+            "Send it as the header `Authorization: Bearer <key>`.",
         )
 
     @admin.action(description="Revoke the selected tokens", permissions=["change"])

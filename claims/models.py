@@ -45,7 +45,7 @@ class Role(models.TextChoices):
 
 
 class Topic(models.Model):
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100, unique=True, help_text="As readers see it.")
     slug = models.SlugField(max_length=100, unique=True, help_text="Used in links and filters.")
 
     history = HistoricalRecords()

@@ -8,6 +8,7 @@ from claims.models import Citation, Claim, Topic
 from sources.models import Person, Source
 from sources.serializers import (
     CitedSourceSerializer,
+    DescribedModelSerializer,
     FuzzyDateField,
     PersonSummarySerializer,
     full_clean_for_api,
@@ -15,32 +16,40 @@ from sources.serializers import (
 )
 
 
-class TopicSerializer(serializers.ModelSerializer):
+class TopicSerializer(DescribedModelSerializer):
     class Meta:
         model = Topic
         fields = ["slug", "name"]
 
 
-class CitationSerializer(serializers.ModelSerializer):
-    source = CitedSourceSerializer(read_only=True)  # type: ignore[assignment]
+class CitationSerializer(DescribedModelSerializer):
+    source = CitedSourceSerializer(  # type: ignore[assignment]
+        read_only=True, help_text="The cited source, with its provenance."
+    )
 
     class Meta:
         model = Citation
         fields = ["id", "role", "quote", "locator", "reliability_note", "accessed_on", "source"]
 
 
-class ClaimSerializer(serializers.ModelSerializer):
+class ClaimSerializer(DescribedModelSerializer):
     """A claim as clients read it, with its citations and their sources' provenance.
 
     Needs `provenance` (a ProvenanceIndex of every cited source) in its context.
     """
 
-    claimant = PersonSummarySerializer(read_only=True, allow_null=True)
-    people = PersonSummarySerializer(many=True, read_only=True)
-    topics = TopicSerializer(many=True, read_only=True)
+    claimant = PersonSummarySerializer(
+        read_only=True, allow_null=True, help_text="Who made the claim; null when unattributed."
+    )
+    people = PersonSummarySerializer(
+        many=True, read_only=True, help_text="The people and organizations it is about."
+    )
+    topics = TopicSerializer(many=True, read_only=True, help_text="Topics, by name.")
     made = FuzzyDateField("made", read_only=True, help_text="When the claim was made.")
     event = FuzzyDateField("event", read_only=True, help_text="When the claimed event happened.")
-    citations = CitationSerializer(many=True, read_only=True)
+    citations = CitationSerializer(
+        many=True, read_only=True, help_text="Where it appears and the evidence for and against."
+    )
 
     class Meta:
         model = Claim
@@ -63,9 +72,9 @@ class ClaimSerializer(serializers.ModelSerializer):
         ]
 
 
-class CitationInputSerializer(serializers.ModelSerializer):
+class CitationInputSerializer(DescribedModelSerializer):
     source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
-        queryset=Source.objects.all()
+        queryset=Source.objects.all(), help_text="Id of the cited source."
     )
 
     class Meta:
@@ -75,17 +84,27 @@ class CitationInputSerializer(serializers.ModelSerializer):
         validators: list[Any] = []
 
 
-class ClaimInputSerializer(serializers.ModelSerializer):
+class ClaimInputSerializer(DescribedModelSerializer):
     """What editors send to create or change a claim, citations included."""
 
     claimant = serializers.PrimaryKeyRelatedField(
-        queryset=Person.objects.all(), allow_null=True, required=False
+        queryset=Person.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Id of who made the claim; null when unattributed.",
     )
     people = serializers.PrimaryKeyRelatedField(
-        queryset=Person.objects.all(), many=True, required=False
+        queryset=Person.objects.all(),
+        many=True,
+        required=False,
+        help_text="Ids of the people and organizations it is about.",
     )
     topics = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Topic.objects.all(), many=True, required=False
+        slug_field="slug",
+        queryset=Topic.objects.all(),
+        many=True,
+        required=False,
+        help_text="Topic slugs.",
     )
     made = FuzzyDateField("made", help_text="When the claim was made.")
     event = FuzzyDateField("event", help_text="When the claimed event happened.")

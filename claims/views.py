@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,7 +19,7 @@ from claims.filters import ClaimFilter, search_claims
 from claims.models import Citation, Claim
 from claims.serializers import ClaimInputSerializer, ClaimSerializer
 from claims.services import save_claim
-from sources.serializers import PersonSerializer, SourceSerializer
+from sources.serializers import DescribedModelSerializer, PersonSerializer, SourceSerializer
 from sources.views import PersonViewSet, SourceViewSet
 
 SEARCH_PARAMETER = OpenApiParameter(
@@ -97,14 +97,14 @@ class ClaimViewSet(
         )
 
 
-class ClaimLinkSerializer(serializers.ModelSerializer):
+class ClaimLinkSerializer(DescribedModelSerializer):
     class Meta:
         model = Claim
         fields = ["id", "text", "rating", "state"]
 
 
-class CitingClaimSerializer(serializers.ModelSerializer):
-    claim = ClaimLinkSerializer(read_only=True)
+class CitingClaimSerializer(DescribedModelSerializer):
+    claim = ClaimLinkSerializer(read_only=True, help_text="The citing claim.")
 
     class Meta:
         model = Citation
@@ -124,8 +124,12 @@ class SourceDetailSerializer(SourceSerializer):
 
 
 class PersonDetailSerializer(PersonSerializer):
-    claims_made = ClaimLinkSerializer(many=True, read_only=True, source="visible_claims_made")
-    claims_about = ClaimLinkSerializer(many=True, read_only=True, source="visible_claims_about")
+    claims_made = ClaimLinkSerializer(
+        many=True, read_only=True, source="visible_claims_made", help_text="Claims they made."
+    )
+    claims_about = ClaimLinkSerializer(
+        many=True, read_only=True, source="visible_claims_about", help_text="Claims about them."
+    )
 
     class Meta(PersonSerializer.Meta):
         fields = [*PersonSerializer.Meta.fields, "claims_made", "claims_about"]

@@ -91,7 +91,12 @@ class Person(models.Model):
     """Anyone who makes claims, is talked about, writes or publishes: people, organizations,
     and groups such as an ethnic or religious community."""
 
-    kind = models.CharField(max_length=20, choices=PersonKind, default=PersonKind.PERSON)
+    kind = models.CharField(
+        max_length=20,
+        choices=PersonKind,
+        default=PersonKind.PERSON,
+        help_text="A person, an organization, or a group of people such as a community.",
+    )
     name = models.CharField(max_length=200, help_text="The name most readers would recognise.")
     description = models.CharField(
         max_length=300,
@@ -184,7 +189,12 @@ class SourceKind(models.TextChoices):
 class Source(FuzzyDateModel):
     FUZZY_DATES = ("published",)
 
-    kind = models.CharField(max_length=30, choices=SourceKind, default=SourceKind.NEWS_ARTICLE)
+    kind = models.CharField(
+        max_length=30,
+        choices=SourceKind,
+        default=SourceKind.NEWS_ARTICLE,
+        help_text="What sort of source it is.",
+    )
     title = models.CharField(
         max_length=500, help_text="The title, or a short description if it has none."
     )

@@ -85,19 +85,36 @@ def full_clean_for_api(
         raise serializers.ValidationError(errors) from None
 
 
-class PersonSummarySerializer(serializers.ModelSerializer):
+# Descriptions for the columns every model has, so every field in the OpenAPI schema has one.
+COMMON_HELP = {
+    "id": "Unique id.",
+    "created_at": "When this record was created.",
+    "updated_at": "When this record last changed.",
+    "url": "Where to read it online.",
+}
+
+
+class DescribedModelSerializer(serializers.ModelSerializer):
+    def build_field(self, field_name: str, *args: Any) -> tuple[Any, dict[str, Any]]:
+        field_class, kwargs = super().build_field(field_name, *args)
+        if field_name in COMMON_HELP:
+            kwargs.setdefault("help_text", COMMON_HELP[field_name])
+        return field_class, kwargs
+
+
+class PersonSummarySerializer(DescribedModelSerializer):
     class Meta:
         model = Person
         fields = ["id", "name", "kind", "description"]
 
 
-class PublisherSerializer(serializers.ModelSerializer):
+class PublisherSerializer(DescribedModelSerializer):
     class Meta:
         model = Person
         fields = ["id", "name", "reliability", "reliability_note", "reliability_reviewed_on"]
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(DescribedModelSerializer):
     aliases = serializers.ListField(
         child=serializers.CharField(max_length=200),
         source="alias_list",
@@ -129,10 +146,12 @@ class PersonSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class SourceSerializer(serializers.ModelSerializer):
+class SourceSerializer(DescribedModelSerializer):
     """A source as clients read it, with its publisher and its effective reliability."""
 
-    publisher = PublisherSerializer(read_only=True, allow_null=True)
+    publisher = PublisherSerializer(
+        read_only=True, allow_null=True, help_text="Who published it, with their reliability."
+    )
     publisher_id = serializers.PrimaryKeyRelatedField(
         source="publisher",
         queryset=Person.objects.all(),
@@ -141,13 +160,14 @@ class SourceSerializer(serializers.ModelSerializer):
         write_only=True,
         help_text="Id of the publishing organization.",
     )
-    authors = PersonSummarySerializer(many=True, read_only=True)
+    authors = PersonSummarySerializer(many=True, read_only=True, help_text="Who wrote it.")
     author_ids = serializers.PrimaryKeyRelatedField(
         source="authors",
         queryset=Person.objects.all(),
         many=True,
         required=False,
         write_only=True,
+        help_text="Ids of the people who wrote it.",
     )
     published = FuzzyDateField("published", help_text="When it was published.")
     effective_reliability = serializers.ChoiceField(
@@ -264,12 +284,18 @@ class ProvenanceIndex:
         return [self.sources[i] for i in order]
 
 
-class ProvenanceSourceSerializer(serializers.ModelSerializer):
+class ProvenanceSourceSerializer(DescribedModelSerializer):
     """A source upstream in a provenance chain."""
 
-    publisher = PublisherSerializer(read_only=True, allow_null=True)
-    published = FuzzyDateField("published", read_only=True)
-    effective_reliability = serializers.ChoiceField(choices=Reliability.choices, read_only=True)
+    publisher = PublisherSerializer(
+        read_only=True, allow_null=True, help_text="Who published it, with their reliability."
+    )
+    published = FuzzyDateField("published", read_only=True, help_text="When it was published.")
+    effective_reliability = serializers.ChoiceField(
+        choices=Reliability.choices,
+        read_only=True,
+        help_text="The source's own rating if set, else its publisher's.",
+    )
     based_on = serializers.SerializerMethodField(
         help_text="Ids of the sources this one is based on."
     )
