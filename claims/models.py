@@ -210,8 +210,10 @@ class Claim(FuzzyDateModel):
             *fuzzy_date_constraints("event", "claim"),
         ]
         indexes = [
-            # Published lists, newest first.
-            models.Index(fields=["state", "-updated_at"], name="claim_state_updated_idx"),
+            # API lists, newest first, as anonymous clients (published) and editors see them;
+            # the id breaks ties for cursor pagination.
+            models.Index(fields=["state", "-updated_at", "-id"], name="claim_state_updated_idx"),
+            models.Index(fields=["-updated_at", "-id"], name="claim_updated_idx"),
             # Range filters and ordering on when the claim was made / the event happened.
             models.Index(fields=["made_earliest", "made_latest"], name="claim_made_idx"),
             models.Index(fields=["event_earliest", "event_latest"], name="claim_event_idx"),
