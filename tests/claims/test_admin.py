@@ -81,6 +81,7 @@ def test_an_editor_adds_a_claim_with_two_inline_citations_in_one_save(
         ("supports", "Authenticity unconfirmed."),
     ]
     assert claim.history.get().history_user == editor
+    assert set(Citation.history.values_list("history_user", flat=True)) == {editor.pk}
 
 
 def test_an_unreadable_date_is_a_clear_error_on_its_field_and_nothing_is_saved(
