@@ -2,7 +2,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from claims.views import ClaimViewSet, PersonWithClaimsViewSet, SourceWithClaimsViewSet
+from claims.views import (
+    CitationCSVView,
+    ClaimCSVView,
+    ClaimViewSet,
+    PersonCSVView,
+    PersonWithClaimsViewSet,
+    SourceCSVView,
+    SourceWithClaimsViewSet,
+)
 
 router = DefaultRouter()
 router.register("claims", ClaimViewSet, basename="claim")
@@ -10,6 +18,10 @@ router.register("sources", SourceWithClaimsViewSet, basename="source")
 router.register("people", PersonWithClaimsViewSet, basename="person")
 
 urlpatterns = [
+    path("v1/claims.csv", ClaimCSVView.as_view(), name="claims-csv"),
+    path("v1/citations.csv", CitationCSVView.as_view(), name="citations-csv"),
+    path("v1/sources.csv", SourceCSVView.as_view(), name="sources-csv"),
+    path("v1/people.csv", PersonCSVView.as_view(), name="people-csv"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -5,10 +5,12 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Max, Min, Q, QuerySet
 from django.forms import ModelForm, Textarea
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
+from claims.exports import EXPORTS
 from claims.models import Citation, Claim, Topic
+from sources.exports import csv_response
 from sources.forms import FuzzyDateFormMixin
 
 
@@ -98,6 +100,7 @@ class ClaimAdmin(SimpleHistoryAdmin):
         "updated_by",
     ]
     inlines = [CitationInline]
+    actions = ["export_csv", "export_citations_csv"]
     fieldsets = [
         (None, {"fields": ["text", "summary", "claimant", "people", "topics", "language"]}),
         (
@@ -135,6 +138,17 @@ class ClaimAdmin(SimpleHistoryAdmin):
     def disputes_count(self, claim: Claim) -> int:
         return claim.disputes_count  # type: ignore[attr-defined]
 
+    @admin.action(description="Export selected as CSV", permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Claim]) -> StreamingHttpResponse:
+        return csv_response(EXPORTS["claims"], queryset, request)
+
+    @admin.action(description="Export citations of selected as CSV", permissions=["view"])
+    def export_citations_csv(
+        self, request: HttpRequest, queryset: QuerySet[Claim]
+    ) -> StreamingHttpResponse:
+        citations = Citation.objects.filter(claim__in=queryset.values("pk"))
+        return csv_response(EXPORTS["citations"], citations, request)
+
     def save_model(self, request: HttpRequest, obj: Claim, form: ModelForm, change: bool) -> None:
         if not change:
             obj.created_by = request.user  # type: ignore[assignment]
@@ -151,3 +165,10 @@ class CitationAdmin(SimpleHistoryAdmin):
     search_fields = ["quote", "reliability_note", "source__title", "claim__text"]
     autocomplete_fields = ["claim", "source"]
     readonly_fields = ["created_at", "updated_at"]
+    actions = ["export_csv"]
+
+    @admin.action(description="Export selected as CSV", permissions=["view"])
+    def export_csv(
+        self, request: HttpRequest, queryset: QuerySet[Citation]
+    ) -> StreamingHttpResponse:
+        return csv_response(EXPORTS["citations"], queryset, request)

@@ -4,21 +4,28 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.ordering import ClaimOrdering
+from api.renderers import ORJSONRenderer
 from claims.claimreview import claim_review
 from claims.documents import claim_documents
+from claims.exports import EXPORTS
 from claims.filters import ClaimFilter, search_claims
 from claims.models import Citation, Claim
 from claims.serializers import ClaimInputSerializer, ClaimSerializer
 from claims.services import save_claim
+from sources.exports import csv_response
+from sources.models import Person, Source
 from sources.serializers import DescribedModelSerializer, PersonSerializer, SourceSerializer
 from sources.views import PersonViewSet, SourceViewSet
 
@@ -160,3 +167,87 @@ class PersonWithClaimsViewSet(PersonViewSet):
         person.visible_claims_made = list(visible.filter(claimant=person))
         person.visible_claims_about = list(visible.filter(people=person))
         return Response(PersonDetailSerializer(person, context=self.get_serializer_context()).data)
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets clients ask for text/csv; the body itself is streamed by the view."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        # Only errors reach a renderer here; they stay JSON, whatever was asked for.
+        return ORJSONRenderer().render(data)
+
+
+class CSVExportView(GenericAPIView):
+    """Base of the CSV exports: same filters and permissions as the matching API list."""
+
+    export_name = ""
+    pagination_class = None
+    renderer_classes = [ORJSONRenderer, CSVRenderer]
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> StreamingHttpResponse:
+        rows = self.rows(self.filter_queryset(self.get_queryset()))
+        return csv_response(EXPORTS[self.export_name], rows, request)
+
+    def rows(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset
+
+
+CSV_RESPONSE = {(200, "text/csv"): OpenApiTypes.STR}
+
+
+@extend_schema(
+    parameters=[SEARCH_PARAMETER],
+    responses=CSV_RESPONSE,
+    description="Claims as CSV, one row per claim, with the claim list's filters. "
+    "Columns: docs/data-dictionary.md.",
+)
+class ClaimCSVView(CSVExportView):
+    export_name = "claims"
+    queryset = Claim.objects.none()  # for DjangoModelPermissionsOrAnonReadOnly
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ClaimFilter
+
+    def get_queryset(self) -> QuerySet[Claim]:
+        claims = Claim.objects.visible_to(self.request.user)
+        query = self.request.query_params.get("q", "").strip()
+        return search_claims(claims, query) if query else claims
+
+
+@extend_schema(
+    parameters=[SEARCH_PARAMETER],
+    responses=CSV_RESPONSE,
+    description="Citations as CSV, one row per claim and citation (long format), filtered "
+    "by the claim list's filters. Columns: docs/data-dictionary.md.",
+)
+class CitationCSVView(ClaimCSVView):
+    export_name = "citations"
+
+    def rows(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return Citation.objects.filter(claim__in=queryset.values("pk"))
+
+
+@extend_schema(
+    responses=CSV_RESPONSE, description="Sources as CSV. Columns: docs/data-dictionary.md."
+)
+class SourceCSVView(CSVExportView):
+    export_name = "sources"
+    queryset = Source.objects.all()
+    filter_backends = [filters.SearchFilter]
+    search_fields = SourceViewSet.search_fields
+
+
+@extend_schema(
+    responses=CSV_RESPONSE,
+    description="People and organizations as CSV. Columns: docs/data-dictionary.md.",
+)
+class PersonCSVView(CSVExportView):
+    export_name = "people"
+    queryset = Person.objects.all()
+    filter_backends = [filters.SearchFilter]
+    search_fields = PersonViewSet.search_fields

@@ -198,6 +198,9 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# On PostgreSQL, CSV exports stream COPY output; false forces the (slower) Python writer.
+CSV_EXPORT_USE_COPY = env_bool("CSV_EXPORT_USE_COPY", default=True)
+
 # Named as the author of every ClaimReview: the organization publishing the reviews.
 CLAIMREVIEW_AUTHOR = env_str("CLAIMREVIEW_AUTHOR", "Claimtrail")
 

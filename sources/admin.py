@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
+from sources.exports import PEOPLE, SOURCES, csv_response
 from sources.forms import FuzzyDateFormMixin, https_formfield
 from sources.models import Person, Provenance, Reliability, Source
 
@@ -13,6 +14,7 @@ class PersonAdmin(SimpleHistoryAdmin):
     list_display = ["name", "kind", "description", "reliability", "wikidata_id", "updated_at"]
     list_filter = ["kind", "reliability"]
     ordering = ["name"]
+    actions = ["export_csv"]
     search_fields = ["name", "aliases", "description", "wikidata_id"]
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
@@ -23,6 +25,10 @@ class PersonAdmin(SimpleHistoryAdmin):
         ),
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
+
+    @admin.action(description="Export selected as CSV", permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Person]) -> StreamingHttpResponse:
+        return csv_response(PEOPLE, queryset, request)
 
 
 class ProvenanceInline(admin.TabularInline):
@@ -79,6 +85,7 @@ class SourceAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["publisher", "authors"]
     readonly_fields = ["published_earliest", "published_latest", "created_at", "updated_at"]
     inlines = [ProvenanceInline]
+    actions = ["export_csv"]
     fieldsets = [
         (None, {"fields": ["kind", "title", "publisher", "authors", "language", "is_primary"]}),
         ("Where to find it", {"fields": ["url", "archive_url"]}),
@@ -98,6 +105,10 @@ class SourceAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Source]:
         return super().get_queryset(request).annotate(citation_total=Count("citations"))
+
+    @admin.action(description="Export selected as CSV", permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Source]) -> StreamingHttpResponse:
+        return csv_response(SOURCES, queryset, request)
 
     @admin.display(description="reliability")
     def effective_reliability_display(self, source: Source) -> str:

@@ -169,7 +169,8 @@ class Person(models.Model):
 
     @property
     def alias_list(self) -> list[str]:
-        return [line.strip() for line in self.aliases.splitlines() if line.strip()]
+        # Split and trimmed exactly as the people CSV export does it in SQL.
+        return [line.strip(" \t\r") for line in self.aliases.split("\n") if line.strip(" \t\r")]
 
 
 class SourceKind(models.TextChoices):

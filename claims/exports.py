@@ -1,0 +1,254 @@
+"""CSV exports of claims and citations; the machinery and rules are in sources/exports.py."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+
+from claims.models import Citation, Claim, Role, Topic
+from sources.exports import CHUNK_SIZE, PEOPLE, SOURCES, Column, Export, date_columns
+from sources.models import Person
+
+
+def _role_count(role: Role) -> str:
+    # `role` is one of our own choices, never user input.
+    sql = "(SELECT count(*) FROM claims_citation ci WHERE ci.claim_id = c.id AND ci.role = '{}')"
+    return sql.format(role.value)
+
+
+CLAIM_COLUMNS = (
+    Column("id", "integer", "The claim's id.", "c.id"),
+    Column("text", "text", "The claim as stated, verbatim.", "c.text"),
+    Column("summary", "text", "The claim in neutral words, if given.", "c.summary"),
+    Column("claimant", "text", "Who made it; empty when unattributed.", "claimant.name"),
+    Column("claimant_id", "integer", "The claimant's id.", "c.claimant_id"),
+    Column(
+        "people",
+        "text",
+        "Who it is about: names separated by '; '.",
+        "(SELECT string_agg(p.name, '; ' ORDER BY p.name COLLATE \"C\", p.id) "
+        "FROM claims_claim_people cp JOIN sources_person p ON p.id = cp.person_id "
+        "WHERE cp.claim_id = c.id)",
+    ),
+    Column(
+        "topics",
+        "text",
+        "Topic slugs separated by '; '.",
+        "(SELECT string_agg(t.slug, '; ' ORDER BY t.slug COLLATE \"C\") "
+        "FROM claims_claim_topics ct JOIN claims_topic t ON t.id = ct.topic_id "
+        "WHERE ct.claim_id = c.id)",
+    ),
+    *date_columns("made", "c", "the claim was made"),
+    *date_columns("event", "c", "the claimed event happened"),
+    Column("rating", "text", "Review rating (see the Rating values below).", "c.rating"),
+    Column("rating_rationale", "text", "Why it has that rating.", "c.rating_rationale"),
+    Column("state", "text", "draft or published.", "c.state"),
+    Column("language", "text", "Language of the claim (BCP 47).", "c.language"),
+    Column("supports_count", "integer", "Citations that support it.", _role_count(Role.SUPPORTS)),
+    Column("disputes_count", "integer", "Citations that dispute it.", _role_count(Role.DISPUTES)),
+    Column("context_count", "integer", "Citations giving context.", _role_count(Role.CONTEXT)),
+    Column(
+        "has_primary_source",
+        "boolean",
+        "Whether any cited source is a primary source.",
+        "EXISTS (SELECT 1 FROM claims_citation ci JOIN sources_source s ON s.id = ci.source_id "
+        "WHERE ci.claim_id = c.id AND s.is_primary)",
+    ),
+    Column(
+        "api_url", "text", "The claim in the API.", "%(base)s || '/api/v1/claims/' || c.id || '/'"
+    ),
+    Column(
+        "admin_url",
+        "text",
+        "The claim in the editors' admin.",
+        "%(base)s || '/admin/claims/claim/' || c.id || '/change/'",
+    ),
+)
+
+CITATION_COLUMNS = (
+    Column("claim_id", "integer", "The claim's id.", "c.id"),
+    Column("claim_text", "text", "The claim as stated.", "c.text"),
+    Column("claimant", "text", "Who made the claim.", "claimant.name"),
+    Column("claim_rating", "text", "The claim's review rating.", "c.rating"),
+    Column("claim_state", "text", "draft or published.", "c.state"),
+    Column("citation_id", "integer", "The citation's id.", "ci.id"),
+    Column("role", "text", "appearance, supports, disputes or context.", "ci.role"),
+    Column("quote", "text", "The exact words in the source.", "ci.quote"),
+    Column("locator", "text", "Where in the source (page, paragraph, time).", "ci.locator"),
+    Column(
+        "reliability_note", "text", "How far this evidence can be trusted.", "ci.reliability_note"
+    ),
+    Column("accessed_on", "date", "When the source was read.", "ci.accessed_on"),
+    Column("source_id", "integer", "The source's id.", "s.id"),
+    Column("source_title", "text", "The source's title.", "s.title"),
+    Column("source_kind", "text", "What sort of source it is.", "s.kind"),
+    Column("source_url", "text", "Where to read it.", "s.url"),
+    Column("source_archive_url", "text", "An archived copy.", "s.archive_url"),
+    *date_columns("published", "s", "the source was published", "source_published"),
+    Column("source_is_primary", "boolean", "Whether it is a primary source.", "s.is_primary"),
+    Column("publisher", "text", "The source's publisher.", "publisher.name"),
+    Column(
+        "publisher_reliability",
+        "text",
+        "The publisher's reliability rating.",
+        "publisher.reliability",
+    ),
+    Column(
+        "source_reliability",
+        "text",
+        "The source's effective reliability: its own rating, else its publisher's.",
+        "COALESCE(NULLIF(s.reliability, ''), publisher.reliability, 'unrated')",
+    ),
+)
+
+
+def _claim_rows(claims: QuerySet[Claim], base: str) -> Iterator[list[Any]]:
+    citations = Citation.objects.filter(claim_id=OuterRef("pk"))
+    rows = (
+        claims.select_related("claimant")
+        .annotate(
+            **{
+                f"{role}_total": Count("citations", filter=Q(citations__role=role), distinct=True)
+                for role in (Role.SUPPORTS, Role.DISPUTES, Role.CONTEXT)
+            },
+            has_primary=Exists(citations.filter(source__is_primary=True)),
+        )
+        .prefetch_related(
+            Prefetch("people", queryset=Person.objects.only("name")),
+            Prefetch("topics", queryset=Topic.objects.only("slug")),
+        )
+        .order_by("id")
+    )
+    for c in rows.iterator(chunk_size=CHUNK_SIZE):
+        yield [
+            c.pk,
+            c.text,
+            c.summary,
+            c.claimant.name if c.claimant else None,
+            c.claimant_id,
+            "; ".join(name for name, _ in sorted((p.name, p.pk) for p in c.people.all())),
+            "; ".join(sorted(t.slug for t in c.topics.all())),
+            c.made_text,
+            c.made_edtf,
+            c.made_earliest,
+            c.made_latest,
+            c.event_text,
+            c.event_edtf,
+            c.event_earliest,
+            c.event_latest,
+            c.rating,
+            c.rating_rationale,
+            c.state,
+            c.language,
+            c.supports_total,  # type: ignore[attr-defined]
+            c.disputes_total,  # type: ignore[attr-defined]
+            c.context_total,  # type: ignore[attr-defined]
+            c.has_primary,
+            f"{base}/api/v1/claims/{c.pk}/",
+            f"{base}/admin/claims/claim/{c.pk}/change/",
+        ]
+
+
+def _citation_rows(citations: QuerySet[Citation], base: str) -> Iterator[list[Any]]:
+    citations = citations.select_related("claim__claimant", "source__publisher").order_by(
+        "claim_id", "id"
+    )
+    for ci in citations.iterator(chunk_size=CHUNK_SIZE):
+        c, s = ci.claim, ci.source
+        yield [
+            c.pk,
+            c.text,
+            c.claimant.name if c.claimant else None,
+            c.rating,
+            c.state,
+            ci.pk,
+            ci.role,
+            ci.quote,
+            ci.locator,
+            ci.reliability_note,
+            ci.accessed_on,
+            s.pk,
+            s.title,
+            s.kind,
+            s.url,
+            s.archive_url,
+            s.published_text,
+            s.published_edtf,
+            s.published_earliest,
+            s.published_latest,
+            s.is_primary,
+            s.publisher.name if s.publisher else None,
+            s.publisher.reliability if s.publisher else None,
+            s.effective_reliability,
+        ]
+
+
+EXPORTS = {
+    "claims": Export(
+        "claims",
+        "One row per claim.",
+        CLAIM_COLUMNS,
+        "FROM claims_claim c LEFT JOIN sources_person claimant ON claimant.id = c.claimant_id "
+        "WHERE c.id IN ({ids}) ORDER BY c.id",
+        _claim_rows,
+    ),
+    "citations": Export(
+        "citations",
+        "One row per citation: a claim and one piece of evidence (long format).",
+        CITATION_COLUMNS,
+        "FROM claims_citation ci JOIN claims_claim c ON c.id = ci.claim_id "
+        "LEFT JOIN sources_person claimant ON claimant.id = c.claimant_id "
+        "JOIN sources_source s ON s.id = ci.source_id "
+        "LEFT JOIN sources_person publisher ON publisher.id = s.publisher_id "
+        "WHERE ci.id IN ({ids}) ORDER BY c.id, ci.id",
+        _citation_rows,
+    ),
+    "sources": SOURCES,
+    "people": PEOPLE,
+}
+
+
+def data_dictionary() -> str:
+    """docs/data-dictionary.md, from the column contracts above."""
+    from claims.models import Rating, State
+    from sources.models import PersonKind, Reliability, SourceKind
+
+    lines = [
+        "# Claimtrail CSV data dictionary",
+        "",
+        "Generated from `claims/exports.py` by `python manage.py export_csv --dictionary`;",
+        "a test fails when the two disagree. Every export is UTF-8 CSV (RFC 4180 quoting,",
+        'rows end with "\\n") with a header row, in the column order below.',
+        "",
+        "- Text cells that start with `=`, `+`, `-`, `@`, a tab or a carriage return get a",
+        "  leading apostrophe, so spreadsheets do not run them as formulas. Integer columns",
+        "  are never changed.",
+        "- Empty text and missing values are empty cells; booleans are `true`/`false`;",
+        "  dates are `YYYY-MM-DD`.",
+        "- Fuzzy dates come as four columns: the wording as written, its EDTF value",
+        "  (Library of Congress Extended Date/Time Format), and the earliest and latest days",
+        "  it can mean. Filter on the last two.",
+        "",
+    ]
+    for export in EXPORTS.values():
+        lines += [
+            f"## {export.name}.csv",
+            "",
+            export.description,
+            "",
+            "| column | type | meaning |",
+            "| --- | --- | --- |",
+            *(f"| `{c.name}` | {c.type} | {c.meaning} |" for c in export.columns),
+            "",
+        ]
+    lines += ["## Values", ""]
+    for title, choices in [
+        ("Rating (`rating`, `claim_rating`)", Rating),
+        ("State (`state`, `claim_state`)", State),
+        ("Citation role (`role`)", Role),
+        ("Reliability (`*reliability`)", Reliability),
+        ("Source kind (`kind`, `source_kind`)", SourceKind),
+        ("Person kind (`kind` in people.csv)", PersonKind),
+    ]:
+        lines += [f"- {title}: " + ", ".join(f"`{v}` ({label})" for v, label in choices.choices)]
+    return "\n".join(lines) + "\n"
