@@ -6,9 +6,12 @@ from django.db import models
 from django.db.models import Max, Min, Q, QuerySet
 from django.forms import ModelForm, Textarea
 from django.http import HttpRequest, StreamingHttpResponse
+from import_export.admin import ImportMixin
+from import_export.formats.base_formats import CSV
 from simple_history.admin import SimpleHistoryAdmin
 
 from claims.exports import EXPORTS
+from claims.imports import CitationResource, ClaimResource
 from claims.models import Citation, Claim, Topic
 from sources.exports import csv_response
 from sources.forms import FuzzyDateFormMixin
@@ -68,8 +71,10 @@ class YearFilter(admin.SimpleListFilter):
 
 
 @admin.register(Claim)
-class ClaimAdmin(SimpleHistoryAdmin):
+class ClaimAdmin(ImportMixin, SimpleHistoryAdmin):
     form = ClaimForm
+    resource_classes = [ClaimResource]
+    import_formats = [CSV]
     formfield_overrides = COMPACT_TEXT
     list_display = [
         "__str__",
@@ -157,7 +162,9 @@ class ClaimAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(SimpleHistoryAdmin):
+class CitationAdmin(ImportMixin, SimpleHistoryAdmin):
+    resource_classes = [CitationResource]
+    import_formats = [CSV]
     list_display = ["claim", "role", "source", "locator", "updated_at"]
     list_select_related = ["claim", "source"]
     ordering = ["-updated_at"]

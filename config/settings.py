@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
+    "import_export",
     "simple_history",
     "sources",
     "claims",
@@ -200,6 +201,10 @@ REST_FRAMEWORK = {
 
 # On PostgreSQL, CSV exports stream COPY output; false forces the (slower) Python writer.
 CSV_EXPORT_USE_COPY = env_bool("CSV_EXPORT_USE_COPY", default=True)
+
+# Editors' CSV import (django-import-export): in one transaction, for anyone who may add.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 
 # Named as the author of every ClaimReview: the organization publishing the reviews.
 CLAIMREVIEW_AUTHOR = env_str("CLAIMREVIEW_AUTHOR", "Claimtrail")

@@ -12,6 +12,7 @@ anything else must be EDTF already.
 """
 
 import calendar
+import functools
 import re
 import time
 from dataclasses import dataclass
@@ -90,6 +91,9 @@ def parse_fuzzy_date(text: str) -> FuzzyDate:
     return FuzzyDate(edtf=value, earliest=earliest, latest=latest)
 
 
+# The EDTF grammar is a large pyparsing grammar (about 10 ms a parse); imports and lists
+# repeat the same few dates, so remember recent answers.
+@functools.lru_cache(maxsize=4096)
 def to_edtf(text: str) -> str:
     """Turn the wording of a date into an EDTF value, or raise FuzzyDateError."""
     phrase = " ".join(text.split())
@@ -114,6 +118,7 @@ def to_edtf(text: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def edtf_bounds(value: str) -> tuple[date | None, date | None]:
     """The earliest and latest calendar days an EDTF value can mean (None: open-ended)."""
     try:

@@ -1,0 +1,252 @@
+"""CSV import for editors (django-import-export): claims.csv, then citations.csv.
+
+The files have the exports' columns (docs/data-dictionary.md), so an export imports back
+unchanged; columns the database derives (EDTF bounds, counts, links) are ignored. People,
+topics, sources and publishers named in a row are found by id or name, or created.
+
+The admin shows a preview with every bad row and its reason and offers to confirm only
+when there are none; the import runs in one transaction, so it is all or nothing. Every
+saved row gets a history entry, by the editor who confirmed.
+"""
+
+import contextlib
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.color import no_style
+from django.db import connection
+from import_export import fields, resources, widgets
+
+from claims.models import Citation, Claim, Topic
+from sources.exports import INJECTION_PREFIXES
+from sources.models import Person, PersonKind, Reliability, Source
+
+
+def text(value: Any) -> str:
+    """A cell as our exports wrote it, without the apostrophe that neutralised a formula."""
+    cell = "" if value is None else str(value)
+    if cell[:1] == "'" and cell[1:2] and cell[1:2] in INJECTION_PREFIXES:
+        return cell[1:]
+    return cell
+
+
+class TextWidget(widgets.CharWidget):
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
+        return text(value)
+
+
+def _cell(row: dict[str, Any], column: str) -> str:
+    return text(row.get(column))
+
+
+def _id(row: dict[str, Any], column: str) -> int | None:
+    value = _cell(row, column).strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValidationError({column: f'"{value}" is not an id (a whole number).'})
+    return int(value)
+
+
+def _saved(obj: Any, column: str) -> Any:
+    """Validate and save a row's related record, reporting errors under the row's column."""
+    try:
+        obj.full_clean()
+    except ValidationError as error:
+        messages = "; ".join(f"{field}: {' '.join(m)}" for field, m in error.message_dict.items())
+        raise ValidationError({column: messages}) from None
+    explicit_id = obj.pk is not None
+    obj.save()
+    if explicit_id:
+        _catch_up_sequence(type(obj))
+    return obj
+
+
+def _catch_up_sequence(model: Any) -> None:
+    """After inserting a row with its own id, move the id sequence past it (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [model]):
+            cursor.execute(statement)
+
+
+def _person(name: str, *, pk: int | None, column: str) -> Person:
+    if pk is not None and (person := Person.objects.filter(pk=pk).first()):
+        return person
+    return Person.objects.filter(name=name).order_by("id").first() or _saved(
+        Person(pk=pk, name=name), column
+    )
+
+
+class ImportResource(resources.ModelResource):
+    """Text cells lose the exports' formula guard; explicit ids keep sequences in step."""
+
+    @classmethod
+    def widget_from_django_field(cls, f: Any, default: Any = widgets.Widget) -> Any:
+        if f.get_internal_type() in ("CharField", "TextField"):
+            return TextWidget
+        return super().widget_from_django_field(f, default)
+
+    def do_instance_save(self, instance: Any, is_create: bool) -> None:
+        explicit_id = is_create and instance.pk is not None
+        super().do_instance_save(instance, is_create)
+        if explicit_id:
+            _catch_up_sequence(type(instance))
+
+
+class ClaimResource(ImportResource):
+    """claims.csv: one row per claim, with its claimant, people and topics."""
+
+    class Meta:
+        model = Claim
+        fields = (
+            "id",
+            "text",
+            "summary",
+            "made_text",
+            "made_edtf",
+            "event_text",
+            "event_edtf",
+            "rating",
+            "rating_rationale",
+            "state",
+            "language",
+        )
+        import_id_fields = ("id",)
+        clean_model_instances = True
+        skip_html_diff = True
+
+    def validate_instance(
+        self, instance: Claim, import_validation_errors: Any = None, validate_unique: bool = True
+    ) -> None:
+        # Claim's database constraints are all checks that Claim.clean() and the field
+        # choices already enforce; validating them again would cost a query each, per row.
+        errors = dict(import_validation_errors or {})
+        try:
+            instance.full_clean(exclude=list(errors), validate_constraints=False)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def before_import(self, dataset: Any, **kwargs: Any) -> None:
+        super().before_import(dataset, **kwargs)
+        # Claimants first, under their exported ids, before any row creates a namesake
+        # among the people a claim is about.
+        for row in dataset.dict:
+            name = _cell(row, "claimant").strip()
+            pk = _cell(row, "claimant_id").strip()
+            if (
+                name
+                and pk.isdigit()
+                and not Person.objects.filter(pk=int(pk)).exists()
+                and not Person.objects.filter(name=name).exists()
+            ):
+                # An invalid claimant is reported on its row, where it is read again.
+                with contextlib.suppress(ValidationError):
+                    _saved(Person(pk=int(pk), name=name), "claimant")
+
+    def import_instance(self, instance: Claim, row: dict[str, Any], **kwargs: Any) -> None:
+        errors: dict[str, Any] = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors.update(error.error_dict)
+        try:
+            claimant = _cell(row, "claimant").strip()
+            pk = _id(row, "claimant_id")
+            instance.claimant = _person(claimant, pk=pk, column="claimant") if claimant else None
+            instance._import_people = [  # type: ignore[attr-defined]
+                _person(name, pk=None, column="people") for name in _split(row, "people")
+            ]
+            instance._import_topics = [  # type: ignore[attr-defined]
+                Topic.objects.filter(slug=slug).first()
+                or _saved(Topic(slug=slug, name=slug.replace("-", " ").capitalize()), "topics")
+                for slug in _split(row, "topics")
+            ]
+        except ValidationError as error:
+            errors.update(error.error_dict)
+        if errors:
+            raise ValidationError(errors)
+
+    def save_m2m(self, instance: Claim, row: dict[str, Any], **kwargs: Any) -> None:
+        super().save_m2m(instance, row, **kwargs)
+        if "people" in row:
+            instance.people.set(instance._import_people)  # type: ignore[attr-defined]
+        if "topics" in row:
+            instance.topics.set(instance._import_topics)  # type: ignore[attr-defined]
+
+
+class CitationResource(ImportResource):
+    """citations.csv: one row per citation; its claim must exist, its source may be new."""
+
+    id = fields.Field(attribute="id", column_name="citation_id", widget=widgets.IntegerWidget())
+    accessed_on = fields.Field(
+        attribute="accessed_on", column_name="accessed_on", widget=widgets.DateWidget("%Y-%m-%d")
+    )
+
+    class Meta:
+        model = Citation
+        fields = ("id", "role", "quote", "locator", "reliability_note", "accessed_on")
+        import_id_fields = ("id",)
+        clean_model_instances = True
+        skip_html_diff = True
+
+    def import_instance(self, instance: Citation, row: dict[str, Any], **kwargs: Any) -> None:
+        errors: dict[str, Any] = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors.update(error.error_dict)
+        try:
+            claim_id = _id(row, "claim_id")
+            claim = Claim.objects.filter(pk=claim_id).first() if claim_id else None
+            if claim is None:
+                raise ValidationError(
+                    {"claim_id": f"There is no claim {claim_id or '(empty)'}: import claims first."}
+                )
+            instance.claim = claim
+            instance.source = self._source(row)
+        except ValidationError as error:
+            errors.update(error.error_dict)
+        if errors:
+            raise ValidationError(errors)
+
+    def _source(self, row: dict[str, Any]) -> Source:
+        pk = _id(row, "source_id")
+        if pk is not None and (source := Source.objects.filter(pk=pk).first()):
+            return source
+        publisher = self._publisher(row)
+        inherited = publisher.reliability if publisher else Reliability.UNRATED
+        reliability = _cell(row, "source_reliability")
+        source = Source(
+            pk=pk,
+            title=_cell(row, "source_title"),
+            kind=_cell(row, "source_kind") or "other",
+            url=_cell(row, "source_url"),
+            archive_url=_cell(row, "source_archive_url"),
+            published_text=_cell(row, "source_published_text"),
+            published_edtf=_cell(row, "source_published_edtf"),
+            is_primary=_cell(row, "source_is_primary").lower() == "true",
+            publisher=publisher,
+            reliability="" if reliability in ("", inherited) else reliability,
+        )
+        return _saved(source, "source_title")
+
+    def _publisher(self, row: dict[str, Any]) -> Person | None:
+        name = _cell(row, "publisher").strip()
+        if not name:
+            return None
+        reliability = _cell(row, "publisher_reliability") or Reliability.UNRATED
+        found = Person.objects.filter(name=name).order_by("-kind", "id")
+        publisher = found.filter(kind=PersonKind.ORGANIZATION).first() or found.first()
+        if publisher is None:
+            publisher = Person(name=name)
+        if publisher.kind != PersonKind.ORGANIZATION:
+            # Whoever publishes is an organization (claims.csv could not say so).
+            publisher.kind = PersonKind.ORGANIZATION
+            publisher.reliability = reliability
+        return _saved(publisher, "publisher")
+
+
+def _split(row: dict[str, Any], column: str) -> list[str]:
+    return [part.strip() for part in _cell(row, column).split("; ") if part.strip()]

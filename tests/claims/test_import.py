@@ -1,0 +1,161 @@
+import csv
+import io
+from typing import Any
+
+import pytest
+import tablib
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection
+from django.test import Client
+
+from claims.exports import EXPORTS
+from claims.imports import CitationResource, ClaimResource
+from claims.management.commands.export_csv import QUERYSETS
+from claims.models import Citation, Claim, Topic
+from sources.exports import stream_csv
+from sources.models import Person, Provenance, Source
+from tests.factories import ClaimFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["id", "text", "claimant", "made_text", "rating", "rating_rationale", "state"]
+
+
+def export(name: str) -> bytes:
+    return b"".join(stream_csv(EXPORTS[name], QUERYSETS[name](), base_url="https://x.example"))
+
+
+def import_file(resource: Any, data: bytes) -> Any:
+    dataset = tablib.Dataset().load(data.decode("utf-8"), format="csv")
+    return resource.import_data(
+        dataset, dry_run=False, use_transactions=True, rollback_on_validation_errors=True
+    )
+
+
+def claims_csv(rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, HEADER, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def good_rows(count: int) -> list[dict[str, str]]:
+    return [
+        {
+            "id": "",
+            "text": f"Claim number {n}, imported.",
+            "claimant": f"Claimant {n % 7}",
+            "made_text": "end of 2018",
+            "rating": "unreviewed",
+            "rating_rationale": "",
+            "state": "published",
+        }
+        for n in range(count)
+    ]
+
+
+def empty_the_database() -> None:
+    """No claims, sources or people, and id sequences restarted, as on a new installation."""
+    models = [Citation, Provenance, Claim, Source, Topic, Person]
+    for model in models:
+        model.objects.all().delete()
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), models):
+            cursor.execute(statement)
+
+
+def test_exported_claims_and_citations_import_into_an_empty_database_unchanged() -> None:
+    call_command("load_demo")
+    ClaimFactory(text="=1+2 looks like a formula", summary="-5")
+    claims_before, citations_before = export("claims"), export("citations")
+
+    empty_the_database()
+    claims_result = import_file(ClaimResource(), claims_before)
+    citations_result = import_file(CitationResource(), citations_before)
+
+    assert not claims_result.has_errors()
+    assert not claims_result.has_validation_errors()
+    assert not citations_result.has_errors()
+    assert not citations_result.has_validation_errors()
+    assert export("claims") == claims_before
+    assert export("citations") == citations_before
+    assert Claim.objects.get(summary="-5").text == "=1+2 looks like a formula"
+    ClaimFactory()  # the id sequences moved past the imported ids
+
+
+def test_one_bad_row_writes_nothing_and_names_the_row_and_reason() -> None:
+    rows = good_rows(500)
+    rows[1]["made_text"] = "July 31"
+    rows[341]["rating"] = "pants-on-fire"
+
+    result = import_file(ClaimResource(), claims_csv(rows))
+
+    assert result.has_validation_errors()
+    problems = {row.number: row.error_dict for row in result.invalid_rows}
+    assert set(problems) == {2, 342}
+    assert "has no year" in str(problems[2]["made_text"])
+    assert "is not a valid choice" in str(problems[342]["rating"])
+    assert Claim.objects.count() == 0
+
+
+def test_a_citation_for_a_missing_claim_is_refused_by_name() -> None:
+    data = (
+        b"claim_id,citation_id,role,source_id,source_title,source_kind\n"
+        b"999,,supports,,A report,report\n"
+    )
+
+    result = import_file(CitationResource(), data)
+
+    [invalid] = result.invalid_rows
+    assert "There is no claim 999" in str(invalid.error_dict["claim_id"])
+    assert Citation.objects.count() == 0
+
+
+def upload(client: Client, data: bytes) -> Any:
+    return client.post(
+        "/admin/claims/claim/import/",
+        {"import_file": SimpleUploadedFile("claims.csv", data, "text/csv"), "format": "0"},
+    )
+
+
+def test_an_editor_previews_fixes_and_confirms_an_import(
+    editor_client: Client, editor: User
+) -> None:
+    rows = good_rows(500)
+    rows[10]["made_text"] = "soon"
+    rows[20]["rating"] = "false"  # rated without a rationale
+
+    preview = upload(editor_client, claims_csv(rows))
+
+    assert preview.status_code == 200
+    result = preview.context["result"]
+    assert {row.number for row in result.invalid_rows} == {11, 21}
+    page = preview.content.decode()
+    assert "is not a date we can read" in page
+    assert "Explain the rating" in page
+    assert "confirm_form" not in preview.context or preview.context["confirm_form"] is None
+    assert Claim.objects.count() == 0
+
+    rows[10]["made_text"] = "2019"
+    rows[20]["rating_rationale"] = "No evidence offered."
+    fixed = upload(editor_client, claims_csv(rows))
+    confirm = fixed.context["confirm_form"]
+    assert not fixed.context["result"].has_validation_errors()
+    assert Claim.objects.count() == 0  # the preview wrote nothing
+
+    done = editor_client.post("/admin/claims/claim/process_import/", confirm.initial)
+
+    assert done.status_code == 302
+    assert Claim.objects.count() == 500
+    assert set(Claim.history.values_list("history_user", flat=True)) == {editor.pk}
+    assert Claim.objects.get(text="Claim number 10, imported.").made_edtf == "2019"
+
+
+def test_staff_outside_editors_cannot_import(client: Client) -> None:
+    client.force_login(UserFactory(is_staff=True))
+    assert upload(client, claims_csv(good_rows(1))).status_code == 403
+    assert Claim.objects.count() == 0
