@@ -75,6 +75,7 @@ class ClaimAdmin(ImportMixin, SimpleHistoryAdmin):
     form = ClaimForm
     resource_classes = [ClaimResource]
     import_formats = [CSV]
+    import_template_name = "admin/claims/import.html"
     formfield_overrides = COMPACT_TEXT
     list_display = [
         "__str__",
@@ -165,6 +166,7 @@ class ClaimAdmin(ImportMixin, SimpleHistoryAdmin):
 class CitationAdmin(ImportMixin, SimpleHistoryAdmin):
     resource_classes = [CitationResource]
     import_formats = [CSV]
+    import_template_name = "admin/claims/import.html"
     list_display = ["claim", "role", "source", "locator", "updated_at"]
     list_select_related = ["claim", "source"]
     ordering = ["-updated_at"]

@@ -93,13 +93,24 @@ class ImportResource(resources.ModelResource):
             _catch_up_sequence(type(instance))
 
 
+def _listed(*columns: str) -> dict[str, fields.Field]:
+    """Columns read by hand in import_instance, declared so the import page lists them."""
+    return {column: fields.Field(column_name=column) for column in columns}
+
+
 class ClaimResource(ImportResource):
     """claims.csv: one row per claim, with its claimant, people and topics."""
+
+    locals().update(_listed("claimant", "claimant_id", "people", "topics"))
 
     class Meta:
         model = Claim
         fields = (
             "id",
+            "claimant",
+            "claimant_id",
+            "people",
+            "topics",
             "text",
             "summary",
             "made_text",
@@ -179,6 +190,22 @@ class ClaimResource(ImportResource):
 class CitationResource(ImportResource):
     """citations.csv: one row per citation; its claim must exist, its source may be new."""
 
+    locals().update(
+        _listed(
+            "claim_id",
+            "source_id",
+            "source_title",
+            "source_kind",
+            "source_url",
+            "source_archive_url",
+            "source_published_text",
+            "source_published_edtf",
+            "source_is_primary",
+            "publisher",
+            "publisher_reliability",
+            "source_reliability",
+        )
+    )
     id = fields.Field(attribute="id", column_name="citation_id", widget=widgets.IntegerWidget())
     accessed_on = fields.Field(
         attribute="accessed_on", column_name="accessed_on", widget=widgets.DateWidget("%Y-%m-%d")
@@ -186,7 +213,26 @@ class CitationResource(ImportResource):
 
     class Meta:
         model = Citation
-        fields = ("id", "role", "quote", "locator", "reliability_note", "accessed_on")
+        fields = (
+            "id",
+            "claim_id",
+            "role",
+            "quote",
+            "locator",
+            "reliability_note",
+            "accessed_on",
+            "source_id",
+            "source_title",
+            "source_kind",
+            "source_url",
+            "source_archive_url",
+            "source_published_text",
+            "source_published_edtf",
+            "source_is_primary",
+            "publisher",
+            "publisher_reliability",
+            "source_reliability",
+        )
         import_id_fields = ("id",)
         clean_model_instances = True
         skip_html_diff = True
