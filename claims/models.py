@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -21,6 +22,11 @@ CLAIM_SEARCH_VECTOR = SearchVector("text", weight="A", config="english") + Searc
     "summary", weight="B", config="english"
 )
 QUOTE_SEARCH_VECTOR = SearchVector("quote", config="english")
+# (model name, index) pairs; on PostgreSQL only, so not in Meta.indexes.
+SEARCH_INDEXES = [
+    ("claim", GinIndex(CLAIM_SEARCH_VECTOR, name="claim_search_idx")),
+    ("citation", GinIndex(QUOTE_SEARCH_VECTOR, name="citation_quote_search_idx")),
+]
 
 
 class Rating(models.TextChoices):

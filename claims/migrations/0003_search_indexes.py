@@ -1,14 +1,8 @@
 """GIN indexes for full-text search, on PostgreSQL only (SQLite falls back to substrings)."""
 
-from django.contrib.postgres.indexes import GinIndex
 from django.db import migrations
 
-from claims.models import CLAIM_SEARCH_VECTOR, QUOTE_SEARCH_VECTOR
-
-INDEXES = [
-    ("claim", GinIndex(CLAIM_SEARCH_VECTOR, name="claim_search_idx")),
-    ("citation", GinIndex(QUOTE_SEARCH_VECTOR, name="citation_quote_search_idx")),
-]
+from claims.models import SEARCH_INDEXES as INDEXES
 
 
 def create_indexes(apps, schema_editor):

@@ -1,0 +1,64 @@
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, transaction
+from tqdm import tqdm
+
+from claims.models import SEARCH_INDEXES, Citation, Claim
+from claims.synthetic import generate
+
+
+class Command(BaseCommand):
+    help = (
+        "Fill a PostgreSQL database with synthetic claims for benchmarks: about 4 citations "
+        "per claim, a source per two claims, 50,000 people. For development databases only."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--claims", type=int, required=True, help="How many claims.")
+        parser.add_argument("--people", type=int, default=50_000)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="Delete every claim, source and person first (TRUNCATE).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if connection.vendor != "postgresql":
+            raise CommandError("generate_data uses COPY: point DATABASE_URL at PostgreSQL.")
+        if options["claims"] < 1:
+            raise CommandError("--claims must be at least 1.")
+        if options["replace"]:
+            if not settings.DEBUG:
+                raise CommandError("--replace deletes everything: only with DEBUG=true.")
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "TRUNCATE claims_citation, claims_claim_people, claims_claim_topics, "
+                    "claims_claim, claims_topic, sources_provenance, sources_source_authors, "
+                    "sources_source, sources_person RESTART IDENTITY CASCADE"
+                )
+        elif Claim.objects.exists():
+            raise CommandError("The database has claims already; pass --replace to start over.")
+        started = time.monotonic()
+        models = {"claim": Claim, "citation": Citation}
+        with transaction.atomic(), connection.schema_editor(atomic=False) as editor:
+            # Full-text indexes are rebuilt once at the end: much faster than row by row.
+            for model_name, index in SEARCH_INDEXES:
+                editor.remove_index(models[model_name], index)
+            counts = generate(
+                claims=options["claims"],
+                people=options["people"],
+                seed=options["seed"],
+                progress=lambda **kw: tqdm(file=self.stderr, mininterval=1, **kw),
+            )
+            self.stderr.write("Building the full-text indexes…")
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # check the COPYed keys now
+            for model_name, index in SEARCH_INDEXES:
+                editor.add_index(models[model_name], index)
+        elapsed = time.monotonic() - started
+        summary = ", ".join(f"{n:,} {name}" for name, n in counts.items())
+        self.stdout.write(self.style.SUCCESS(f"Generated {summary} in {elapsed:.0f} s."))
