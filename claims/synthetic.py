@@ -9,7 +9,7 @@ which is far faster than updating them row by row.
 
 import random
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -364,6 +364,10 @@ def _next_id(cursor: Any, table: str) -> int:
     return int(cursor.fetchone()[0])
 
 
+EPOCH = datetime(2015, 1, 1, tzinfo=UTC)
+SPAN = 10 * 365 * 24 * 3600  # records created over ten years, edited up to a year later
+
+
 def _copy(
     raw: Any,
     table: str,
@@ -375,12 +379,18 @@ def _copy(
     timestamps: bool = False,
 ) -> int:
     count = 0
+    rng = random.Random(table)  # noqa: S311 - synthetic data
     with (
         raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
         progress(total=expected, desc=table, unit=" rows") as bar,
     ):
         for row in rows:
-            copy.write_row((*row, "now", "now") if timestamps else row)
+            if timestamps:
+                created = EPOCH + timedelta(seconds=rng.randrange(SPAN))
+                edited = created + timedelta(seconds=rng.randrange(365 * 24 * 3600))
+                copy.write_row((*row, created, edited))
+            else:
+                copy.write_row(row)
             count += 1
             if count % 10_000 == 0:
                 bar.update(10_000)

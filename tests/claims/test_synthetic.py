@@ -1,4 +1,7 @@
+import io
+import json
 import random
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -68,3 +71,36 @@ def test_generate_data_refuses_a_database_with_claims() -> None:
     Claim.objects.create(text="Existing.")
     with pytest.raises(CommandError, match="has claims already"):
         call_command("generate_data", "--claims", "10")
+
+
+@needs_postgres
+@pytest.mark.django_db
+def test_benchmark_runs_on_a_small_tier_and_writes_every_figure(tmp_path: Path) -> None:
+    call_command("generate_data", "--claims", "200", "--people", "300")
+    target = tmp_path / "bench.json"
+
+    call_command("benchmark", "--repeat", "1", "--json", str(target), stdout=io.StringIO())
+
+    figures = json.loads(target.read_text())
+    assert set(figures) >= {
+        "api_list_ms",
+        "api_list_sql_ms",
+        "api_list_ratio",
+        "api_detail_ms",
+        "api_detail_sql_ms",
+        "api_detail_ratio",
+        "queries_page_10",
+        "queries_page_100",
+        "deep_page_ratio",
+        "search_ms",
+        "search_uses_index",
+        "csv_rows_per_s",
+        "copy_rows_per_s",
+        "csv_ratio",
+        "csv_peak_mb_small",
+        "csv_peak_mb_large",
+        "claims",
+        "citations",
+    }
+    assert figures["claims"] == 200
+    assert figures["queries_page_10"] == figures["queries_page_100"]
