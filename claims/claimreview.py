@@ -2,8 +2,8 @@
 
 from typing import Any
 
+from django.http import HttpRequest
 from django.urls import reverse
-from rest_framework.request import Request
 
 from claims.models import Claim, Rating, Role
 from sources.models import PersonKind
@@ -18,7 +18,7 @@ RATING_VALUES = {
 }
 
 
-def claim_review(claim: Claim, request: Request, *, author: str) -> dict[str, Any]:
+def claim_review(claim: Claim, request: HttpRequest, *, author: str) -> dict[str, Any]:
     """The claim, its claimant, where it appeared and our rating, as ClaimReview JSON-LD."""
     url = request.build_absolute_uri(reverse("claim-detail", args=[claim.pk]))
     rating: dict[str, Any] = {

@@ -1,0 +1,198 @@
+import json
+import re
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from claims.models import Claim, Role, State
+from sources.models import Provenance
+from tests.factories import (
+    CitationFactory,
+    ClaimFactory,
+    PersonFactory,
+    SourceFactory,
+    TopicFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_home_page_lists_published_claims_newest_first(client: Client) -> None:
+    older = ClaimFactory(text="Older claim.")
+    newer = ClaimFactory(text="Newer claim.")
+    ClaimFactory(text="Secret draft.", state=State.DRAFT)
+    Claim.objects.filter(pk=older.pk).update(updated_at="2020-01-01T00:00:00Z")
+
+    response = client.get("/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.index("Newer claim.") < html.index("Older claim.")
+    assert "Secret draft." not in html
+    assert f'href="/claims/{newer.pk}/"' in html
+
+
+def test_search_and_filters_narrow_the_list(client: Client) -> None:
+    topic = TopicFactory(slug="forced-labor", name="Forced labor")
+    wages = ClaimFactory(text="The camp paid no wages.", rating="false", rating_rationale="x")
+    wages.topics.add(topic)
+    wages.made_text = "end of 2018"
+    wages.full_clean()
+    wages.save()
+    ClaimFactory(text="Something else.")
+
+    def listed(**params: str) -> list[str]:
+        html = client.get("/", params).content.decode()
+        return re.findall(r'class="claim-card__text">\s*<a href="/claims/(\d+)/"', html)
+
+    assert listed(q="wages") == [str(wages.pk)]
+    assert listed(rating="false") == [str(wages.pk)]
+    assert listed(topic="forced-labor") == [str(wages.pk)]
+    assert listed(made_after="2018-12-01", made_before="2018-12-31") == [str(wages.pk)]
+    assert listed(made_after="2019-01-01") == []
+
+
+def test_a_bad_filter_is_a_400_with_a_readable_error(client: Client) -> None:
+    response = client.get("/", {"made_after": "end of 2018"})
+    assert response.status_code == 400
+    assert "Some filters could not be used" in response.content.decode()
+
+
+def test_filtering_by_person_names_them(client: Client) -> None:
+    cruz = PersonFactory(name="Ted Cruz")
+    ClaimFactory(claimant=cruz)
+
+    html = client.get("/", {"claimant": cruz.pk}).content.decode()
+
+    assert "Made by" in html
+    assert "<strong>Ted Cruz</strong>" in html
+
+
+def test_the_list_pages_through_claims(client: Client) -> None:
+    ClaimFactory.create_batch(25)
+    first = client.get("/").content.decode()
+    second = client.get("/", {"page": 2}).content.decode()
+    assert "Page 1 of 2" in first
+    assert first.count('class="claim-card"') == 20
+    assert second.count('class="claim-card"') == 5
+
+
+def test_a_claim_page_shows_its_evidence_dates_and_provenance(client: Client) -> None:
+    leak = SourceFactory(title="The leaked documents", is_primary=True, publisher=None)
+    report = SourceFactory(title="The newspaper's report")
+    Provenance.objects.create(source=report, based_on=leak)
+    claim = ClaimFactory(text="Show absolutely no mercy.", made_text="end of 2018")
+    claim.full_clean()
+    claim.save()
+    CitationFactory(
+        claim=claim,
+        source=report,
+        role=Role.SUPPORTS,
+        quote="“We must be as harsh as them.”",
+        reliability_note="Based on documents the newspaper obtained.",
+    )
+
+    response = client.get(f"/claims/{claim.pk}/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Show absolutely no mercy." in html
+    assert "end of 2018" in html
+    assert "EDTF 2018-36" in html
+    assert "“We must be as harsh as them.”" in html
+    assert "Based on documents the newspaper obtained." in html
+    diagram = html[html.index('aria-label="Provenance diagram"') :]
+    assert diagram.index("The newspaper&#x27;s report") < diagram.index("The leaked documents")
+    assert "primary source" in diagram
+
+
+def test_a_claim_page_embeds_its_claimreview(client: Client) -> None:
+    claim = ClaimFactory(text="Organs </script><script>alert(1)</script> harvested.")
+
+    html = client.get(f"/claims/{claim.pk}/").content.decode()
+
+    [raw] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    data = json.loads(raw)
+    assert data["@type"] == "ClaimReview"
+    assert data["claimReviewed"] == claim.text
+    assert "<script>alert(1)</script>" not in html
+
+
+def test_drafts_are_not_reachable(client: Client, editor_client: Client) -> None:
+    draft = ClaimFactory(state=State.DRAFT, text="Draft only.")
+    citation = CitationFactory(claim=draft)
+
+    assert client.get(f"/claims/{draft.pk}/").status_code == 404
+    assert editor_client.get(f"/claims/{draft.pk}/").status_code == 404
+    assert "Draft only." not in client.get(f"/sources/{citation.source_id}/").content.decode()
+    assert "Draft only." not in client.get(f"/people/{draft.claimant_id}/").content.decode()
+    assert "Draft only." not in client.get("/", {"q": "Draft"}).content.decode()
+
+
+def test_source_and_person_pages_show_what_they_are_and_their_claims(client: Client) -> None:
+    call_command("load_demo")
+    cruz = Claim.objects.get(text__startswith="The Chinese Communist Party not only").claimant
+    first = Claim.objects.get(text__startswith="CCP leader Xi Jinping first called")
+    article = first.citations.get(role="appearance").source
+
+    person = client.get(f"/people/{cruz.pk}/").content.decode()
+    source = client.get(f"/sources/{article.pk}/").content.decode()
+
+    assert "U.S. Senator (R-Texas)" in person
+    assert "removes their organs on a massive scale" in person
+    assert "Our copy names no publisher" in source
+    assert "Where the claim appears" in source
+    assert "The New York Times report on the leaked Xinjiang documents" in source
+
+
+def test_everything_entered_is_escaped(client: Client, naughty_strings: list[str]) -> None:
+    source = SourceFactory(title="<script>alert('title')</script>")
+    person = PersonFactory(name="<img src=x onerror=alert(1)>")
+    for text in naughty_strings[:150]:
+        CitationFactory(
+            claim=ClaimFactory(text=text, summary=text, claimant=person),
+            source=source,
+            quote=text,
+            reliability_note=text,
+        )
+    pages = ["/", "/?page=2", f"/sources/{source.pk}/", f"/people/{person.pk}/"]
+    pages += [f"/claims/{pk}/" for pk in Claim.objects.values_list("pk", flat=True)[:150]]
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert "<script>alert(" not in html, url
+        assert "<img src=x onerror" not in html, url
+
+
+@pytest.mark.parametrize("kind", ["list", "claim", "source", "person"])
+def test_pages_use_a_fixed_number_of_queries(
+    client: Client, django_assert_num_queries: Any, kind: str
+) -> None:
+    def make(count: int) -> Claim:
+        claim = None
+        for claim in ClaimFactory.create_batch(count):
+            claim.people.add(PersonFactory())
+            for role in (Role.SUPPORTS, Role.DISPUTES, Role.CONTEXT):
+                CitationFactory(claim=claim, source=source, role=role)
+            Provenance.objects.get_or_create(source=source, based_on=upstream)
+        assert claim is not None
+        return claim
+
+    source, upstream = SourceFactory(), SourceFactory(is_primary=True)
+    claim = make(2)
+    urls = {
+        "list": "/",
+        "claim": f"/claims/{claim.pk}/",
+        "source": f"/sources/{source.pk}/",
+        "person": f"/people/{claim.claimant_id}/",
+    }
+    # list: count, page, people, topics, citations, provenance x2, topics for the form.
+    expected = {"list": 8, "claim": 7, "source": 4, "person": 4}[kind]
+    with django_assert_num_queries(expected):
+        assert client.get(urls[kind]).status_code == 200
+    make(15)
+    with django_assert_num_queries(expected):
+        assert client.get(urls[kind]).status_code == 200
