@@ -1,6 +1,7 @@
 """Query-string filters for the claims API (and, later, the CSV exports and pages)."""
 
 from datetime import date
+from typing import Any
 
 import django_filters
 from django.db import connection
@@ -46,6 +47,14 @@ class ClaimFilter(django_filters.FilterSet):
     class Meta:
         model = Claim
         fields: list[str] = []
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        # An empty parameter means "any", as a form's blank "Any" option sends `rating=`.
+        if data is not None and hasattr(data, "getlist"):
+            data = data.copy()
+            for key in list(data):
+                data.setlist(key, [value for value in data.getlist(key) if value != ""])
+        super().__init__(data, *args, **kwargs)
 
     def filter_person(self, queryset: QuerySet[Claim], name: str, value: int) -> QuerySet[Claim]:
         people = Claim.people.through.objects.filter(claim_id=OuterRef("pk"), person_id=value)

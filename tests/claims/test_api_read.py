@@ -165,6 +165,12 @@ def test_event_date_filters(api_client: APIClient) -> None:
     assert ids(api_client.get("/api/v1/claims/", {"event_before": "2019-04-30"})) == []
 
 
+def test_empty_filter_values_mean_any(api_client: APIClient) -> None:
+    claim = ClaimFactory()
+    response = api_client.get("/api/v1/claims/?rating=&topic=&made_after=&person=")
+    assert ids(response) == [claim.pk]
+
+
 def test_bad_filter_values_are_a_400_naming_the_parameter(api_client: APIClient) -> None:
     response = api_client.get("/api/v1/claims/", {"made_after": "end of 2018", "rating": "meh"})
 

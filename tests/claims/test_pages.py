@@ -54,6 +54,13 @@ def test_search_and_filters_narrow_the_list(client: Client) -> None:
     assert listed(made_after="2019-01-01") == []
 
 
+def test_the_search_form_as_browsers_send_it_works(client: Client) -> None:
+    claim = ClaimFactory(text="Harsh words.")
+    response = client.get("/?q=harsh&rating=&topic=&made_after=&made_before=")
+    assert response.status_code == 200
+    assert f'href="/claims/{claim.pk}/"' in response.content.decode()
+
+
 def test_a_bad_filter_is_a_400_with_a_readable_error(client: Client) -> None:
     response = client.get("/", {"made_after": "end of 2018"})
     assert response.status_code == 400

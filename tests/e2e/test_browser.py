@@ -1,0 +1,190 @@
+"""End-to-end tests in a real browser: Debian's chromium driven by Selenium and chromedriver.
+
+They run against pytest-django's live server. Where no browser is installed they skip and
+say why; in CI (CI=true) a missing browser is a failure, since CI installs one.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from claims.models import Claim, State
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+# Each test gets the migrations' data (the Editors group) back after the live server's
+# transactional flush.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    if not (CHROMIUM and CHROMEDRIVER):
+        reason = "no chromium/chromedriver: apt-get install chromium chromium-driver"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the browser tests, but there is {reason}")
+        pytest.skip(reason)
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1000",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+def wait_for(browser: WebDriver, css: str) -> WebElement:
+    try:
+        return WebDriverWait(browser, 10).until(
+            ec.visibility_of_element_located((By.CSS_SELECTOR, css))
+        )
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.save_screenshot(str(ARTIFACTS / "failure.png"))
+        raise
+
+
+def choose_autocomplete(browser: WebDriver, container: WebElement, text: str) -> None:
+    """Pick an option in the admin's select2 autocomplete by typing part of its name."""
+    container.find_element(By.CSS_SELECTOR, ".select2-selection").click()
+    field = wait_for(browser, ".select2-container--open .select2-search__field")
+    field.send_keys(text)
+    option = WebDriverWait(browser, 10).until(
+        ec.element_to_be_clickable(
+            (
+                By.XPATH,
+                f"//li[contains(@class,'select2-results__option') and contains(., '{text}')]",
+            )
+        )
+    )
+    option.click()
+
+
+def test_an_editor_adds_a_claim_with_two_citations_and_readers_see_it(
+    browser: WebDriver, live_server: object
+) -> None:
+    call_command("load_demo")
+    editor = User.objects.create_user("e2e-editor", password="a long test password", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editors"))
+
+    browser.get(f"{live_server}/admin/login/")
+    browser.find_element(By.NAME, "username").send_keys("e2e-editor")
+    browser.find_element(By.NAME, "password").send_keys("a long test password")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    wait_for(browser, "#site-name")
+
+    browser.get(f"{live_server}/admin/claims/claim/add/")
+    browser.find_element(By.NAME, "text").send_keys("Detainees were paid nothing at all.")
+    browser.find_element(By.NAME, "made_text").send_keys("end of 2018")
+    Select(browser.find_element(By.NAME, "state")).select_by_value("published")
+    first = browser.find_element(By.ID, "citations-0")
+    choose_autocomplete(browser, first, "Associated Press report")
+    Select(first.find_element(By.NAME, "citations-0-role")).select_by_value("supports")
+    first.find_element(By.NAME, "citations-0-quote").send_keys("not paid any wages")
+    browser.find_element(By.CSS_SELECTOR, "#citations-group .add-row a").click()
+    second = wait_for(browser, "#citations-1")
+    choose_autocomplete(browser, second, "mass detention of Uighurs")
+    Select(second.find_element(By.NAME, "citations-1-role")).select_by_value("appearance")
+    second.find_element(By.NAME, "citations-1-reliability_note").send_keys("A paraphrase.")
+    browser.find_element(By.NAME, "_save").click()
+    wait_for(browser, ".messagelist .success")
+
+    claim = Claim.objects.get(text="Detainees were paid nothing at all.")
+    assert (claim.made_edtf, claim.state, claim.created_by) == ("2018-36", "published", editor)
+    assert claim.citations.count() == 2
+
+    browser.get(f"{live_server}/claims/{claim.pk}/")
+    page = browser.find_element(By.TAG_NAME, "main").text
+    assert "Detainees were paid nothing at all." in page
+    assert "end of 2018" in page
+    assert "not paid any wages" in page
+    assert "A paraphrase." in page
+
+    browser.get(f"{live_server}/api/v1/claims/{claim.pk}/?format=json")
+    api = browser.find_element(By.TAG_NAME, "body").text
+    assert '"edtf":"2018-36"' in api
+    assert "Associated Press report on forced labor in Xinjiang camps" in api
+
+
+def test_a_reader_searches_opens_a_claim_and_follows_it_to_a_primary_source(
+    browser: WebDriver, live_server: object
+) -> None:
+    call_command("load_demo")
+
+    browser.get(f"{live_server}/")
+    search = browser.find_element(By.ID, "q")
+    search.send_keys("harsh")
+    browser.find_element(By.CSS_SELECTOR, "form.search button[type=submit]").click()
+    # 1: the search result
+    wait_for(browser, ".claim-card__text a").click()
+    assert "We must be as harsh as them" in browser.find_element(By.TAG_NAME, "blockquote").text
+    # 2: the provenance diagram, down to a primary source
+    diagram = browser.find_element(By.CSS_SELECTOR, "[aria-label='Provenance diagram']")
+    primary = diagram.find_element(By.CSS_SELECTOR, ".node--primary a")
+    title = primary.text
+    primary.click()
+    # 3: the primary source's own page
+    heading = wait_for(browser, "h1").text
+    assert heading == title
+    assert "primary source" in browser.find_element(By.CSS_SELECTOR, ".kicker").text
+
+
+def test_a_draft_stays_invisible_on_the_pages(browser: WebDriver, live_server: object) -> None:
+    call_command("load_demo")
+    draft = Claim.objects.get(state=State.DRAFT)
+
+    browser.get(f"{live_server}/")
+    assert draft.text[:40] not in browser.find_element(By.TAG_NAME, "main").text
+    browser.get(f"{live_server}/?q=Fox")
+    assert draft.text[:40] not in browser.find_element(By.TAG_NAME, "main").text
+    browser.get(f"{live_server}/claims/{draft.pk}/")
+    assert "Not Found" in browser.page_source
+
+
+@pytest.mark.parametrize(("name", "width"), [("desktop", 1280), ("phone", 390)])
+def test_claim_page_screenshots(
+    browser: WebDriver, live_server: object, name: str, width: int
+) -> None:
+    call_command("load_demo")
+    claim = Claim.objects.get(text__startswith="In these forced labor camps")
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    browser.set_window_size(width, 1000)
+    browser.get(f"{live_server}/claims/{claim.pk}/")
+    # Nothing wider than the window: readable on a phone without sideways scrolling.
+    overflow = browser.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(width, height)
+    path = ARTIFACTS / f"claim-page-{name}.png"
+    browser.save_screenshot(str(path))
+    browser.set_window_size(1280, 1000)
+
+    assert path.stat().st_size > 10_000
+    assert overflow <= 0
