@@ -15,7 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from claims.models import Citation, Claim
-from sources.models import Reliability, Source, upstream_links
+from sources.models import Reliability, Source, Upstream
 
 Document = dict[str, Any]
 
@@ -53,7 +53,7 @@ def claim_documents(claims: Sequence[Claim]) -> list[Document]:
         for citation in rows:
             source = citation["source"]
             source["based_on"] = chains.based_on.get(source["id"], [])
-            source["provenance"] = chains.upstream(source["id"])
+            source["provenance"] = chains.upstream_documents(source["id"])
             # Keep the serializer's key order: based_on sits before language.
             for key in ("language", "reliability", "reliability_note", "provenance"):
                 source[key] = source.pop(key)
@@ -140,26 +140,15 @@ class _Chains:
     """Provenance of many sources: one recursive query for the links, one for the sources."""
 
     def __init__(self, source_ids: Iterable[int]) -> None:
-        self.based_on: dict[int, list[int]] = defaultdict(list)
-        for source_id, based_on_id in upstream_links(source_ids):
-            self.based_on[source_id].append(based_on_id)
-        for ids in self.based_on.values():
-            ids.sort()
-        wanted = {i for ids in self.based_on.values() for i in ids}
+        self.upstream = Upstream(source_ids)
+        self.based_on = self.upstream.based_on
+        wanted = self.upstream.ids
         rows = Source.objects.filter(pk__in=wanted).values_list(*_SOURCE_COLUMNS) if wanted else []
         self.sources = {row[0]: row for row in rows}
 
-    def upstream(self, source_id: int) -> list[Document]:
-        seen: set[int] = set()
-        order: list[int] = []
-        frontier = self.based_on.get(source_id, [])
-        while frontier:
-            step = [i for i in frontier if i not in seen]
-            seen.update(step)
-            order.extend(step)
-            frontier = sorted({j for i in step for j in self.based_on.get(i, [])})
+    def upstream_documents(self, source_id: int) -> list[Document]:
         documents = []
-        for pk in order:
+        for pk in self.upstream.order(source_id):
             document = _source(list(self.sources[pk]))
             for key in ("language", "reliability", "reliability_note"):
                 del document[key]

@@ -187,25 +187,26 @@ class ClaimResource(ImportResource):
             instance.topics.set(instance._import_topics)  # type: ignore[attr-defined]
 
 
+CITATION_COLUMNS_READ_BY_HAND = (
+    "claim_id",
+    "source_id",
+    "source_title",
+    "source_kind",
+    "source_url",
+    "source_archive_url",
+    "source_published_text",
+    "source_published_edtf",
+    "source_is_primary",
+    "publisher",
+    "publisher_reliability",
+    "source_reliability",
+)
+
+
 class CitationResource(ImportResource):
     """citations.csv: one row per citation; its claim must exist, its source may be new."""
 
-    locals().update(
-        _listed(
-            "claim_id",
-            "source_id",
-            "source_title",
-            "source_kind",
-            "source_url",
-            "source_archive_url",
-            "source_published_text",
-            "source_published_edtf",
-            "source_is_primary",
-            "publisher",
-            "publisher_reliability",
-            "source_reliability",
-        )
-    )
+    locals().update(_listed(*CITATION_COLUMNS_READ_BY_HAND))
     id = fields.Field(attribute="id", column_name="citation_id", widget=widgets.IntegerWidget())
     accessed_on = fields.Field(
         attribute="accessed_on", column_name="accessed_on", widget=widgets.DateWidget("%Y-%m-%d")
@@ -215,23 +216,12 @@ class CitationResource(ImportResource):
         model = Citation
         fields = (
             "id",
-            "claim_id",
             "role",
             "quote",
             "locator",
             "reliability_note",
             "accessed_on",
-            "source_id",
-            "source_title",
-            "source_kind",
-            "source_url",
-            "source_archive_url",
-            "source_published_text",
-            "source_published_edtf",
-            "source_is_primary",
-            "publisher",
-            "publisher_reliability",
-            "source_reliability",
+            *CITATION_COLUMNS_READ_BY_HAND,
         )
         import_id_fields = ("id",)
         clean_model_instances = True

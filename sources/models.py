@@ -3,6 +3,7 @@
 This app knows nothing of claims; `claims` builds on it.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -376,3 +377,31 @@ def upstream_links(source_ids: Iterable[int]) -> list[tuple[int, int]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, ids)
         return [(row[0], row[1]) for row in cursor.fetchall()]
+
+
+class Upstream:
+    """Which sources each source is based on, all the way up: one recursive query."""
+
+    def __init__(self, source_ids: Iterable[int]) -> None:
+        self.based_on: dict[int, list[int]] = defaultdict(list)
+        for source_id, based_on_id in upstream_links(source_ids):
+            self.based_on[source_id].append(based_on_id)
+        for ids in self.based_on.values():
+            ids.sort()
+
+    @property
+    def ids(self) -> set[int]:
+        """Every source upstream of any of the sources asked about."""
+        return {i for ids in self.based_on.values() for i in ids}
+
+    def order(self, source_id: int) -> list[int]:
+        """The ids upstream of this source, nearest first, each once (level by level)."""
+        seen: set[int] = set()
+        order: list[int] = []
+        frontier = self.based_on.get(source_id, [])
+        while frontier:
+            step = [i for i in frontier if i not in seen]
+            seen.update(step)
+            order.extend(step)
+            frontier = sorted({j for i in step for j in self.based_on.get(i, [])})
+        return order

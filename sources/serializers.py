@@ -1,7 +1,6 @@
 """API shapes of people, organizations and sources."""
 
 import copy
-from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -10,7 +9,7 @@ from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sources.models import Person, Provenance, Reliability, Source, upstream_links
+from sources.models import Person, Provenance, Reliability, Source, Upstream
 
 M = TypeVar("M", bound=models.Model)
 
@@ -263,25 +262,13 @@ class ProvenanceIndex:
     """The provenance of many sources at once: two queries, however long the chains."""
 
     def __init__(self, source_ids: Iterable[int]) -> None:
-        self.based_on: dict[int, list[int]] = defaultdict(list)
-        for source_id, based_on_id in upstream_links(source_ids):
-            self.based_on[source_id].append(based_on_id)
-        for ids in self.based_on.values():
-            ids.sort()
-        upstream = {i for ids in self.based_on.values() for i in ids}
-        self.sources = Source.objects.select_related("publisher").in_bulk(upstream)
+        self.upstream = Upstream(source_ids)
+        self.based_on = self.upstream.based_on
+        self.sources = Source.objects.select_related("publisher").in_bulk(self.upstream.ids)
 
     def chain(self, source_id: int) -> list[Source]:
         """Every source upstream of this one, nearest first."""
-        seen: set[int] = set()
-        order: list[int] = []
-        frontier = self.based_on.get(source_id, [])
-        while frontier:
-            step = [i for i in frontier if i not in seen]
-            seen.update(step)
-            order.extend(step)
-            frontier = sorted({j for i in step for j in self.based_on.get(i, [])})
-        return [self.sources[i] for i in order]
+        return [self.sources[i] for i in self.upstream.order(source_id)]
 
 
 class ProvenanceSourceSerializer(DescribedModelSerializer):

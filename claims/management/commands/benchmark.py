@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from claims.benchmark import run
+from claims.benchmark import GROUPS, run
 
 TARGETS = {
     "api_list_ratio": ("<=", 2),
@@ -26,12 +26,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", type=Path, help="Also write the figures to this file.")
         parser.add_argument("--repeat", type=int, default=21, help="Runs per median.")
+        parser.add_argument(
+            "--only",
+            nargs="+",
+            choices=GROUPS,
+            default=list(GROUPS),
+            help="Measure only these groups.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if connection.vendor != "postgresql":
             raise CommandError("The benchmark compares with PostgreSQL: set DATABASE_URL.")
         try:
-            results = run(repeat=options["repeat"], report=lambda step: self.stderr.write(step))
+            results = run(
+                repeat=options["repeat"],
+                report=lambda step: self.stderr.write(step),
+                only=tuple(options["only"]),
+            )
         except ValueError as error:
             raise CommandError(str(error)) from None
         results["machine"] = (
