@@ -1,6 +1,7 @@
 from typing import Any
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from claims.models import Rating, Role, State
@@ -15,6 +16,11 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+# The page of claims, then their JSON: built by PostgreSQL in one query, or elsewhere from
+# people, topics, citations with sources and publishers, provenance links (one recursive
+# query) and upstream sources.
+DOCUMENT_QUERIES = 2 if connection.vendor == "postgresql" else 6
 
 
 def ids(response: Any) -> list[int]:
@@ -285,13 +291,11 @@ def test_claim_list_queries_do_not_grow_with_page_size_or_citations(
     api_client: APIClient, django_assert_num_queries: Any
 ) -> None:
     make_claims(3, citations=1, people=1)
-    # claims, people, topics, citations with sources and publishers, provenance links
-    # (one recursive query), upstream sources with publishers.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(DOCUMENT_QUERIES):
         small = api_client.get("/api/v1/claims/", {"page_size": 2})
 
     make_claims(20, citations=4, people=2)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(DOCUMENT_QUERIES):
         large = api_client.get("/api/v1/claims/", {"page_size": 100})
 
     assert len(small.json()["results"]) == 2
@@ -319,7 +323,7 @@ def test_claim_detail_query_count_is_fixed(
     for citation in CitationFactory.create_batch(6, claim=claim):
         Provenance.objects.create(source=citation.source, based_on=SourceFactory())
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(DOCUMENT_QUERIES):
         response = api_client.get(f"/api/v1/claims/{claim.pk}/")
 
     assert len(response.json()["citations"]) == 6
