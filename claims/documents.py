@@ -113,7 +113,10 @@ CLAIM_JSON = (
 SQL_DOCUMENTS = (
     "SELECT c.id, " + CLAIM_JSON + "::text FROM claims_claim c"
     " LEFT JOIN sources_person cl ON cl.id = c.claimant_id WHERE c.id = ANY(%s)"
+    " AND (c.state = 'published' OR NOT %s)"
 )
+# The columns the API's orderings and cursor pages read (see api.ordering.ClaimOrdering).
+SORT_KEYS = ("id", "updated_at", "created_at", "rating", "made_earliest", "event_earliest")
 
 
 def claim_documents(claims: Sequence[Claim]) -> list[Document]:
@@ -124,14 +127,14 @@ def claim_documents(claims: Sequence[Claim]) -> list[Document]:
     return value_documents(claims)
 
 
-def postgres_documents(ids: list[int]) -> list[Document]:
+def postgres_documents(ids: list[int], *, published_only: bool = False) -> list[Document]:
     """The documents as PostgreSQL builds them (CLAIM_JSON), in the order of `ids`."""
     if not ids:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(SQL_DOCUMENTS, [ids])
+        cursor.execute(SQL_DOCUMENTS, [ids, published_only])
         built = {pk: orjson.loads(text) for pk, text in cursor.fetchall()}
-    return [built[pk] for pk in ids]
+    return [built[pk] for pk in ids if pk in built]
 
 
 def value_documents(claims: Sequence[Claim]) -> list[Document]:

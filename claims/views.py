@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -18,7 +19,7 @@ from rest_framework.response import Response
 from api.ordering import ClaimOrdering
 from api.renderers import ORJSONRenderer
 from claims.claimreview import claim_review
-from claims.documents import claim_documents
+from claims.documents import SORT_KEYS, claim_documents, postgres_documents
 from claims.exports import EXPORTS
 from claims.filters import ClaimFilter, search_claims
 from claims.models import Citation, Claim
@@ -63,7 +64,12 @@ class ClaimViewSet(
     ranked = False
 
     def get_queryset(self) -> QuerySet[Claim]:
-        claims = Claim.objects.visible_to(self.request.user).for_api()
+        claims = Claim.objects.visible_to(self.request.user)
+        if connection.vendor == "postgresql" and self.action == "list":
+            # PostgreSQL builds the documents from ids: the page needs only its sort keys.
+            claims = claims.only(*SORT_KEYS)
+        else:
+            claims = claims.for_api()
         query = self.request.query_params.get("q", "").strip()
         if query and self.action == "list":
             self.ranked = connection.vendor == "postgresql"
@@ -75,7 +81,17 @@ class ClaimViewSet(
         return self.get_paginated_response(claim_documents(page or []))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(claim_documents([self.get_object()])[0])
+        if connection.vendor != "postgresql":
+            return Response(claim_documents([self.get_object()])[0])
+        # One query: PostgreSQL finds the claim, checks it may be shown, builds its JSON.
+        pk = str(kwargs["pk"])
+        if not pk.isdigit() or len(pk) > 18:  # not an id, or past bigint
+            raise NotFound
+        may_see_drafts = request.user.has_perm("claims.change_claim")  # as visible_to()
+        documents = postgres_documents([int(pk)], published_only=not may_see_drafts)
+        if not documents:
+            raise NotFound
+        return Response(documents[0])
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         claim = self._save(None, partial=False)

@@ -21,6 +21,8 @@ pytestmark = pytest.mark.django_db
 # people, topics, citations with sources and publishers, provenance links (one recursive
 # query) and upstream sources.
 DOCUMENT_QUERIES = 2 if connection.vendor == "postgresql" else 6
+# A claim: on PostgreSQL one query finds it, checks it may be shown and builds its JSON.
+DETAIL_QUERIES = 1 if connection.vendor == "postgresql" else 6
 
 
 def ids(response: Any) -> list[int]:
@@ -92,6 +94,13 @@ def test_anonymous_clients_never_see_drafts(api_client: APIClient) -> None:
     assert api_client.get(f"/api/v1/claims/{draft.pk}/claimreview/").status_code == 404
     assert ids(api_client.get("/api/v1/claims/", {"state": "draft"})) == []
     assert ids(api_client.get("/api/v1/claims/", {"q": "Secret"})) == []
+
+
+@pytest.mark.parametrize("pk", ["abc", "0", "99999999999999999999999", "-1"])
+def test_odd_claim_ids_are_a_404(api_client: APIClient, pk: str) -> None:
+    response = api_client.get(f"/api/v1/claims/{pk}/")
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"
 
 
 def test_editors_see_drafts(editor_api: APIClient) -> None:
@@ -323,7 +332,7 @@ def test_claim_detail_query_count_is_fixed(
     for citation in CitationFactory.create_batch(6, claim=claim):
         Provenance.objects.create(source=citation.source, based_on=SourceFactory())
 
-    with django_assert_num_queries(DOCUMENT_QUERIES):
+    with django_assert_num_queries(DETAIL_QUERIES):
         response = api_client.get(f"/api/v1/claims/{claim.pk}/")
 
     assert len(response.json()["citations"]) == 6
