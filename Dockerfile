@@ -8,6 +8,7 @@ COPY config ./config
 COPY claims ./claims
 COPY sources ./sources
 COPY templates ./templates
+COPY static ./static
 COPY manage.py ./
 RUN pip install --no-cache-dir --constraint constraints.txt . \
     && useradd --system --no-create-home claimtrail
