@@ -7,6 +7,7 @@ COPY pyproject.toml constraints.txt README.md ./
 COPY config ./config
 COPY claims ./claims
 COPY sources ./sources
+COPY api ./api
 COPY templates ./templates
 COPY static ./static
 COPY manage.py ./
