@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from claims.models import Citation, Claim
-from sources.models import Reliability, Source, Upstream
+from sources.models import EFFECTIVE_RELIABILITY_SQL, Reliability, Source, Upstream
 
 Document = dict[str, Any]
 
@@ -71,8 +71,10 @@ _SOURCE_CORE = (
     "'id', {a}.id, 'kind', {a}.kind, 'title', {a}.title, 'url', {a}.url, "
     "'archive_url', {a}.archive_url, 'published', " + _DATE.format(p="{a}.published") + ", "
     "'is_primary', {a}.is_primary, 'publisher', " + _PUBLISHER.format(a="{pub}") + ", "
-    "'effective_reliability', COALESCE(NULLIF({a}.reliability, ''), {pub}.reliability, "
-    "'unrated'), 'based_on', " + _BASED_ON
+    "'effective_reliability', "
+    + EFFECTIVE_RELIABILITY_SQL.format(source="{a}", publisher="{pub}")
+    + ", 'based_on', "
+    + _BASED_ON
 )
 _PROVENANCE = (
     "COALESCE((WITH RECURSIVE chain(id, depth) AS ("

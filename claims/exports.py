@@ -7,7 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from claims.models import Citation, Claim, Role, Topic
 from sources.exports import CHUNK_SIZE, PEOPLE, SOURCES, Column, Export, date_columns
-from sources.models import Person
+from sources.models import EFFECTIVE_RELIABILITY_SQL, Person
 
 
 def _role_count(role: Role) -> str:
@@ -97,7 +97,7 @@ CITATION_COLUMNS = (
         "source_reliability",
         "text",
         "The source's effective reliability: its own rating, else its publisher's.",
-        "COALESCE(NULLIF(s.reliability, ''), publisher.reliability, 'unrated')",
+        EFFECTIVE_RELIABILITY_SQL.format(source="s", publisher="publisher"),
     ),
 )
 

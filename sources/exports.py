@@ -25,7 +25,7 @@ from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 
-from sources.models import Person, Source
+from sources.models import EFFECTIVE_RELIABILITY_SQL, Person, Source
 
 INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 2000
@@ -94,7 +94,7 @@ SOURCE_COLUMNS = (
         "effective_reliability",
         "text",
         "Its own rating, else its publisher's, else unrated.",
-        "COALESCE(NULLIF(s.reliability, ''), publisher.reliability, 'unrated')",
+        EFFECTIVE_RELIABILITY_SQL.format(source="s", publisher="publisher"),
     ),
     Column(
         "based_on",

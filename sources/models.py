@@ -298,6 +298,13 @@ class Source(FuzzyDateModel):
         return Reliability.UNRATED
 
 
+# Source.effective_reliability in SQL, for reads built by the database (JSON, CSV):
+# {source} and {publisher} are table aliases.
+EFFECTIVE_RELIABILITY_SQL = (
+    "COALESCE(NULLIF({source}.reliability, ''), {publisher}.reliability, 'unrated')"
+)
+
+
 class Provenance(models.Model):
     """One step in a chain of evidence: `source` is based on `based_on`."""
 
