@@ -5,8 +5,8 @@ from typing import Any
 
 import django_filters
 from django.db import connection
-from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Cast
+from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from claims.models import Citation, Claim, Rating, Role, State
 from sources.models import Reliability
@@ -105,16 +105,26 @@ def search_claims(queryset: QuerySet[Claim], query: str) -> QuerySet[Claim]:
         return queryset.filter(
             Q(text__icontains=query) | Q(summary__icontains=query) | Exists(quotes)
         )
-    from django.contrib.postgres.search import SearchQuery, SearchRank
-
-    from claims.models import CLAIM_SEARCH_VECTOR, QUOTE_SEARCH_VECTOR
-
-    search = SearchQuery(query, config="english", search_type="websearch")
-    # One IN over a UNION, so each side can use its own index; an OR of the two
-    # conditions would make PostgreSQL scan every claim.
-    by_claim = Claim.objects.annotate(document=CLAIM_SEARCH_VECTOR).filter(document=search)
-    by_quote = Citation.objects.annotate(document=QUOTE_SEARCH_VECTOR).filter(document=search)
-    matches = by_claim.values("pk").union(by_quote.values("claim_id"))
+    # One IN over a UNION, so each side uses its own index (an OR of the two conditions
+    # would make PostgreSQL scan every claim). The claims side reads the stored document.
+    tsquery = "websearch_to_tsquery('english'::regconfig, %s)"
+    quote = QUOTE_SEARCH_SQL
+    # The search words reach SQL only as parameters. The SQL names no outer table, so it
+    # holds when this queryset becomes a subquery (the citations export filters by it).
+    matches = RawSQL(  # noqa: S611
+        f"SELECT c.id FROM claims_claim c WHERE c.search_document @@ {tsquery}"
+        f" UNION SELECT ci.claim_id FROM claims_citation ci WHERE {quote} @@ {tsquery}",
+        [query, query],
+    )
     # An integer rank: cursor pages compare positions exactly, which floats do not.
-    rank = Cast(SearchRank(CLAIM_SEARCH_VECTOR, search) * Value(1_000_000), BigIntegerField())
+    rank = RawSQL(  # noqa: S611
+        f"(ts_rank(search_document, {tsquery}) * 1000000)::bigint",
+        [query],
+        output_field=BigIntegerField(),
+    )
     return queryset.filter(pk__in=matches).annotate(rank=rank)
+
+
+# The quote search document over the alias `ci`: exactly the expression migration 0003
+# indexes (citation_quote_search_idx), so the index serves it.
+QUOTE_SEARCH_SQL = "to_tsvector('english'::regconfig, COALESCE(ci.quote, ''))"

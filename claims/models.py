@@ -3,8 +3,6 @@
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
@@ -16,17 +14,10 @@ if TYPE_CHECKING:
 
 from sources.models import FuzzyDateModel, Person, Source, fuzzy_date_constraints
 
-# Full-text search documents. PostgreSQL indexes exactly these expressions (migration
-# 0003_search_indexes), so a query built from them uses the index.
-CLAIM_SEARCH_VECTOR = SearchVector("text", weight="A", config="english") + SearchVector(
-    "summary", weight="B", config="english"
-)
-QUOTE_SEARCH_VECTOR = SearchVector("quote", config="english")
-# (model name, index) pairs; on PostgreSQL only, so not in Meta.indexes.
-SEARCH_INDEXES = [
-    ("claim", GinIndex(CLAIM_SEARCH_VECTOR, name="claim_search_idx")),
-    ("citation", GinIndex(QUOTE_SEARCH_VECTOR, name="citation_quote_search_idx")),
-]
+# Full-text search, PostgreSQL only (claims.filters.search_claims): claims keep a stored,
+# indexed document (claims_claim.search_document, migration 0006: text weighted A, summary
+# B); quotes are indexed as an expression (migration 0003).
+SEARCH_INDEX_NAMES = ("claim_search_document_idx", "citation_quote_search_idx")
 
 
 class Rating(models.TextChoices):

@@ -1,8 +1,20 @@
 """GIN indexes for full-text search, on PostgreSQL only (SQLite falls back to substrings)."""
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import migrations
 
-from claims.models import SEARCH_INDEXES as INDEXES
+INDEXES = [
+    (
+        "claim",
+        GinIndex(
+            SearchVector("text", weight="A", config="english")
+            + SearchVector("summary", weight="B", config="english"),
+            name="claim_search_idx",
+        ),
+    ),
+    ("citation", GinIndex(SearchVector("quote", config="english"), name="citation_quote_search_idx")),
+]
 
 
 def create_indexes(apps, schema_editor):

@@ -55,7 +55,7 @@ def test_search_queries_can_use_the_gin_indexes() -> None:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "claim_search_idx" in plan
+    assert "claim_search_document_idx" in plan
     assert "citation_quote_search_idx" in plan
 
 

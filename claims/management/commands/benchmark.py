@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from claims.benchmark import GROUPS, run
+from claims.synthetic import SEARCH_WORD
 
 TARGETS = {
     "api_list_ratio": ("<=", 2),
@@ -33,6 +34,11 @@ class Command(BaseCommand):
             default=list(GROUPS),
             help="Measure only these groups.",
         )
+        parser.add_argument(
+            "--search-word",
+            default=SEARCH_WORD,
+            help="What search_ms searches for (default: a generate_data word in ~0.3%% of claims).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if connection.vendor != "postgresql":
@@ -42,6 +48,7 @@ class Command(BaseCommand):
                 repeat=options["repeat"],
                 report=lambda step: self.stderr.write(step),
                 only=tuple(options["only"]),
+                search_word=options["search_word"],
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
