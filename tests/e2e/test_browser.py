@@ -96,7 +96,7 @@ def test_an_editor_adds_a_claim_with_two_citations_and_readers_see_it(
     browser.find_element(By.NAME, "username").send_keys("e2e-editor")
     browser.find_element(By.NAME, "password").send_keys("a long test password")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    wait_for(browser, "#site-name")
+    WebDriverWait(browser, 10).until(lambda driver: "/login/" not in driver.current_url)
 
     browser.get(f"{live_server}/admin/claims/claim/add/")
     browser.find_element(By.NAME, "text").send_keys("Detainees were paid nothing at all.")
@@ -140,15 +140,21 @@ def test_a_reader_searches_opens_a_claim_and_follows_it_to_a_primary_source(
     search = browser.find_element(By.ID, "q")
     search.send_keys("harsh")
     browser.find_element(By.CSS_SELECTOR, "form.search button[type=submit]").click()
+    # The home page lists claims too: wait for the results page before clicking one.
+    WebDriverWait(browser, 10).until(ec.url_contains("q=harsh"))
+    results = wait_for(browser, ".count")
+    assert "1 claim matching “harsh”" in results.text
     # 1: the search result
     wait_for(browser, ".claim-card__text a").click()
-    assert "We must be as harsh as them" in browser.find_element(By.TAG_NAME, "blockquote").text
+    WebDriverWait(browser, 10).until(ec.url_contains("/claims/"))
+    assert "We must be as harsh as them" in wait_for(browser, "blockquote").text
     # 2: the provenance diagram, down to a primary source
     diagram = browser.find_element(By.CSS_SELECTOR, "[aria-label='Provenance diagram']")
     primary = diagram.find_element(By.CSS_SELECTOR, ".node--primary a")
     title = primary.text
     primary.click()
     # 3: the primary source's own page
+    WebDriverWait(browser, 10).until(ec.url_contains("/sources/"))
     heading = wait_for(browser, "h1").text
     assert heading == title
     assert "primary source" in browser.find_element(By.CSS_SELECTOR, ".kicker").text
