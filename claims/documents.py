@@ -117,8 +117,6 @@ SQL_DOCUMENTS = (
     " LEFT JOIN sources_person cl ON cl.id = c.claimant_id WHERE c.id = ANY(%s)"
     " AND (c.state = 'published' OR NOT %s)"
 )
-# The columns the API's orderings and cursor pages read (see api.ordering.ClaimOrdering).
-SORT_KEYS = ("id", "updated_at", "created_at", "rating", "made_earliest", "event_earliest")
 
 
 def claim_documents(claims: Sequence[Claim]) -> list[Document]:

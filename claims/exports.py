@@ -6,7 +6,16 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from claims.models import Citation, Claim, Role, Topic
-from sources.exports import CHUNK_SIZE, PEOPLE, SOURCES, Column, Export, date_columns
+from sources.exports import (
+    CHUNK_SIZE,
+    PEOPLE,
+    SOURCES,
+    Column,
+    Export,
+    date_columns,
+    joined_names,
+    names_column,
+)
 from sources.models import EFFECTIVE_RELIABILITY_SQL, Person
 
 
@@ -22,13 +31,12 @@ CLAIM_COLUMNS = (
     Column("summary", "text", "The claim in neutral words, if given.", "c.summary"),
     Column("claimant", "text", "Who made it; empty when unattributed.", "claimant.name"),
     Column("claimant_id", "integer", "The claimant's id.", "c.claimant_id"),
-    Column(
+    names_column(
         "people",
-        "text",
         "Who it is about: names separated by '; '.",
-        "(SELECT string_agg(p.name, '; ' ORDER BY p.name COLLATE \"C\", p.id) "
-        "FROM claims_claim_people cp JOIN sources_person p ON p.id = cp.person_id "
-        "WHERE cp.claim_id = c.id)",
+        through="claims_claim_people",
+        owner="claim",
+        owner_alias="c",
     ),
     Column(
         "topics",
@@ -126,7 +134,7 @@ def _claim_rows(claims: QuerySet[Claim], base: str) -> Iterator[list[Any]]:
             c.summary,
             c.claimant.name if c.claimant else None,
             c.claimant_id,
-            "; ".join(name for name, _ in sorted((p.name, p.pk) for p in c.people.all())),
+            joined_names(c.people.all()),
             "; ".join(sorted(t.slug for t in c.topics.all())),
             c.made_text,
             c.made_edtf,

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
@@ -18,6 +18,10 @@ from sources.models import FuzzyDateModel, Person, Source, fuzzy_date_constraint
 # indexed document (claims_claim.search_document, migration 0006: text weighted A, summary
 # B); quotes are indexed as an expression (migration 0003).
 SEARCH_INDEX_NAMES = ("claim_search_document_idx", "citation_quote_search_idx")
+
+
+# The columns the lists' orderings and cursor pages read (see api.ordering.ClaimOrdering).
+SORT_KEYS = ("id", "updated_at", "created_at", "rating", "made_earliest", "event_earliest")
 
 
 class Rating(models.TextChoices):
@@ -73,6 +77,16 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
                 queryset=Citation.objects.select_related("source__publisher").order_by("id"),
             ),
         )
+
+    def for_documents(self) -> "ClaimQuerySet":
+        """The rows claims.documents.claim_documents() starts from, in one query.
+
+        PostgreSQL builds the JSON from ids, so a page needs only its sort keys; elsewhere
+        the documents are built from the claims with their claimants.
+        """
+        if connection.vendor == "postgresql":
+            return self.only(*SORT_KEYS)
+        return self.for_api()
 
     def with_citation_counts(self) -> "ClaimQuerySet":
         """Annotate supports_count, disputes_count and context_count in the same query.

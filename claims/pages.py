@@ -28,7 +28,7 @@ _JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
 
 def claim_list(request: HttpRequest) -> HttpResponse:
-    claims: QuerySet[Claim] = Claim.objects.published().for_api()
+    claims: QuerySet[Claim] = Claim.objects.published().for_documents()
     query = request.GET.get("q", "").strip()
     if query:
         claims = search_claims(claims, query)

@@ -11,6 +11,7 @@ from sources.serializers import (
     DescribedModelSerializer,
     FuzzyDateField,
     PersonSummarySerializer,
+    date_field_names,
     full_clean_for_api,
     unsaved_copy,
 )
@@ -135,9 +136,7 @@ class ClaimInputSerializer(DescribedModelSerializer):
         plain = {k: v for k, v in attrs.items() if k not in ("people", "topics", "citations")}
         claim = unsaved_copy(Claim, self.instance, plain)
         full_clean_for_api(claim, dates=Claim.FUZZY_DATES)
-        for prefix in Claim.FUZZY_DATES:
-            for part in ("text", "edtf", "earliest", "latest"):
-                attrs[f"{prefix}_{part}"] = getattr(claim, f"{prefix}_{part}")
+        attrs.update({f: getattr(claim, f) for f in date_field_names(Claim.FUZZY_DATES)})
         seen: set[tuple[int, str]] = set()
         for index, citation in enumerate(attrs.get("citations", [])):
             key = (citation["source"].pk, citation["role"])

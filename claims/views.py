@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from api.ordering import ClaimOrdering
 from api.renderers import ORJSONRenderer
 from claims.claimreview import claim_review
-from claims.documents import SORT_KEYS, claim_documents, postgres_documents
+from claims.documents import claim_documents, postgres_documents
 from claims.exports import EXPORTS
 from claims.filters import ClaimFilter, search_claims
 from claims.models import Citation, Claim
@@ -65,11 +65,7 @@ class ClaimViewSet(
 
     def get_queryset(self) -> QuerySet[Claim]:
         claims = Claim.objects.visible_to(self.request.user)
-        if connection.vendor == "postgresql" and self.action == "list":
-            # PostgreSQL builds the documents from ids: the page needs only its sort keys.
-            claims = claims.only(*SORT_KEYS)
-        else:
-            claims = claims.for_api()
+        claims = claims.for_documents() if self.action == "list" else claims.for_api()
         query = self.request.query_params.get("q", "").strip()
         if query and self.action == "list":
             self.ranked = connection.vendor == "postgresql"

@@ -16,7 +16,7 @@ Rules, in both paths:
 - Empty text and NULL are both an empty cell; booleans are true/false; dates are ISO 8601.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +52,22 @@ class Export:
         return [column.name for column in self.columns]
 
 
+def names_column(name: str, meaning: str, *, through: str, owner: str, owner_alias: str) -> Column:
+    """People's names joined by '; ', by name (byte order) then id: see joined_names()."""
+    # Table and alias names are our own constants, never input.
+    sql = (
+        "(SELECT string_agg(p.name, '; ' ORDER BY p.name COLLATE \"C\", p.id) "  # noqa: S608
+        f"FROM {through} link JOIN sources_person p ON p.id = link.person_id "
+        f"WHERE link.{owner}_id = {owner_alias}.id)"
+    )
+    return Column(name, "text", meaning, sql)
+
+
+def joined_names(people: Iterable[Person]) -> str:
+    """names_column() in Python: code-point order is the "C" collation's byte order."""
+    return "; ".join(name for name, _ in sorted((person.name, person.pk) for person in people))
+
+
 def date_columns(prefix: str, alias: str, what: str, label: str = "") -> list[Column]:
     label = label or prefix
     return [
@@ -75,13 +91,12 @@ SOURCE_COLUMNS = (
     Column("title", "text", "Its title.", "s.title"),
     Column("publisher", "text", "Who published it.", "publisher.name"),
     Column("publisher_id", "integer", "The publisher's id.", "s.publisher_id"),
-    Column(
+    names_column(
         "authors",
-        "text",
         "Who wrote it: names separated by '; '.",
-        "(SELECT string_agg(p.name, '; ' ORDER BY p.name COLLATE \"C\", p.id) "
-        "FROM sources_source_authors sa JOIN sources_person p ON p.id = sa.person_id "
-        "WHERE sa.source_id = s.id)",
+        through="sources_source_authors",
+        owner="source",
+        owner_alias="s",
     ),
     Column("url", "text", "Where to read it.", "s.url"),
     Column("archive_url", "text", "An archived copy.", "s.archive_url"),
@@ -145,7 +160,7 @@ def _source_rows(sources: QuerySet[Source], base: str) -> Iterator[list[Any]]:
             s.title,
             s.publisher.name if s.publisher else None,
             s.publisher_id,
-            "; ".join(name for name, _ in sorted((p.name, p.pk) for p in s.authors.all())),
+            joined_names(s.authors.all()),
             s.url,
             s.archive_url,
             s.published_text,

@@ -209,7 +209,7 @@ class SourceSerializer(DescribedModelSerializer):
         plain = {k: v for k, v in attrs.items() if k not in ("authors", "based_on")}
         instance = unsaved_copy(Source, self.instance, plain)
         full_clean_for_api(instance, dates=Source.FUZZY_DATES)
-        attrs.update({f: getattr(instance, f) for f in _date_fields(Source.FUZZY_DATES)})
+        attrs.update({f: getattr(instance, f) for f in date_field_names(Source.FUZZY_DATES)})
         for based_on in attrs.get("based_on", []):
             if self.instance is not None:
                 link = Provenance(source=self.instance, based_on=based_on)
@@ -254,7 +254,8 @@ def unsaved_copy(model: type[M], instance: M | None, attrs: dict[str, Any]) -> M
     return candidate
 
 
-def _date_fields(prefixes: tuple[str, ...]) -> list[str]:
+def date_field_names(prefixes: tuple[str, ...]) -> list[str]:
+    """The four model fields behind each fuzzy date: text, edtf, earliest, latest."""
     return [f"{p}_{part}" for p in prefixes for part in ("text", "edtf", "earliest", "latest")]
 
 
