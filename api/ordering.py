@@ -6,6 +6,8 @@ from django.db.models.functions import Coalesce
 from rest_framework import filters
 from rest_framework.request import Request
 
+from claims.filters import search_ordering
+
 
 class StableOrdering(filters.OrderingFilter):
     """Ordering with the id as the last key, so cursor pages neither skip nor repeat ties."""
@@ -34,7 +36,12 @@ class ClaimOrdering(StableOrdering):
         )
         return super().filter_queryset(request, queryset, view)
 
+    def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> list[str]:
+        ordering = super().get_ordering(request, queryset, view)
+        # A search's own order settles its ties (claims.filters.search_ordering).
+        return search_ordering() if ordering[0] == "rank" else ordering
+
     def get_default_ordering(self, view: Any) -> list[str]:
         if getattr(view, "ranked", False):
-            return ["-rank"]
+            return ["rank"]  # lower is better (claims.filters.search_claims)
         return ["-updated_at"]

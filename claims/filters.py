@@ -1,14 +1,23 @@
 """Query-string filters for the claims API (and, later, the CSV exports and pages)."""
 
+import struct
 from datetime import date
 from typing import Any
 
 import django_filters
-from django.db import connection
-from django.db.models import BigIntegerField, Exists, OuterRef, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import BooleanField, Exists, FloatField, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from claims.models import Citation, Claim, Rating, Role, State
+from claims.models import (
+    SEARCH_INDEX_NAME,
+    Citation,
+    Claim,
+    ClaimQuerySet,
+    Rating,
+    Role,
+    State,
+)
 from sources.models import Reliability
 
 
@@ -94,37 +103,78 @@ class ClaimFilter(django_filters.FilterSet):
 
 
 def search_claims(queryset: QuerySet[Claim], query: str) -> QuerySet[Claim]:
-    """Claims matching words in their text, summary or citation quotes.
+    """Claims matching words in their text, summary or citation quotes, annotated with `rank`.
 
-    PostgreSQL: full-text search on GIN indexes (claim_search_idx, citation_quote_search_idx),
-    ranked. SQLite has no full-text search here: a case-insensitive substring match,
-    newest first, so trying the app locally still finds things.
+    PostgreSQL: websearch syntax on each claim's stored document (migration 0007), `rank`
+    lower is better: the RUM index's distance, which it can return best first, or, on a
+    GIN index, minus ts_rank. Order by `search_ordering()`. SQLite has no full-text search
+    here: a case-insensitive substring match, so trying the app locally still finds things.
     """
     if connection.vendor != "postgresql":
         quotes = Citation.objects.filter(claim_id=OuterRef("pk"), quote__icontains=query)
         return queryset.filter(
             Q(text__icontains=query) | Q(summary__icontains=query) | Exists(quotes)
         )
-    # One IN over a UNION, so each side uses its own index (an OR of the two conditions
-    # would make PostgreSQL scan every claim). The claims side reads the stored document.
+    # The words reach SQL only as parameters. The column is not qualified by its table, so
+    # the SQL holds when this queryset becomes a subquery (the citations export uses it).
     tsquery = "websearch_to_tsquery('english'::regconfig, %s)"
-    quote = QUOTE_SEARCH_SQL
-    # The search words reach SQL only as parameters. The SQL names no outer table, so it
-    # holds when this queryset becomes a subquery (the citations export filters by it).
-    matches = RawSQL(  # noqa: S611
-        f"SELECT c.id FROM claims_claim c WHERE c.search_document @@ {tsquery}"
-        f" UNION SELECT ci.claim_id FROM claims_citation ci WHERE {quote} @@ {tsquery}",
-        [query, query],
-    )
-    # An integer rank: cursor pages compare positions exactly, which floats do not.
-    rank = RawSQL(  # noqa: S611
-        f"(ts_rank(search_document, {tsquery}) * 1000000)::bigint",
-        [query],
-        output_field=BigIntegerField(),
-    )
-    return queryset.filter(pk__in=matches).annotate(rank=rank)
+    if search_index_method() == "rum":
+        rank_sql = f"search_document <=> {tsquery}"
+    else:
+        rank_sql = f"-ts_rank(search_document, {tsquery})"
+    matches = RawSQL(f"search_document @@ {tsquery}", [query], output_field=BooleanField())  # noqa: S611
+    rank = RawSQL(rank_sql, [query], output_field=RankField())  # noqa: S611
+    ranked = queryset.filter(matches).annotate(rank=rank)
+    ranked.__class__ = RankedClaimQuerySet  # type: ignore[assignment]
+    return ranked
 
 
-# The quote search document over the alias `ci`: exactly the expression migration 0003
-# indexes (citation_quote_search_idx), so the index serves it.
-QUOTE_SEARCH_SQL = "to_tsvector('english'::regconfig, COALESCE(ci.quote, ''))"
+class RankField(FloatField):
+    """A search rank: PostgreSQL computes it as a `real` (4 bytes), Python holds a double.
+
+    Read back as exactly that real's value, so a cursor page's `rank > position` compares
+    equal values as equal (the nearest double to the printed real is a different number).
+    """
+
+    def from_db_value(self, value: float | None, expression: Any, connection: Any) -> float | None:
+        return None if value is None else struct.unpack("f", struct.pack("f", value))[0]
+
+
+class RankedClaimQuerySet(ClaimQuerySet):
+    """Search results. Read best match first from a RUM index, they come in the index's
+    order: ranked by the index, ties in a fixed order. Adding the id as a tie-breaker
+    would make PostgreSQL rank and sort every match instead (a common word at a million
+    claims ties thousands of claims), so cursor pages count into ties (DRF's offset), and
+    the page is always read from the index, whatever the planner thinks of a small table,
+    so that every page sees the same order.
+    """
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, slice) and self.query.order_by == ("rank",):
+            with transaction.atomic(using=self.db), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_sort = off")
+                return list(super().__getitem__(k))
+        return super().__getitem__(k)
+
+
+def search_ordering() -> list[str]:
+    """Best match first: RUM's order (see RankedClaimQuerySet), else rank then newest."""
+    return ["rank"] if search_index_method() == "rum" else ["rank", "-id"]
+
+
+def search_index_method() -> str:
+    """ "rum" or "gin": the access method of claim_search_document_idx in this database."""
+    name = connection.settings_dict["NAME"]
+    if name not in _index_methods:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT am.amname FROM pg_class c JOIN pg_am am ON am.oid = c.relam"
+                " WHERE c.relname = %s",
+                [SEARCH_INDEX_NAME],
+            )
+            row = cursor.fetchone()
+        _index_methods[name] = row[0] if row else "gin"
+    return _index_methods[name]
+
+
+_index_methods: dict[str, str] = {}

@@ -14,10 +14,10 @@ if TYPE_CHECKING:
 
 from sources.models import FuzzyDateModel, Person, Source, fuzzy_date_constraints
 
-# Full-text search, PostgreSQL only (claims.filters.search_claims): claims keep a stored,
-# indexed document (claims_claim.search_document, migration 0006: text weighted A, summary
-# B); quotes are indexed as an expression (migration 0003).
-SEARCH_INDEX_NAMES = ("claim_search_document_idx", "citation_quote_search_idx")
+# Full-text search, PostgreSQL only (claims.filters.search_claims): each claim keeps a
+# document of its text (weight A), summary (B) and citation quotes (D), written by triggers
+# (claims_claim.search_document, migration 0007), indexed by RUM where available, else GIN.
+SEARCH_INDEX_NAME = "claim_search_document_idx"
 
 
 # The columns the lists' orderings and cursor pages read (see api.ordering.ClaimOrdering).

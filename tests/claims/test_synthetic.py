@@ -44,6 +44,13 @@ def test_generate_data_fills_every_table_in_proportion() -> None:
     for claim in Claim.objects.order_by("?")[:20]:
         claim.full_clean()
     Claim.objects.create(text="A new claim gets the next id.")
+    with connection.cursor() as cursor:
+        # Every search document is written, quotes included, as the triggers would write it.
+        cursor.execute(
+            "SELECT count(*) FROM claims_claim"
+            " WHERE search_document IS DISTINCT FROM claimtrail_claim_document(id, text, summary)"
+        )
+        assert cursor.fetchone() == (0,)
 
 
 @needs_postgres
