@@ -146,15 +146,20 @@ class RankedClaimQuerySet(ClaimQuerySet):
     would make PostgreSQL rank and sort every match instead (a common word at a million
     claims ties thousands of claims), so cursor pages count into ties (DRF's offset), and
     the page is always read from the index, whatever the planner thinks of a small table,
-    so that every page sees the same order.
+    so that every page, forward or back, sees the same order.
     """
 
     def __getitem__(self, k: Any) -> Any:
-        if isinstance(k, slice) and self.query.order_by == ("rank",):
-            with transaction.atomic(using=self.db), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL enable_sort = off")
+        if not isinstance(k, slice) or self.query.order_by not in (("rank",), ("-rank",)):
+            return super().__getitem__(k)
+        with transaction.atomic(using=self.db), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_sort = off")
+            if self.query.order_by == ("rank",):
                 return list(super().__getitem__(k))
-        return super().__getitem__(k)
+            # A previous page: the index reads only forward, so read up to the cursor and
+            # turn it around, keeping ties in the very order the forward pages showed.
+            forward = list(self.reverse().iterator())
+            return forward[::-1][k]
 
 
 def search_ordering() -> list[str]:
