@@ -137,12 +137,8 @@ def test_ranked_search_results_page_through_every_match_once(api_client: APIClie
         ClaimFactory(text="wages " * (n + 1) + "and more")
     ClaimFactory(text="Nothing to see.")
 
-    seen: list[int] = []
-    url: str | None = "/api/v1/claims/?q=wages&page_size=3"
-    while url:
-        page = api_client.get(url).json()
-        seen += [c["id"] for c in page["results"]]
-        url = page["next"]
+    pages = _follow(api_client, "/api/v1/claims/?q=wages&page_size=3", "next")
+    seen = [pk for page in pages for pk in page]
 
     assert len(seen) == len(set(seen)) == 7
 
@@ -158,12 +154,8 @@ def test_tied_search_results_page_through_every_match_once(
     tied = {ClaimFactory(text="Wages were withheld.").pk for _ in range(9)}
     best = ClaimFactory(text="Wages, wages and wages.")
 
-    seen: list[int] = []
-    url: str | None = "/api/v1/claims/?q=wages&page_size=2"
-    while url:
-        page = api_client.get(url).json()
-        seen += [c["id"] for c in page["results"]]
-        url = page["next"]
+    pages = _follow(api_client, "/api/v1/claims/?q=wages&page_size=2", "next")
+    seen = [pk for page in pages for pk in page]
 
     assert seen[0] == best.pk
     assert len(seen) == len(set(seen)) == 10
@@ -174,17 +166,21 @@ def test_tied_search_results_page_through_every_match_once(
     url = "/api/v1/claims/?q=wages&page_size=3"
     while next_url := api_client.get(url).json()["next"]:
         url = next_url
-    url = api_client.get(url).json()["previous"]
-    met: set[int] = set()
-    while url:
-        page = api_client.get(url).json()
-        ids = [c["id"] for c in page["results"]]
+    back = _follow(api_client, api_client.get(url).json()["previous"], "previous")
+    for ids in back:
         start = seen.index(ids[0])
         assert ids == seen[start : start + len(ids)]
-        met |= set(ids)
-        url = page["previous"]
-    assert seen[0] in met
-    assert url is None
+    assert back[-1][0] == seen[0]
+
+
+def _follow(api_client: APIClient, url: str | None, link: str) -> list[list[int]]:
+    """The claim ids of each page met following `link` ("next" or "previous") from url."""
+    pages = []
+    while url:
+        page = api_client.get(url).json()
+        pages.append([c["id"] for c in page["results"]])
+        url = page[link]
+    return pages
 
 
 def test_every_slice_of_a_search_sees_the_same_order() -> None:
