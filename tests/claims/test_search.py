@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from claims.filters import _index_methods, search_claims, search_index_method, search_ordering
 from claims.models import Citation, Claim
-from tests.factories import CitationFactory, ClaimFactory
+from tests.factories import CitationFactory, ClaimFactory, SourceFactory
 
 pytestmark = [
     pytest.mark.django_db,
@@ -94,6 +94,30 @@ def test_quotes_join_the_claim_document_when_cited_edited_and_removed(
 
     citation.delete()
     assert found("withheld") == []
+
+
+def test_citations_written_in_one_statement_reach_every_claim(api_client: APIClient) -> None:
+    first, second = ClaimFactory.create_batch(2, text="A statement.")
+    Citation.objects.bulk_create(
+        CitationFactory.build(claim=claim, quote=quote, source=SourceFactory())
+        for claim, quote in [(first, "Paid in kind."), (second, "Never paid."), (first, "In kind.")]
+    )
+
+    found = api_client.get("/api/v1/claims/", {"q": "paid"}).json()["results"]
+    assert {c["id"] for c in found} == {first.pk, second.pk}
+    Citation.objects.filter(claim=second).delete()
+    found = api_client.get("/api/v1/claims/", {"q": "paid"}).json()["results"]
+    assert [c["id"] for c in found] == [first.pk]
+
+
+def test_a_claim_deleted_with_its_citations_leaves_the_search(api_client: APIClient) -> None:
+    claim = CitationFactory(quote="They were paid nothing.").claim
+    kept = CitationFactory(quote="They were paid later.").claim
+
+    claim.delete()
+
+    found = api_client.get("/api/v1/claims/", {"q": "paid"}).json()["results"]
+    assert [c["id"] for c in found] == [kept.pk]
 
 
 def test_editing_the_claim_text_updates_its_document(api_client: APIClient) -> None:
