@@ -86,6 +86,23 @@ class ImportResource(resources.ModelResource):
             return TextWidget
         return super().widget_from_django_field(f, default)
 
+    def import_instance(self, instance: Any, row: dict[str, Any], **kwargs: Any) -> None:
+        """The plain columns, then the ones read by hand: every error of the row at once."""
+        errors: dict[str, Any] = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as error:
+            errors.update(error.error_dict)
+        try:
+            self.read_by_hand(instance, row)
+        except ValidationError as error:
+            errors.update(error.error_dict)
+        if errors:
+            raise ValidationError(errors)
+
+    def read_by_hand(self, instance: Any, row: dict[str, Any]) -> None:
+        """Set what the plain columns cannot (foreign keys by name, many-to-many)."""
+
     def do_instance_save(self, instance: Any, is_create: bool) -> None:
         explicit_id = is_create and instance.pk is not None
         super().do_instance_save(instance, is_create)
@@ -156,28 +173,18 @@ class ClaimResource(ImportResource):
                 with contextlib.suppress(ValidationError):
                     _saved(Person(pk=int(pk), name=name), "claimant")
 
-    def import_instance(self, instance: Claim, row: dict[str, Any], **kwargs: Any) -> None:
-        errors: dict[str, Any] = {}
-        try:
-            super().import_instance(instance, row, **kwargs)
-        except ValidationError as error:
-            errors.update(error.error_dict)
-        try:
-            claimant = _cell(row, "claimant").strip()
-            pk = _id(row, "claimant_id")
-            instance.claimant = _person(claimant, pk=pk, column="claimant") if claimant else None
-            instance._import_people = [  # type: ignore[attr-defined]
-                _person(name, pk=None, column="people") for name in _split(row, "people")
-            ]
-            instance._import_topics = [  # type: ignore[attr-defined]
-                Topic.objects.filter(slug=slug).first()
-                or _saved(Topic(slug=slug, name=slug.replace("-", " ").capitalize()), "topics")
-                for slug in _split(row, "topics")
-            ]
-        except ValidationError as error:
-            errors.update(error.error_dict)
-        if errors:
-            raise ValidationError(errors)
+    def read_by_hand(self, instance: Claim, row: dict[str, Any]) -> None:
+        claimant = _cell(row, "claimant").strip()
+        pk = _id(row, "claimant_id")
+        instance.claimant = _person(claimant, pk=pk, column="claimant") if claimant else None
+        instance._import_people = [  # type: ignore[attr-defined]
+            _person(name, pk=None, column="people") for name in _split(row, "people")
+        ]
+        instance._import_topics = [  # type: ignore[attr-defined]
+            Topic.objects.filter(slug=slug).first()
+            or _saved(Topic(slug=slug, name=slug.replace("-", " ").capitalize()), "topics")
+            for slug in _split(row, "topics")
+        ]
 
     def save_m2m(self, instance: Claim, row: dict[str, Any], **kwargs: Any) -> None:
         super().save_m2m(instance, row, **kwargs)
@@ -227,25 +234,15 @@ class CitationResource(ImportResource):
         clean_model_instances = True
         skip_html_diff = True
 
-    def import_instance(self, instance: Citation, row: dict[str, Any], **kwargs: Any) -> None:
-        errors: dict[str, Any] = {}
-        try:
-            super().import_instance(instance, row, **kwargs)
-        except ValidationError as error:
-            errors.update(error.error_dict)
-        try:
-            claim_id = _id(row, "claim_id")
-            claim = Claim.objects.filter(pk=claim_id).first() if claim_id else None
-            if claim is None:
-                raise ValidationError(
-                    {"claim_id": f"There is no claim {claim_id or '(empty)'}: import claims first."}
-                )
-            instance.claim = claim
-            instance.source = self._source(row)
-        except ValidationError as error:
-            errors.update(error.error_dict)
-        if errors:
-            raise ValidationError(errors)
+    def read_by_hand(self, instance: Citation, row: dict[str, Any]) -> None:
+        claim_id = _id(row, "claim_id")
+        claim = Claim.objects.filter(pk=claim_id).first() if claim_id else None
+        if claim is None:
+            raise ValidationError(
+                {"claim_id": f"There is no claim {claim_id or '(empty)'}: import claims first."}
+            )
+        instance.claim = claim
+        instance.source = self._source(row)
 
     def _source(self, row: dict[str, Any]) -> Source:
         pk = _id(row, "source_id")

@@ -54,10 +54,8 @@ BEGIN
         UPDATE claims_claim c
            SET search_document = claimtrail_claim_document(c.id, c.text, c.summary)
          WHERE c.id IN (
-               SELECT n.claim_id FROM new_rows n JOIN old_rows o ON o.id = n.id
-                WHERE o.quote IS DISTINCT FROM n.quote OR o.claim_id <> n.claim_id
-               UNION
-               SELECT o.claim_id FROM new_rows n JOIN old_rows o ON o.id = n.id
+               SELECT unnest(ARRAY[o.claim_id, n.claim_id])
+                 FROM new_rows n JOIN old_rows o ON o.id = n.id
                 WHERE o.quote IS DISTINCT FROM n.quote OR o.claim_id <> n.claim_id);
     END IF;
     RETURN NULL;
