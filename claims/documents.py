@@ -112,10 +112,37 @@ CLAIM_JSON = (
     "'updated_at', " + _TIMESTAMP.format(t="c.updated_at") + ", "
     "'citations', " + _CITATIONS + ")"
 )
+# The stored document (claims.models.StoredDocument) where there is one, which triggers
+# keep current; built on the spot where there is none (COALESCE evaluates CLAIM_JSON only
+# then), so a database whose documents are being rebuilt still answers correctly.
 SQL_DOCUMENTS = (
-    "SELECT c.id, " + CLAIM_JSON + "::text FROM claims_claim c"
+    "SELECT c.id, COALESCE(d.body, " + CLAIM_JSON + "::text) FROM claims_claim c"
+    " LEFT JOIN claims_storeddocument d ON d.claim_id = c.id"
     " LEFT JOIN sources_person cl ON cl.id = c.claimant_id WHERE c.id = ANY(%s)"
     " AND (c.state = 'published' OR NOT %s)"
+)
+
+# Writes the stored documents of these claims. Installed by a migration (0008) and called
+# by its triggers; a change to CLAIM_JSON needs a migration that installs it again and
+# rebuilds every document (tests/claims/test_stored_documents.py checks for one).
+REFRESH_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION claimtrail_refresh_documents(claim_ids bigint[])"
+    " RETURNS void LANGUAGE sql AS $body$"
+    " INSERT INTO claims_storeddocument (claim_id, body)"
+    " SELECT c.id, " + CLAIM_JSON.replace("%%", "%") + "::text FROM claims_claim c"
+    " LEFT JOIN sources_person cl ON cl.id = c.claimant_id WHERE c.id = ANY(claim_ids)"
+    " ON CONFLICT (claim_id) DO UPDATE SET body = EXCLUDED.body $body$"
+)
+REBUILD_DOCUMENTS = (
+    "SELECT claimtrail_refresh_documents(ARRAY(SELECT id FROM claims_claim ORDER BY id))"
+)
+# Claims whose stored document is missing or differs from what CLAIM_JSON builds now.
+SQL_STALE_DOCUMENTS = (
+    "SELECT c.id FROM claims_claim c LEFT JOIN claims_storeddocument d ON d.claim_id = c.id"
+    " LEFT JOIN sources_person cl ON cl.id = c.claimant_id"
+    " WHERE d.body IS DISTINCT FROM " + CLAIM_JSON + "::text"
+    " UNION SELECT d.claim_id FROM claims_storeddocument d"
+    " WHERE NOT EXISTS (SELECT FROM claims_claim c WHERE c.id = d.claim_id) ORDER BY 1"
 )
 
 
@@ -135,6 +162,14 @@ def postgres_documents(ids: list[int], *, published_only: bool = False) -> list[
         cursor.execute(SQL_DOCUMENTS, [ids, published_only])
         built = {pk: orjson.loads(text) for pk, text in cursor.fetchall()}
     return [built[pk] for pk in ids if pk in built]
+
+
+def stale_documents() -> list[int]:
+    """Ids of claims whose stored document is missing or out of date, and of deleted
+    claims whose document is left: empty when the triggers did their work."""
+    with connection.cursor() as cursor:
+        cursor.execute(SQL_STALE_DOCUMENTS, [])
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def value_documents(claims: Sequence[Claim]) -> list[Document]:

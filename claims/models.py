@@ -287,3 +287,23 @@ class Citation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.source}"
+
+
+class StoredDocument(models.Model):
+    """A claim's API document as PostgreSQL last built it (claims.documents.CLAIM_JSON).
+
+    The API and the pages read these instead of building each claim's JSON from a dozen
+    tables on every request. PostgreSQL triggers rewrite a claim's document in the same
+    statement as any change to what it shows: the claim, its people and topics, its
+    citations, their sources, publishers and provenance chains (migration 0008). Elsewhere
+    (SQLite) the table stays empty and documents are built on each read.
+
+    No foreign key on purpose: a claim's delete removes its citations first, whose
+    trigger rewrites the document; the claim's own delete trigger then removes it.
+    """
+
+    claim_id = models.BigIntegerField(primary_key=True)
+    body = models.TextField(help_text="The claim's JSON, exactly as the API serves it.")
+
+    def __str__(self) -> str:
+        return f"Document of claim {self.claim_id}"

@@ -6,8 +6,19 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from tqdm import tqdm
 
+from claims.documents import REBUILD_DOCUMENTS
 from claims.models import SEARCH_INDEX_NAME, Claim
 from claims.synthetic import generate
+
+# Tables whose triggers write search documents and stored claim documents (claims
+# migrations 0007, 0008): off while COPY fills them, then both are written once, at the end.
+TRIGGERED_TABLES = (
+    "claims_claim",
+    "claims_citation",
+    "claims_claim_people",
+    "claims_claim_topics",
+    "sources_provenance",
+)
 
 
 class Command(BaseCommand):
@@ -37,8 +48,9 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute(
                     "TRUNCATE claims_citation, claims_claim_people, claims_claim_topics, "
-                    "claims_claim, claims_topic, sources_provenance, sources_source_authors, "
-                    "sources_source, sources_person RESTART IDENTITY CASCADE"
+                    "claims_claim, claims_storeddocument, claims_topic, sources_provenance, "
+                    "sources_source_authors, sources_source, sources_person"
+                    " RESTART IDENTITY CASCADE"
                 )
         elif Claim.objects.exists():
             raise CommandError("The database has claims already; pass --replace to start over.")
@@ -51,7 +63,7 @@ class Command(BaseCommand):
             )
             definitions = [definition for (definition,) in cursor.fetchall()]
             cursor.execute(f'DROP INDEX IF EXISTS "{SEARCH_INDEX_NAME}"')
-            for table in ("claims_claim", "claims_citation"):
+            for table in TRIGGERED_TABLES:
                 cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
             counts = generate(
                 claims=options["claims"],
@@ -60,8 +72,6 @@ class Command(BaseCommand):
                 progress=lambda **kw: tqdm(file=self.stderr, mininterval=1, **kw),
             )
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # check the COPYed keys now
-            for table in ("claims_claim", "claims_citation"):
-                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
             self.stderr.write("Writing the search documents and building their index…")
             cursor.execute(
                 "UPDATE claims_claim SET search_document"
@@ -69,6 +79,10 @@ class Command(BaseCommand):
             )
             for definition in definitions:
                 cursor.execute(definition)
+            self.stderr.write("Writing the stored claim documents…")
+            cursor.execute(REBUILD_DOCUMENTS)
+            for table in TRIGGERED_TABLES:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
             cursor.execute("ANALYZE")  # fresh statistics, so the planner knows the new size
         elapsed = time.monotonic() - started
         summary = ", ".join(f"{n:,} {name}" for name, n in counts.items())
