@@ -9,9 +9,10 @@ from django.core.management.base import CommandError
 from django.db import connection
 from rest_framework.test import APIClient
 
+from claims.documents import stale_documents
 from claims.exports import EXPORTS
 from claims.management.commands.export_csv import QUERYSETS
-from claims.models import Citation, Claim
+from claims.models import Citation, Claim, StoredDocument
 from claims.synthetic import VOCABULARY, fuzzy_date
 from sources.dates import parse_fuzzy_date
 from sources.exports import stream_csv
@@ -51,6 +52,10 @@ def test_generate_data_fills_every_table_in_proportion() -> None:
             " WHERE search_document IS DISTINCT FROM claimtrail_claim_document(id, text, summary)"
         )
         assert cursor.fetchone() == (0,)
+    # Every claim's API document is stored, as the triggers would write it; and the
+    # triggers are back on: the claim created above has one too.
+    assert StoredDocument.objects.count() == Claim.objects.count() == 301
+    assert stale_documents() == []
 
 
 @needs_postgres
@@ -93,9 +98,13 @@ def test_benchmark_runs_on_a_small_tier_and_writes_every_figure(tmp_path: Path) 
         "api_list_ms",
         "api_list_sql_ms",
         "api_list_ratio",
+        "api_list_stored_sql_ms",
+        "api_list_stored_ratio",
         "api_detail_ms",
         "api_detail_sql_ms",
         "api_detail_ratio",
+        "api_detail_stored_sql_ms",
+        "api_detail_stored_ratio",
         "queries_page_10",
         "queries_page_100",
         "deep_page_ratio",
