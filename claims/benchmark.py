@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
@@ -48,7 +48,7 @@ LIST_STORED_SQL = (
 DETAIL_STORED_SQL = "SELECT body FROM claims_storeddocument WHERE claim_id = %s"
 
 
-GROUPS = ("api", "queries", "deep", "search", "csv", "memory")
+GROUPS = ("api", "queries", "deep", "search", "csv", "memory", "writes")
 
 
 class Client:
@@ -153,6 +153,9 @@ def run(
         statement, params = copy_statement(EXPORTS["claims"], published, "http://testserver")
         results["copy_rows_per_s"] = rows / _timed(lambda: _copy(statement, params))
         results["csv_ratio"] = results["csv_rows_per_s"] / results["copy_rows_per_s"]
+    if "writes" in only:
+        report("writes (rolled back)")
+        _measure_writes(results, repeat)
     if "memory" in only:
         report("CSV export memory")
         tenth = Claim.objects.filter(pk__lte=_nth_id(results["claims"] // 10))
@@ -193,6 +196,63 @@ def _measure_api(
     results["api_detail_stored_ratio"] = (
         results["api_detail_ms"] / results["api_detail_stored_sql_ms"]
     )
+
+
+# What stored documents cost (claims migration 0008): the trigger rewrites the documents
+# of every claim a change shows on. Each write runs in a transaction rolled back after.
+WRITES = {
+    "claim_edit": ("UPDATE claims_claim SET text = text || ' ' WHERE id = %(claim)s", None),
+    "citation_add": (
+        "INSERT INTO claims_citation (claim_id, source_id, role, quote, locator,"
+        " reliability_note, created_at, updated_at)"
+        " VALUES (%(claim)s, %(source)s, 'context', 'q', '', '', now(), now())",
+        None,
+    ),
+    # The publisher of the most citations, and the source most often built upon.
+    "publisher_rerate": (
+        "UPDATE sources_person SET reliability = 'deprecated' WHERE id = %(publisher)s",
+        "SELECT count(DISTINCT claim) FROM unnest("
+        " ARRAY(SELECT id FROM claims_claim WHERE claimant_id = %(publisher)s)"
+        " || ARRAY(SELECT claim_id FROM claims_claim_people WHERE person_id = %(publisher)s)"
+        " || claimtrail_claims_citing(ARRAY("
+        "SELECT id FROM sources_source WHERE publisher_id = %(publisher)s))) claim",
+    ),
+    "upstream_retitle": (
+        "UPDATE sources_source SET title = title || ' ' WHERE id = %(upstream)s",
+        "SELECT cardinality(claimtrail_claims_citing(ARRAY[%(upstream)s]::bigint[]))",
+    ),
+}
+WRITE_SUBJECTS = (
+    "SELECT (SELECT max(id) FROM claims_claim),"
+    " (SELECT min(id) FROM sources_source),"
+    " (SELECT s.publisher_id FROM claims_citation ci JOIN sources_source s ON s.id = ci.source_id"
+    "  WHERE s.publisher_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1),"
+    " (SELECT based_on_id FROM sources_provenance GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1)"
+)
+
+
+def _measure_writes(results: dict[str, Any], repeat: int) -> None:
+    """Median time of each write in WRITES, and how many documents it rewrites."""
+    with connection.cursor() as cursor:
+        cursor.execute(WRITE_SUBJECTS)
+        claim, source, publisher, upstream = cursor.fetchone()
+    if None in (claim, source, publisher, upstream):
+        raise ValueError("The writes need claims, publishers and provenance: run generate_data.")
+    subjects = {"claim": claim, "source": source, "publisher": publisher, "upstream": upstream}
+    for name, (statement, documents) in WRITES.items():
+
+        def write(statement: str = statement) -> None:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(statement, subjects)
+                transaction.set_rollback(True)
+
+        results[f"write_{name}_ms"] = _median(write, repeat)
+        if documents is None:  # the claim's own document
+            results[f"write_{name}_documents"] = 1
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(documents, subjects)
+            results[f"write_{name}_documents"] = cursor.fetchone()[0]
 
 
 def _exporter(claims: Any) -> Callable[[], None]:

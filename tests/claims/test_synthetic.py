@@ -91,6 +91,8 @@ def test_benchmark_runs_on_a_small_tier_and_writes_every_figure(tmp_path: Path) 
     call_command("generate_data", "--claims", "200", "--people", "300")
     target = tmp_path / "bench.json"
 
+    citations = Citation.objects.count()
+
     call_command("benchmark", "--repeat", "1", "--json", str(target), stdout=io.StringIO())
 
     figures = json.loads(target.read_text())
@@ -117,6 +119,13 @@ def test_benchmark_runs_on_a_small_tier_and_writes_every_figure(tmp_path: Path) 
         "csv_peak_mb_large",
         "claims",
         "citations",
+        "write_claim_edit_ms",
+        "write_citation_add_ms",
+        "write_publisher_rerate_ms",
+        "write_publisher_rerate_documents",
+        "write_upstream_retitle_ms",
+        "write_upstream_retitle_documents",
     }
+    assert Citation.objects.count() == citations  # the writes were rolled back
     assert figures["claims"] == 200
     assert figures["queries_page_10"] == figures["queries_page_100"]
