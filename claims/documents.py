@@ -4,7 +4,9 @@ ClaimSerializer defines the response shape and documents it in the OpenAPI schem
 a page through it means a model instance and a serializer field call for every claim,
 citation, source and publisher; at 50 claims with 4 citations each that is most of the
 request's time. This module builds exactly the same JSON (tests/claims/test_documents.py
-proves it) from `values_list()` rows, in a fixed number of queries.
+proves it): on PostgreSQL with one SQL expression (CLAIM_JSON), whose result is stored per
+claim and kept current by triggers (claims.models.StoredDocument), so a read is one query;
+elsewhere from `values_list()` rows, in a fixed number of queries.
 """
 
 from collections import defaultdict
@@ -147,15 +149,15 @@ SQL_STALE_DOCUMENTS = (
 
 
 def claim_documents(claims: Sequence[Claim]) -> list[Document]:
-    """JSON documents for these claims, in their order: built by PostgreSQL in one query
-    where it is the database, else from plain values in five."""
+    """JSON documents for these claims, in their order: PostgreSQL's stored documents in
+    one query where it is the database, else built from plain values in five."""
     if connection.vendor == "postgresql":
         return postgres_documents([claim.pk for claim in claims])
     return value_documents(claims)
 
 
 def postgres_documents(ids: list[int], *, published_only: bool = False) -> list[Document]:
-    """The documents as PostgreSQL builds them (CLAIM_JSON), in the order of `ids`."""
+    """The documents as PostgreSQL built them (CLAIM_JSON), in the order of `ids`."""
     if not ids:
         return []
     with connection.cursor() as cursor:
