@@ -24,8 +24,8 @@ from claims.models import SEARCH_INDEX_NAME, Citation, Claim
 from claims.synthetic import SEARCH_WORD
 from sources.exports import copy_statement, stream_csv
 
-# The yardstick: PostgreSQL alone selecting a page and building its JSON, with the same
-# expression the API's read path uses (claims.documents.CLAIM_JSON).
+# The yardstick: PostgreSQL alone selecting a page and building its JSON, with the
+# expression the API's stored documents are built with (claims.documents.CLAIM_JSON).
 LIST_SQL = (
     "SELECT json_agg(" + CLAIM_JSON + " ORDER BY c.updated_at DESC, c.id DESC)::text"
     " FROM (SELECT id FROM claims_claim WHERE state = 'published'"

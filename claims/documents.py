@@ -114,14 +114,17 @@ CLAIM_JSON = (
     "'updated_at', " + _TIMESTAMP.format(t="c.updated_at") + ", "
     "'citations', " + _CITATIONS + ")"
 )
-# The stored document (claims.models.StoredDocument) where there is one, which triggers
-# keep current; built on the spot where there is none (COALESCE evaluates CLAIM_JSON only
-# then), so a database whose documents are being rebuilt still answers correctly.
+# Each claim's stored document (claims.models.StoredDocument), which triggers keep current:
+# a small query, cheap to plan. A claim without one (documents being rebuilt) gets NULL
+# here and is built by SQL_BUILD_DOCUMENTS, so a read never answers wrong.
 SQL_DOCUMENTS = (
-    "SELECT c.id, COALESCE(d.body, " + CLAIM_JSON + "::text) FROM claims_claim c"
-    " LEFT JOIN claims_storeddocument d ON d.claim_id = c.id"
-    " LEFT JOIN sources_person cl ON cl.id = c.claimant_id WHERE c.id = ANY(%s)"
+    "SELECT c.id, d.body FROM claims_claim c"
+    " LEFT JOIN claims_storeddocument d ON d.claim_id = c.id WHERE c.id = ANY(%s)"
     " AND (c.state = 'published' OR NOT %s)"
+)
+SQL_BUILD_DOCUMENTS = (
+    "SELECT c.id, " + CLAIM_JSON + "::text FROM claims_claim c"
+    " LEFT JOIN sources_person cl ON cl.id = c.claimant_id WHERE c.id = ANY(%s)"
 )
 
 # Writes the stored documents of these claims. Installed by a migration (0008) and called
@@ -162,8 +165,12 @@ def postgres_documents(ids: list[int], *, published_only: bool = False) -> list[
         return []
     with connection.cursor() as cursor:
         cursor.execute(SQL_DOCUMENTS, [ids, published_only])
-        built = {pk: orjson.loads(text) for pk, text in cursor.fetchall()}
-    return [built[pk] for pk in ids if pk in built]
+        texts = dict(cursor.fetchall())
+        missing = [pk for pk, text in texts.items() if text is None]
+        if missing:
+            cursor.execute(SQL_BUILD_DOCUMENTS, [missing])
+            texts.update(cursor.fetchall())
+    return [orjson.loads(texts[pk]) for pk in ids if pk in texts]
 
 
 def stale_documents() -> list[int]:

@@ -184,7 +184,7 @@ def test_a_claim_without_a_stored_document_is_built_on_read(api_client: APIClien
         detail = api_client.get(f"/api/v1/claims/{claim.pk}/").json()
 
     assert detail == expected
-    assert len(queries) == 1
+    assert len(queries) == 2  # the stored documents, then the one missing built
     call_command("rebuild_documents")
     assert stored(claim) == expected
 
