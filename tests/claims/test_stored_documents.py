@@ -69,10 +69,11 @@ def test_people_and_topics_added_removed_and_renamed() -> None:
     assert [p["name"] for p in stored(claim)["people"]] == ["Ann Example"]
     assert [t["name"] for t in stored(claim)["topics"]] == ["Borders"]
 
-    person.name, topic.name = "Ann Renamed", "Frontiers"
+    person.name = "Ann Renamed"
     person.save()
-    topic.save()
     assert [p["name"] for p in stored(claim)["people"]] == ["Ann Renamed"]
+    topic.name = "Frontiers"
+    topic.save()
     assert [t["name"] for t in stored(claim)["topics"]] == ["Frontiers"]
 
     claim.people.remove(person)
