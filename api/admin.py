@@ -1,6 +1,7 @@
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -17,20 +18,20 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "user__username", "prefix"]
     ordering = ["-created_at"]
-    fields = ["name", "user"]
-    readonly_fields = ["prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    fields = ("name", "user")
+    readonly_fields = ("prefix", "created_at", "created_by", "last_used_at", "revoked_at")
     actions = ["revoke"]
 
-    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is not None:
-            return [*self.fields, *self.readonly_fields]
+            return (*self.fields, *self.readonly_fields)
         # Only administrators issue tokens that act as an existing account (say, an
         # editor's, for writing); editors issue read-only client tokens.
-        return self.fields if request.user.is_superuser else ["name"]
+        return self.fields if request.user.is_superuser else ("name",)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         # A token's client and user never change: issue a new one instead.
-        return self.readonly_fields if obj is None else [*self.fields, *self.readonly_fields]
+        return self.readonly_fields if obj is None else (*self.fields, *self.readonly_fields)
 
     @admin.display(description="status")
     def status(self, token: ApiToken) -> str:
@@ -42,7 +43,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if change:
             return
         user = obj.user if obj.user_id and request.user.is_superuser else None
-        token, key = ApiToken.issue(name=obj.name, user=user, created_by=request.user)
+        editor = cast(User, request.user)  # the admin lets only signed-in staff this far
+        token, key = ApiToken.issue(name=obj.name, user=user, created_by=editor)
         obj.pk, obj.prefix, obj.user = token.pk, token.prefix, token.user
         messages.warning(
             request,

@@ -2,20 +2,20 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from claims.views import (
+from api.views import (
     CitationCSVView,
     ClaimCSVView,
     ClaimViewSet,
     PersonCSVView,
-    PersonWithClaimsViewSet,
+    PersonViewSet,
     SourceCSVView,
-    SourceWithClaimsViewSet,
+    SourceViewSet,
 )
 
 router = DefaultRouter()
 router.register("claims", ClaimViewSet, basename="claim")
-router.register("sources", SourceWithClaimsViewSet, basename="source")
-router.register("people", PersonWithClaimsViewSet, basename="person")
+router.register("sources", SourceViewSet, basename="source")
+router.register("people", PersonViewSet, basename="person")
 
 urlpatterns = [
     path("v1/claims.csv", ClaimCSVView.as_view(), name="claims-csv"),

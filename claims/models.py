@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import models
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
@@ -12,7 +12,7 @@ from simple_history.models import HistoricalRecords
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
-from sources.models import FuzzyDateModel, Person, Source, fuzzy_date_constraints
+from sources.models import FuzzyDate, FuzzyDateModel, Person, Source, fuzzy_date_constraints
 
 # Full-text search, PostgreSQL only (claims.filters.search_claims): each claim keeps a
 # document of its text (weight A), summary (B) and citation quotes (D), written by triggers
@@ -64,7 +64,7 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
         return self if user.has_perm("claims.change_claim") else self.published()
 
     def for_api(self) -> "ClaimQuerySet":
-        """Claims with their claimants (one query); claims.documents adds the rest."""
+        """Claims with their claimants, in one query."""
         return self.select_related("claimant")
 
     def for_serializer(self) -> "ClaimQuerySet":
@@ -79,14 +79,16 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
         )
 
     def for_documents(self) -> "ClaimQuerySet":
-        """The rows claims.documents.claim_documents() starts from, in one query.
+        """The rows a page of API documents starts from, in one query: only the sort keys,
+        since the documents are built from the ids (api.documents.claim_documents)."""
+        return self.only(*SORT_KEYS)
 
-        PostgreSQL builds the JSON from ids, so a page needs only its sort keys; elsewhere
-        the documents are built from the claims with their claimants.
-        """
-        if connection.vendor == "postgresql":
-            return self.only(*SORT_KEYS)
-        return self.for_api()
+    def for_page(self) -> "ClaimQuerySet":
+        """What a row of the reading pages' list shows: the claimant, the citation count."""
+        citations = Citation.objects.filter(claim=OuterRef("pk")).order_by().values("claim")
+        return self.select_related("claimant").annotate(
+            citation_count=Coalesce(Subquery(citations.annotate(n=Count("pk")).values("n")), 0)
+        )
 
     def with_citation_counts(self) -> "ClaimQuerySet":
         """Annotate supports_count, disputes_count and context_count in the same query.
@@ -234,6 +236,14 @@ class Claim(FuzzyDateModel):
         text = " ".join(self.text.split())
         return text if len(text) <= 80 else text[:79] + "…"
 
+    @property
+    def made_date(self) -> FuzzyDate:
+        return self.fuzzy_date("made")
+
+    @property
+    def event_date(self) -> FuzzyDate:
+        return self.fuzzy_date("event")
+
     def clean(self) -> None:
         super().clean()
         if self.rating != Rating.UNREVIEWED and not self.rating_rationale.strip():
@@ -287,23 +297,3 @@ class Citation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.source}"
-
-
-class StoredDocument(models.Model):
-    """A claim's API document as PostgreSQL last built it (claims.documents.CLAIM_JSON).
-
-    The API and the pages read these instead of building each claim's JSON from a dozen
-    tables on every request. PostgreSQL triggers rewrite a claim's document in the same
-    statement as any change to what it shows: the claim, its people and topics, its
-    citations, their sources, publishers and provenance chains (migration 0008). Elsewhere
-    (SQLite) the table stays empty and documents are built on each read.
-
-    No foreign key on purpose: a claim's delete removes its citations first, whose
-    trigger rewrites the document; the claim's own delete trigger then removes it.
-    """
-
-    claim_id = models.BigIntegerField(primary_key=True)
-    body = models.TextField(help_text="The claim's JSON, exactly as the API serves it.")
-
-    def __str__(self) -> str:
-        return f"Document of claim {self.claim_id}"

@@ -1,265 +1,143 @@
-from typing import Any, cast
+"""Public reading pages: published claims, their evidence and provenance, as plain HTML.
+
+The pages filter and search through the same code as the API (ClaimFilter,
+search_claims) and read the same QuerySet methods, in a fixed number of queries. Nothing
+unpublished is reachable here, whoever is logged in: editors work in the admin.
+"""
+
+import json
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import User
-from django.db import connection
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
-from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import filters, mixins, status, viewsets
-from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
-from rest_framework.generics import GenericAPIView
-from rest_framework.renderers import BaseRenderer
-from rest_framework.request import Request
-from rest_framework.response import Response
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.http import urlencode
+from django.utils.safestring import SafeString, mark_safe
 
-from api.ordering import ClaimOrdering
-from api.renderers import ORJSONRenderer
 from claims.claimreview import claim_review
-from claims.documents import claim_documents, postgres_documents
-from claims.exports import EXPORTS
 from claims.filters import ClaimFilter, search_claims
-from claims.models import Citation, Claim
-from claims.serializers import ClaimInputSerializer, ClaimSerializer
-from claims.services import save_claim
-from sources.exports import csv_response
-from sources.models import Person, Source
-from sources.serializers import DescribedModelSerializer, PersonSerializer, SourceSerializer
-from sources.views import PersonViewSet, SourceViewSet
+from claims.models import Claim, Rating, Topic
+from sources.models import Person, ProvenanceIndex, Reliability, Source
 
-SEARCH_PARAMETER = OpenApiParameter(
-    "q",
-    OpenApiTypes.STR,
-    description="Full-text search over claim text, summary and citation quotes "
-    '(PostgreSQL; web-search syntax: "exact phrase", -word, or). '
-    "On SQLite, a substring match.",
-)
+PAGE_SIZE = 20
+# Characters that could end a <script> element or open a comment, escaped inside JSON.
+_JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
 
-@extend_schema_view(
-    list=extend_schema(parameters=[SEARCH_PARAMETER]),
-    create=extend_schema(request=ClaimInputSerializer, responses={201: ClaimSerializer}),
-    update=extend_schema(request=ClaimInputSerializer, responses={200: ClaimSerializer}),
-    partial_update=extend_schema(request=ClaimInputSerializer, responses={200: ClaimSerializer}),
-)
-class ClaimViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """Claims with their citations, sources and provenance. Drafts are for editors only.
-
-    Responses are built by claims.documents (fast, from plain values) in the shape that
-    ClaimSerializer defines and documents.
-    """
-
-    serializer_class = ClaimSerializer
-    filter_backends = [DjangoFilterBackend, ClaimOrdering]
-    filterset_class = ClaimFilter
-    ranked = False
-
-    def get_queryset(self) -> QuerySet[Claim]:
-        claims = Claim.objects.visible_to(self.request.user)
-        claims = claims.for_documents() if self.action == "list" else claims.for_api()
-        query = self.request.query_params.get("q", "").strip()
-        if query and self.action == "list":
-            self.ranked = connection.vendor == "postgresql"
-            return search_claims(claims, query)
-        return claims
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(claim_documents(page or []))
-
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if connection.vendor != "postgresql":
-            return Response(claim_documents([self.get_object()])[0])
-        # One query: PostgreSQL finds the claim, checks it may be shown, builds its JSON.
-        pk = str(kwargs["pk"])
-        if not pk.isdigit() or len(pk) > 18:  # not an id, or past bigint
-            raise NotFound
-        may_see_drafts = request.user.has_perm("claims.change_claim")  # as visible_to()
-        documents = postgres_documents([int(pk)], published_only=not may_see_drafts)
-        if not documents:
-            raise NotFound
-        return Response(documents[0])
-
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        claim = self._save(None, partial=False)
-        return Response(claim_documents([claim])[0], status=status.HTTP_201_CREATED)
-
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        claim = self._save(self.get_object(), partial=kwargs.get("partial", False))
-        return Response(claim_documents([claim])[0])
-
-    def _save(self, claim: Claim | None, *, partial: bool) -> Claim:
-        data = ClaimInputSerializer(instance=claim, data=self.request.data, partial=partial)
-        data.is_valid(raise_exception=True)
-        editor = cast(User, self.request.user)  # write permissions imply a signed-in user
-        return save_claim(claim=claim, data=data.validated_data, user=editor)
-
-    @extend_schema(
-        responses={200: OpenApiTypes.OBJECT},
-        description="The claim as schema.org ClaimReview JSON-LD, for fact-checking tools.",
-    )
-    @action(detail=True, url_path="claimreview")
-    def claimreview(self, request: Request, pk: str | None = None) -> Response:
-        claim = self.get_object()
-        return Response(
-            claim_review(claim, request, author=settings.CLAIMREVIEW_AUTHOR),
-            content_type="application/ld+json",
+def claim_list(request: HttpRequest) -> HttpResponse:
+    claims: QuerySet[Claim] = Claim.objects.published().for_page()
+    query = request.GET.get("q", "").strip()
+    if query:
+        claims = search_claims(claims, query)
+    filters = ClaimFilter(request.GET, queryset=claims)
+    if not filters.is_valid():
+        # A bad filter value shows the form with its error and no results, as the API says 400.
+        return render(
+            request,
+            "claims/claim_list.html",
+            _list_context(request, filters, None, query),
+            status=400,
         )
+    claims = filters.qs.order_by("-updated_at", "-id")
+    page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "claims/claim_list.html", _list_context(request, filters, page, query))
 
 
-class ClaimLinkSerializer(DescribedModelSerializer):
-    class Meta:
-        model = Claim
-        fields = ["id", "text", "rating", "state"]
+def _list_context(
+    request: HttpRequest, filters: ClaimFilter, page: Page | None, query: str
+) -> dict[str, Any]:
+    chosen = {key: value for key in request.GET if key != "page" and (value := request.GET[key])}
+    named = [
+        {
+            "key": key,
+            "value": chosen[key],
+            "name": Person.objects.filter(pk=chosen[key]).values_list("name", flat=True).first(),
+        }
+        for key in ("person", "claimant", "publisher")
+        if chosen.get(key, "").isdigit()
+    ]
+    return {
+        "page": page,
+        "query": query,
+        "filters": filters,
+        "errors": filters.errors,
+        "chosen": chosen,
+        "named": named,
+        "ratings": Rating.choices,
+        "topics": Topic.objects.order_by("name"),
+        "querystring": urlencode(chosen),
+    }
 
 
-class CitingClaimSerializer(DescribedModelSerializer):
-    claim = ClaimLinkSerializer(read_only=True, help_text="The citing claim.")
-
-    class Meta:
-        model = Citation
-        fields = ["role", "claim"]
-
-
-class SourceDetailSerializer(SourceSerializer):
-    cited_by = CitingClaimSerializer(
-        many=True,
-        read_only=True,
-        source="visible_citations",
-        help_text="Claims citing it, by role.",
+def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_object_or_404(Claim.objects.published().for_serializer(), pk=pk)
+    citations = list(claim.citations.all())
+    provenance = ProvenanceIndex(citation.source_id for citation in citations)
+    review = claim_review(claim, request, author=settings.CLAIMREVIEW_AUTHOR)
+    return render(
+        request,
+        "claims/claim_detail.html",
+        {
+            "claim": claim,
+            "citations": citations,
+            "provenance": [
+                {"citation": citation, "node": _node(citation.source, provenance, frozenset())}
+                for citation in citations
+            ],
+            "json_ld": _json_ld(review),
+        },
     )
 
-    class Meta(SourceSerializer.Meta):
-        fields = [*SourceSerializer.Meta.fields, "cited_by"]
+
+def _node(source: Source, provenance: ProvenanceIndex, path: frozenset[int]) -> dict[str, Any]:
+    """A source and, below it, the sources it is based on, and so on (no source twice on
+    one path, should a cycle slip past validation)."""
+    path = path | {source.pk}
+    children = [
+        _node(provenance.sources[i], provenance, path)
+        for i in provenance.based_on.get(source.pk, [])
+        if i not in path
+    ]
+    return {"source": source, "children": children}
 
 
-class PersonDetailSerializer(PersonSerializer):
-    claims_made = ClaimLinkSerializer(
-        many=True, read_only=True, source="visible_claims_made", help_text="Claims they made."
+def _json_ld(data: dict[str, Any]) -> SafeString:
+    text = json.dumps(data, ensure_ascii=False).translate(_JSON_ESCAPES)
+    return mark_safe(text)  # noqa: S308 - <, > and & are escaped above
+
+
+def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(Source.objects.select_related("publisher"), pk=pk)
+    citations = (
+        source.citations.filter(claim__state="published")
+        .select_related("claim__claimant")
+        .order_by("role", "-claim__updated_at")
     )
-    claims_about = ClaimLinkSerializer(
-        many=True, read_only=True, source="visible_claims_about", help_text="Claims about them."
+    return render(
+        request,
+        "sources/source_detail.html",
+        {
+            "source": source,
+            "reliability_label": Reliability(source.effective_reliability).label,
+            "based_on": source.based_on.select_related("publisher").order_by("title"),
+            "derived": source.derived_sources.select_related("publisher").order_by("title"),
+            "citations": citations,
+        },
     )
 
-    class Meta(PersonSerializer.Meta):
-        fields = [*PersonSerializer.Meta.fields, "claims_made", "claims_about"]
 
-
-class SourceWithClaimsViewSet(SourceViewSet):
-    __doc__ = SourceViewSet.__doc__
-
-    @extend_schema(responses=SourceDetailSerializer)
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        source = self.get_object()
-        visible = Claim.objects.visible_to(request.user)
-        source.visible_citations = list(
-            source.citations.filter(claim__in=visible)
-            .select_related("claim")
-            .order_by("role", "claim_id")
-        )
-        return Response(SourceDetailSerializer(source, context=self.get_serializer_context()).data)
-
-
-class PersonWithClaimsViewSet(PersonViewSet):
-    __doc__ = PersonViewSet.__doc__
-
-    @extend_schema(responses=PersonDetailSerializer)
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        person = self.get_object()
-        visible = Claim.objects.visible_to(request.user).order_by("-updated_at")
-        person.visible_claims_made = list(visible.filter(claimant=person))
-        person.visible_claims_about = list(visible.filter(people=person))
-        return Response(PersonDetailSerializer(person, context=self.get_serializer_context()).data)
-
-
-class CSVRenderer(BaseRenderer):
-    """Lets clients ask for text/csv; the body itself is streamed by the view."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(
-        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
-    ) -> bytes:
-        # Only errors reach a renderer here; they stay JSON, whatever was asked for.
-        return ORJSONRenderer().render(data)
-
-
-class CSVExportView(GenericAPIView):
-    """Base of the CSV exports: same filters and permissions as the matching API list."""
-
-    export_name = ""
-    pagination_class = None
-    renderer_classes = [ORJSONRenderer, CSVRenderer]
-
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> StreamingHttpResponse:
-        rows = self.rows(self.filter_queryset(self.get_queryset()))
-        return csv_response(EXPORTS[self.export_name], rows, request)
-
-    def rows(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return queryset
-
-
-CSV_RESPONSE = {(200, "text/csv"): OpenApiTypes.STR}
-
-
-@extend_schema(
-    parameters=[SEARCH_PARAMETER],
-    responses=CSV_RESPONSE,
-    description="Claims as CSV, one row per claim, with the claim list's filters. "
-    "Columns: docs/data-dictionary.md.",
-)
-class ClaimCSVView(CSVExportView):
-    export_name = "claims"
-    queryset = Claim.objects.none()  # for DjangoModelPermissionsOrAnonReadOnly
-    filter_backends = [DjangoFilterBackend]
-    filterset_class = ClaimFilter
-
-    def get_queryset(self) -> QuerySet[Claim]:
-        claims = Claim.objects.visible_to(self.request.user)
-        query = self.request.query_params.get("q", "").strip()
-        return search_claims(claims, query) if query else claims
-
-
-@extend_schema(
-    parameters=[SEARCH_PARAMETER],
-    responses=CSV_RESPONSE,
-    description="Citations as CSV, one row per claim and citation (long format), filtered "
-    "by the claim list's filters. Columns: docs/data-dictionary.md.",
-)
-class CitationCSVView(ClaimCSVView):
-    export_name = "citations"
-
-    def rows(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return Citation.objects.filter(claim__in=queryset.values("pk"))
-
-
-@extend_schema(
-    responses=CSV_RESPONSE, description="Sources as CSV. Columns: docs/data-dictionary.md."
-)
-class SourceCSVView(CSVExportView):
-    export_name = "sources"
-    queryset = Source.objects.all()
-    filter_backends = [filters.SearchFilter]
-    search_fields = SourceViewSet.search_fields
-
-
-@extend_schema(
-    responses=CSV_RESPONSE,
-    description="People and organizations as CSV. Columns: docs/data-dictionary.md.",
-)
-class PersonCSVView(CSVExportView):
-    export_name = "people"
-    queryset = Person.objects.all()
-    filter_backends = [filters.SearchFilter]
-    search_fields = PersonViewSet.search_fields
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_object_or_404(Person, pk=pk)
+    published = Claim.objects.published().order_by("-updated_at", "-id")
+    return render(
+        request,
+        "sources/person_detail.html",
+        {
+            "person": person,
+            "made": published.filter(claimant=person)[:50],
+            "about": published.filter(people=person)[:50],
+            "published": person.published_sources.order_by("title")[:50],
+        },
+    )

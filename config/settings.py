@@ -5,6 +5,7 @@ rejects bad values with ImproperlyConfigured. Defaults are for local development
 SQLite; production sets SECRET_KEY, DATABASE_URL and ALLOWED_HOSTS (see README.md).
 """
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -40,6 +41,14 @@ def env_int(name: str, default: int) -> int:
         return int(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+
+
+def env_choice(name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`; the first when unset."""
+    value = os.environ.get(name) or choices[0]
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return value
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -81,11 +90,15 @@ INSTALLED_APPS = [
     "sources",
     "claims",
     "api",
+    # Synthetic data and benchmarks, where the folder is present (not in production images).
+    *(["bench"] if importlib.util.find_spec("bench") else []),
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above the session and CSRF middleware, so it sees the cookies they set.
+    "config.middleware.ReaderCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -211,6 +224,13 @@ CSV_EXPORT_USE_COPY = env_bool("CSV_EXPORT_USE_COPY", default=True)
 # Editors' CSV import (django-import-export): in one transaction, for anyone who may add.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+
+# The full-text index `migrate` creates on PostgreSQL: "auto" is RUM where the extension
+# can be created, GIN otherwise; "gin" always GIN (CI runs the search tests on both).
+SEARCH_INDEX = env_choice("SEARCH_INDEX", ("auto", "gin"))
+
+# How long a shared cache (a proxy or CDN) may keep an anonymous reader's response.
+HTTP_CACHE_SECONDS = env_int("HTTP_CACHE_SECONDS", 60)
 
 # Named as the author of every ClaimReview: the organization publishing the reviews.
 CLAIMREVIEW_AUTHOR = env_str("CLAIMREVIEW_AUTHOR", "Claimtrail")

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from claims import pages
+from claims import views
 
 admin.site.site_header = "Claimtrail editors"
 admin.site.site_title = "Claimtrail"
@@ -12,8 +12,8 @@ admin.site.enable_nav_sidebar = False
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
-    path("", pages.claim_list, name="claim-list"),
-    path("claims/<int:pk>/", pages.claim_detail, name="claim-page"),
-    path("sources/<int:pk>/", pages.source_detail, name="source-page"),
-    path("people/<int:pk>/", pages.person_detail, name="person-page"),
+    path("", views.claim_list, name="claim-list"),
+    path("claims/<int:pk>/", views.claim_detail, name="claim-page"),
+    path("sources/<int:pk>/", views.source_detail, name="source-page"),
+    path("people/<int:pk>/", views.person_detail, name="person-page"),
 ]

@@ -5,6 +5,8 @@ This app knows nothing of claims; `claims` builds on it.
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,6 +16,16 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from sources.dates import FuzzyDateError, edtf_bounds, to_edtf
+
+
+@dataclass(frozen=True)
+class FuzzyDate:
+    """A fuzzy date as written, its EDTF value, and the calendar days it can mean."""
+
+    text: str
+    edtf: str
+    earliest: date | None
+    latest: date | None
 
 
 class FuzzyDateModel(models.Model):
@@ -55,6 +67,10 @@ class FuzzyDateModel(models.Model):
         setattr(self, f"{prefix}_edtf", value)
         setattr(self, f"{prefix}_earliest", earliest)
         setattr(self, f"{prefix}_latest", latest)
+
+    def fuzzy_date(self, prefix: str) -> FuzzyDate:
+        """The four `<prefix>_*` fields as one value."""
+        return FuzzyDate(*(getattr(self, f"{prefix}_{part}") for part in FuzzyDate.__annotations__))
 
 
 def fuzzy_date_constraints(prefix: str, model: str) -> list[models.BaseConstraint]:
@@ -297,6 +313,13 @@ class Source(FuzzyDateModel):
             return self.publisher.reliability
         return Reliability.UNRATED
 
+    def get_effective_reliability_display(self) -> str:
+        return Reliability(self.effective_reliability).label
+
+    @property
+    def published_date(self) -> FuzzyDate:
+        return self.fuzzy_date("published")
+
 
 # Source.effective_reliability in SQL, for reads built by the database (JSON, CSV):
 # {source} and {publisher} are table aliases.
@@ -412,3 +435,16 @@ class Upstream:
             order.extend(step)
             frontier = sorted({j for i in step for j in self.based_on.get(i, [])})
         return order
+
+
+class ProvenanceIndex:
+    """The provenance of many sources at once: two queries, however long the chains."""
+
+    def __init__(self, source_ids: Iterable[int]) -> None:
+        self.upstream = Upstream(source_ids)
+        self.based_on = self.upstream.based_on
+        self.sources = Source.objects.select_related("publisher").in_bulk(self.upstream.ids)
+
+    def chain(self, source_id: int) -> list[Source]:
+        """Every source upstream of this one, nearest first."""
+        return [self.sources[i] for i in self.upstream.order(source_id)]

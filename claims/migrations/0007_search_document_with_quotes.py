@@ -10,6 +10,7 @@ and returns matches best first: a page of results reads 50 rows, not every match
 it the index is GIN and PostgreSQL ranks every match, as before (claims.filters).
 """
 
+from django.conf import settings
 from django.db import DatabaseError, migrations, transaction
 
 DOCUMENT_FUNCTION = """
@@ -84,7 +85,11 @@ GIN_INDEX = "CREATE INDEX claim_search_document_idx ON claims_claim USING gin (s
 
 
 def create_search_index(schema_editor) -> None:
-    """RUM when the extension can be created here, GIN otherwise (generate_data reuses it)."""
+    """RUM when the extension can be created here, GIN otherwise, or when settings.SEARCH_INDEX
+    asks for GIN."""
+    if getattr(settings, "SEARCH_INDEX", "auto") == "gin":
+        schema_editor.execute(GIN_INDEX)
+        return
     try:
         with transaction.atomic(using=schema_editor.connection.alias):
             schema_editor.execute("CREATE EXTENSION IF NOT EXISTS rum")

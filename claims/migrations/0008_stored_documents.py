@@ -18,12 +18,70 @@ claim once. SQLite keeps the table empty and builds documents on each read.
 
 from django.db import migrations, models
 
-from claims.documents import REBUILD_DOCUMENTS, REFRESH_FUNCTION
 
-# The document SQL this migration installs. A change to claims.documents.CLAIM_JSON needs
-# a new migration that installs REFRESH_FUNCTION again and rebuilds (REBUILD_DOCUMENTS),
-# with the new digest: tests/claims/test_stored_documents.py fails until there is one.
-DOCUMENT_SQL_SHA256 = "30896fba8657a3ff935dc321961b3519c715f979b2f53b2e5ea86417a5a8b1e1"
+# The SQL as it stood when this migration was written (migrations never import
+# application code: claims.documents has since changed, and migration 0009 removes all this).
+REFRESH_FUNCTION = (
+    'CREATE OR REPLACE FUNCTION claimtrail_refresh_documents(claim_ids bigint[]) RETURNS void '
+    'LANGUAGE sql AS $body$ INSERT INTO claims_storeddocument (claim_id, body) SELECT c.id, '
+    "json_build_object('id', c.id, 'text', c.text, 'summary', c.summary, 'claimant', CASE WHEN "
+    "cl.id IS NULL THEN NULL ELSE json_build_object('id', cl.id, 'name', cl.name, 'kind', "
+    "cl.kind, 'description', cl.description) END"
+    ", 'people', COALESCE((SELECT json_agg(json_build_object('id', pp.id, 'name', pp.name, "
+    "'kind', pp.kind, 'description', pp.description) ORDER BY pp.name, pp.id) FROM "
+    'claims_claim_people cp JOIN sources_person pp ON pp.id = cp.person_id WHERE cp.claim_id = '
+    "c.id), '[]')"
+    ", 'topics', COALESCE((SELECT json_agg(json_build_object('slug', t.slug, 'name', t.name) "
+    'ORDER BY t.name) FROM claims_claim_topics ct JOIN claims_topic t ON t.id = ct.topic_id '
+    "WHERE ct.claim_id = c.id), '[]')"
+    ", 'made', json_build_object('text', c.made_text, 'edtf', c.made_edtf, 'earliest', "
+    "c.made_earliest, 'latest', c.made_latest)"
+    ", 'event', json_build_object('text', c.event_text, 'edtf', c.event_edtf, 'earliest', "
+    "c.event_earliest, 'latest', c.event_latest)"
+    ", 'rating', c.rating, 'rating_rationale', c.rating_rationale, 'state', c.state"
+    ", 'language', c.language"
+    ", 'created_at', CASE WHEN date_part('microseconds', c.created_at)::bigint % 1000000 = 0 "
+    'THEN to_char(c.created_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS"Z"\') ELSE '
+    'to_char(c.created_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') END'
+    ", 'updated_at', CASE WHEN date_part('microseconds', c.updated_at)::bigint % 1000000 = 0 "
+    'THEN to_char(c.updated_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS"Z"\') ELSE '
+    'to_char(c.updated_at AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\') END'
+    ", 'citations', COALESCE((SELECT json_agg(json_build_object('id', ci.id, 'role', ci.role, "
+    "'quote', ci.quote, 'locator', ci.locator, 'reliability_note', ci.reliability_note, "
+    "'accessed_on', ci.accessed_on"
+    ", 'source', json_build_object('id', s.id, 'kind', s.kind, 'title', s.title, 'url', s.url, "
+    "'archive_url', s.archive_url, 'published', json_build_object('text', s.published_text, "
+    "'edtf', s.published_edtf, 'earliest', s.published_earliest, 'latest', s.published_latest),"
+    " 'is_primary', s.is_primary"
+    ", 'publisher', CASE WHEN sp.id IS NULL THEN NULL ELSE json_build_object('id', sp.id, "
+    "'name', sp.name, 'reliability', sp.reliability, 'reliability_note', sp.reliability_note, "
+    "'reliability_reviewed_on', sp.reliability_reviewed_on) END"
+    ", 'effective_reliability', COALESCE(NULLIF(s.reliability, ''), sp.reliability, 'unrated')"
+    ", 'based_on', COALESCE((SELECT json_agg(l.based_on_id ORDER BY l.based_on_id) FROM "
+    "sources_provenance l WHERE l.source_id = s.id), '[]')"
+    ", 'language', s.language, 'reliability', s.reliability, 'reliability_note', "
+    's.reliability_note'
+    ", 'provenance', COALESCE((WITH RECURSIVE chain(id, depth) AS ( SELECT based_on_id, 1 FROM "
+    'sources_provenance WHERE source_id = s.id UNION SELECT l.based_on_id, chain.depth + 1 FROM'
+    ' sources_provenance l JOIN chain ON l.source_id = chain.id WHERE chain.depth < 50) SELECT '
+    "json_agg(json_build_object('id', u.id, 'kind', u.kind, 'title', u.title, 'url', u.url, "
+    "'archive_url', u.archive_url, 'published', json_build_object('text', u.published_text, "
+    "'edtf', u.published_edtf, 'earliest', u.published_earliest, 'latest', u.published_latest),"
+    " 'is_primary', u.is_primary"
+    ", 'publisher', CASE WHEN up.id IS NULL THEN NULL ELSE json_build_object('id', up.id, "
+    "'name', up.name, 'reliability', up.reliability, 'reliability_note', up.reliability_note, "
+    "'reliability_reviewed_on', up.reliability_reviewed_on) END"
+    ", 'effective_reliability', COALESCE(NULLIF(u.reliability, ''), up.reliability, 'unrated')"
+    ", 'based_on', COALESCE((SELECT json_agg(l.based_on_id ORDER BY l.based_on_id) FROM "
+    "sources_provenance l WHERE l.source_id = u.id), '[]')) ORDER BY nearest.depth, u.id) FROM "
+    '(SELECT id, min(depth) AS depth FROM chain GROUP BY id) nearest JOIN sources_source u ON '
+    "u.id = nearest.id LEFT JOIN sources_person up ON up.id = u.publisher_id), '[]'))) ORDER BY"
+    ' ci.id) FROM claims_citation ci JOIN sources_source s ON s.id = ci.source_id LEFT JOIN '
+    "sources_person sp ON sp.id = s.publisher_id WHERE ci.claim_id = c.id), '[]'))::text AS "
+    'body FROM claims_claim c LEFT JOIN sources_person cl ON cl.id = c.claimant_id WHERE c.id ='
+    ' ANY(claim_ids) ON CONFLICT (claim_id) DO UPDATE SET body = EXCLUDED.body $body$'
+)
+REBUILD_DOCUMENTS = 'SELECT claimtrail_refresh_documents(ARRAY(SELECT id FROM claims_claim ORDER BY id))'
 
 CLAIMS_CITING = """
 CREATE OR REPLACE FUNCTION claimtrail_claims_citing(source_ids bigint[]) RETURNS bigint[]

@@ -4,7 +4,6 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 
 from claims.models import Claim, Role, State
@@ -197,10 +196,10 @@ def test_pages_use_a_fixed_number_of_queries(
         "source": f"/sources/{source.pk}/",
         "person": f"/people/{claim.claimant_id}/",
     }
-    # list: count, page, the documents (1 or 5, see test_api_read), topics for the form;
-    # claim: the claim, the documents, the ClaimReview's appearances.
-    documents = 1 if connection.vendor == "postgresql" else 5
-    expected = {"list": 3 + documents, "claim": 2 + documents, "source": 4, "person": 4}[kind]
+    # list: count, page (claimants and citation counts joined), topics for the form;
+    # claim: the claim and its claimant, people, topics, citations with their sources,
+    # the provenance links and upstream sources, the ClaimReview's appearances.
+    expected = {"list": 3, "claim": 7, "source": 4, "person": 4}[kind]
     with django_assert_num_queries(expected):
         assert client.get(urls[kind]).status_code == 200
     make(15)

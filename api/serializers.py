@@ -1,7 +1,9 @@
-"""API shapes of people, organizations and sources."""
+"""The API's shapes: people, organizations, sources, claims and citations.
+
+One output shape per resource, and a separate input shape where writes differ.
+"""
 
 import copy
-from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -9,7 +11,8 @@ from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from sources.models import Person, Provenance, Reliability, Source, Upstream
+from claims.models import Citation, Claim, Topic
+from sources.models import Person, Provenance, Reliability, Source
 
 M = TypeVar("M", bound=models.Model)
 
@@ -259,19 +262,6 @@ def date_field_names(prefixes: tuple[str, ...]) -> list[str]:
     return [f"{p}_{part}" for p in prefixes for part in ("text", "edtf", "earliest", "latest")]
 
 
-class ProvenanceIndex:
-    """The provenance of many sources at once: two queries, however long the chains."""
-
-    def __init__(self, source_ids: Iterable[int]) -> None:
-        self.upstream = Upstream(source_ids)
-        self.based_on = self.upstream.based_on
-        self.sources = Source.objects.select_related("publisher").in_bulk(self.upstream.ids)
-
-    def chain(self, source_id: int) -> list[Source]:
-        """Every source upstream of this one, nearest first."""
-        return [self.sources[i] for i in self.upstream.order(source_id)]
-
-
 class ProvenanceSourceSerializer(DescribedModelSerializer):
     """A source upstream in a provenance chain."""
 
@@ -327,3 +317,172 @@ class CitedSourceSerializer(ProvenanceSourceSerializer):
     def get_provenance(self, source: Source) -> Any:
         chain = self.context["provenance"].chain(source.pk)
         return ProvenanceSourceSerializer(chain, many=True, context=self.context).data
+
+
+class TopicSerializer(DescribedModelSerializer):
+    class Meta:
+        model = Topic
+        fields = ["slug", "name"]
+
+
+class CitationSerializer(DescribedModelSerializer):
+    source = CitedSourceSerializer(  # type: ignore[assignment]
+        read_only=True, help_text="The cited source, with its provenance."
+    )
+
+    class Meta:
+        model = Citation
+        fields = ["id", "role", "quote", "locator", "reliability_note", "accessed_on", "source"]
+
+
+class ClaimSerializer(DescribedModelSerializer):
+    """A claim as clients read it, with its citations and their sources' provenance.
+
+    Needs `provenance` (a ProvenanceIndex of every cited source) in its context.
+    """
+
+    claimant = PersonSummarySerializer(
+        read_only=True, allow_null=True, help_text="Who made the claim; null when unattributed."
+    )
+    people = PersonSummarySerializer(
+        many=True, read_only=True, help_text="The people and organizations it is about."
+    )
+    topics = TopicSerializer(many=True, read_only=True, help_text="Topics, by name.")
+    made = FuzzyDateField("made", read_only=True, help_text="When the claim was made.")
+    event = FuzzyDateField("event", read_only=True, help_text="When the claimed event happened.")
+    citations = CitationSerializer(
+        many=True, read_only=True, help_text="Where it appears and the evidence for and against."
+    )
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "text",
+            "summary",
+            "claimant",
+            "people",
+            "topics",
+            "made",
+            "event",
+            "rating",
+            "rating_rationale",
+            "state",
+            "language",
+            "created_at",
+            "updated_at",
+            "citations",
+        ]
+
+
+class CitationInputSerializer(DescribedModelSerializer):
+    source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
+        queryset=Source.objects.all(), help_text="Id of the cited source."
+    )
+
+    class Meta:
+        model = Citation
+        fields = ["source", "role", "quote", "locator", "reliability_note", "accessed_on"]
+        # Uniqueness within one claim is checked across the list, in ClaimInputSerializer.
+        validators: list[Any] = []
+
+
+class ClaimInputSerializer(DescribedModelSerializer):
+    """What editors send to create or change a claim, citations included."""
+
+    claimant = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Id of who made the claim; null when unattributed.",
+    )
+    people = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.all(),
+        many=True,
+        required=False,
+        help_text="Ids of the people and organizations it is about.",
+    )
+    topics = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Topic.objects.all(),
+        many=True,
+        required=False,
+        help_text="Topic slugs.",
+    )
+    made = FuzzyDateField("made", help_text="When the claim was made.")
+    event = FuzzyDateField("event", help_text="When the claimed event happened.")
+    citations = CitationInputSerializer(
+        many=True,
+        required=False,
+        help_text="The claim's citations. When given, they replace the existing ones.",
+    )
+
+    class Meta:
+        model = Claim
+        fields = [
+            "text",
+            "summary",
+            "claimant",
+            "people",
+            "topics",
+            "made",
+            "event",
+            "rating",
+            "rating_rationale",
+            "state",
+            "language",
+            "citations",
+        ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        plain = {k: v for k, v in attrs.items() if k not in ("people", "topics", "citations")}
+        claim = unsaved_copy(Claim, self.instance, plain)
+        full_clean_for_api(claim, dates=Claim.FUZZY_DATES)
+        attrs.update({f: getattr(claim, f) for f in date_field_names(Claim.FUZZY_DATES)})
+        seen: set[tuple[int, str]] = set()
+        for index, citation in enumerate(attrs.get("citations", [])):
+            key = (citation["source"].pk, citation["role"])
+            if key in seen:
+                raise serializers.ValidationError(
+                    {"citations": {str(index): ["This source is already cited in this role."]}}
+                )
+            seen.add(key)
+        return attrs
+
+
+class ClaimLinkSerializer(DescribedModelSerializer):
+    class Meta:
+        model = Claim
+        fields = ["id", "text", "rating", "state"]
+
+
+class CitingClaimSerializer(DescribedModelSerializer):
+    claim = ClaimLinkSerializer(read_only=True, help_text="The citing claim.")
+
+    class Meta:
+        model = Citation
+        fields = ["role", "claim"]
+
+
+class SourceDetailSerializer(SourceSerializer):
+    cited_by = CitingClaimSerializer(
+        many=True,
+        read_only=True,
+        source="visible_citations",
+        help_text="Claims citing it, by role.",
+    )
+
+    class Meta(SourceSerializer.Meta):
+        fields = [*SourceSerializer.Meta.fields, "cited_by"]
+
+
+class PersonDetailSerializer(PersonSerializer):
+    claims_made = ClaimLinkSerializer(
+        many=True, read_only=True, source="visible_claims_made", help_text="Claims they made."
+    )
+    claims_about = ClaimLinkSerializer(
+        many=True, read_only=True, source="visible_claims_about", help_text="Claims about them."
+    )
+
+    class Meta(PersonSerializer.Meta):
+        fields = [*PersonSerializer.Meta.fields, "claims_made", "claims_about"]

@@ -6,19 +6,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from tqdm import tqdm
 
-from claims.documents import REBUILD_DOCUMENTS
+from bench.synthetic import TABLES, generate
 from claims.models import SEARCH_INDEX_NAME, Claim
-from claims.synthetic import TABLES, generate
 
-# Tables whose triggers write search documents and stored claim documents (claims
-# migrations 0007, 0008): off while COPY fills them, then both are written once, at the end.
-TRIGGERED_TABLES = (
-    "claims_claim",
-    "claims_citation",
-    "claims_claim_people",
-    "claims_claim_topics",
-    "sources_provenance",
-)
+# Tables whose triggers write search documents (claims migrations 0007, 0009): off while
+# COPY fills them, then every document is written once, at the end.
+TRIGGERED_TABLES = ("claims_claim", "claims_citation")
 
 
 class Command(BaseCommand):
@@ -48,7 +41,7 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute(
                     "TRUNCATE claims_citation, claims_claim_people, claims_claim_topics, "
-                    "claims_claim, claims_storeddocument, claims_topic, sources_provenance, "
+                    "claims_claim, claims_topic, sources_provenance, "
                     "sources_source_authors, sources_source, sources_person"
                     " RESTART IDENTITY CASCADE"
                 )
@@ -79,13 +72,11 @@ class Command(BaseCommand):
             )
             for definition in definitions:
                 cursor.execute(definition)
-            self.stderr.write("Writing the stored claim documents…")
-            cursor.execute(REBUILD_DOCUMENTS)
             for table in TRIGGERED_TABLES:
                 cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
             # Fresh statistics, so the planner knows the new size (of these tables only:
             # a database-wide ANALYZE would lock the shared catalogs until the commit).
-            cursor.execute(f"ANALYZE {', '.join(TABLES)}, claims_storeddocument")
+            cursor.execute(f"ANALYZE {', '.join(TABLES)}")
         elapsed = time.monotonic() - started
         summary = ", ".join(f"{n:,} {name}" for name, n in counts.items())
         self.stdout.write(self.style.SUCCESS(f"Generated {summary} in {elapsed:.0f} s."))

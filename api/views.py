@@ -1,0 +1,269 @@
+"""The REST API for journalists and editors: claims, sources and people, and CSV exports."""
+
+import re
+from typing import Any, cast
+
+import orjson
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import filters, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.documents import claim_documents, postgres_documents
+from api.ordering import ClaimOrdering, StableOrdering
+from api.renderers import ORJSONRenderer
+from api.serializers import (
+    ClaimInputSerializer,
+    ClaimSerializer,
+    PersonDetailSerializer,
+    PersonSerializer,
+    SourceDetailSerializer,
+    SourceSerializer,
+)
+from claims.claimreview import claim_review
+from claims.exports import EXPORTS
+from claims.filters import ClaimFilter, search_claims
+from claims.models import Citation, Claim
+from claims.services import save_claim
+from sources.exports import csv_response
+from sources.models import Person, Source
+
+# A claim id in a URL: ASCII digits, within PostgreSQL's bigint.
+ID = re.compile(r"[0-9]{1,18}")
+
+SEARCH_PARAMETER = OpenApiParameter(
+    "q",
+    OpenApiTypes.STR,
+    description="Full-text search over claim text, summary and citation quotes "
+    '(PostgreSQL; web-search syntax: "exact phrase", -word, or). '
+    "On SQLite, a substring match.",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[SEARCH_PARAMETER]),
+    create=extend_schema(request=ClaimInputSerializer, responses={201: ClaimSerializer}),
+    update=extend_schema(request=ClaimInputSerializer, responses={200: ClaimSerializer}),
+    partial_update=extend_schema(request=ClaimInputSerializer, responses={200: ClaimSerializer}),
+)
+class ClaimViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Claims with their citations, sources and provenance. Drafts are for editors only.
+
+    Responses are built by api.documents (on PostgreSQL, one query a page) in the shape
+    that ClaimSerializer defines and documents.
+    """
+
+    serializer_class = ClaimSerializer
+    filter_backends = [DjangoFilterBackend, ClaimOrdering]
+    filterset_class = ClaimFilter
+    ranked = False
+
+    def get_queryset(self) -> QuerySet[Claim]:
+        claims = Claim.objects.visible_to(self.request.user)
+        claims = claims.for_documents() if self.action == "list" else claims.for_api()
+        query = self.request.query_params.get("q", "").strip()
+        if query and self.action == "list":
+            self.ranked = connection.vendor == "postgresql"
+            return search_claims(claims, query)
+        return claims
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(claim_documents(page or []))
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if connection.vendor != "postgresql":
+            return Response(claim_documents([self.get_object()])[0])
+        # One query: PostgreSQL finds the claim, checks it may be shown, builds its JSON.
+        pk = str(kwargs["pk"])
+        if not ID.fullmatch(pk):  # not an id (ASCII digits only), or past bigint
+            raise NotFound
+        may_see_drafts = request.user.has_perm("claims.change_claim")  # as visible_to()
+        documents = postgres_documents([int(pk)], published_only=not may_see_drafts)
+        if not documents:
+            raise NotFound
+        return Response(orjson.loads(documents[0][1]))
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        claim = self._save(None, partial=False)
+        return Response(claim_documents([claim])[0], status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        claim = self._save(self.get_object(), partial=kwargs.get("partial", False))
+        return Response(claim_documents([claim])[0])
+
+    def _save(self, claim: Claim | None, *, partial: bool) -> Claim:
+        data = ClaimInputSerializer(instance=claim, data=self.request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        editor = cast(User, self.request.user)  # write permissions imply a signed-in user
+        return save_claim(claim=claim, data=data.validated_data, user=editor)
+
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        description="The claim as schema.org ClaimReview JSON-LD, for fact-checking tools.",
+    )
+    @action(detail=True, url_path="claimreview")
+    def claimreview(self, request: Request, pk: str | None = None) -> Response:
+        claim = self.get_object()
+        return Response(
+            claim_review(claim, request, author=settings.CLAIMREVIEW_AUTHOR),
+            content_type="application/ld+json",
+        )
+
+
+class PersonViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """People, organizations and groups. Anyone reads; editors create and change."""
+
+    serializer_class = PersonSerializer
+    filter_backends = [filters.SearchFilter, StableOrdering]
+    search_fields = ["name", "aliases", "description"]
+    ordering_fields = ["name", "updated_at"]
+    ordering = ["name"]
+
+    def get_queryset(self) -> QuerySet[Person]:
+        return Person.objects.order_by("name", "id")
+
+    @extend_schema(responses=PersonDetailSerializer)
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        person = self.get_object()
+        visible = Claim.objects.visible_to(request.user).order_by("-updated_at")
+        person.visible_claims_made = list(visible.filter(claimant=person))
+        person.visible_claims_about = list(visible.filter(people=person))
+        return Response(PersonDetailSerializer(person, context=self.get_serializer_context()).data)
+
+
+class SourceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Sources, with their publisher and the sources they are based on."""
+
+    serializer_class = SourceSerializer
+    filter_backends = [filters.SearchFilter, StableOrdering]
+    search_fields = ["title", "url", "publisher__name"]
+    ordering_fields = ["title", "updated_at"]
+    ordering = ["-updated_at"]
+
+    def get_queryset(self) -> QuerySet[Source]:
+        return Source.objects.select_related("publisher").prefetch_related("authors", "based_on")
+
+    @extend_schema(responses=SourceDetailSerializer)
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        source = self.get_object()
+        visible = Claim.objects.visible_to(request.user)
+        source.visible_citations = list(
+            source.citations.filter(claim__in=visible)
+            .select_related("claim")
+            .order_by("role", "claim_id")
+        )
+        return Response(SourceDetailSerializer(source, context=self.get_serializer_context()).data)
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets clients ask for text/csv; the body itself is streamed by the view."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        # Only errors reach a renderer here; they stay JSON, whatever was asked for.
+        return ORJSONRenderer().render(data)
+
+
+class CSVExportView(GenericAPIView):
+    """Base of the CSV exports: same filters and permissions as the matching API list."""
+
+    export_name = ""
+    pagination_class = None
+    renderer_classes = [ORJSONRenderer, CSVRenderer]
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> StreamingHttpResponse:
+        rows = self.rows(self.filter_queryset(self.get_queryset()))
+        return csv_response(EXPORTS[self.export_name], rows, request)
+
+    def rows(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset
+
+
+CSV_RESPONSE = {(200, "text/csv"): OpenApiTypes.STR}
+
+
+@extend_schema(
+    parameters=[SEARCH_PARAMETER],
+    responses=CSV_RESPONSE,
+    description="Claims as CSV, one row per claim, with the claim list's filters. "
+    "Columns: docs/data-dictionary.md.",
+)
+class ClaimCSVView(CSVExportView):
+    export_name = "claims"
+    queryset = Claim.objects.none()  # for DjangoModelPermissionsOrAnonReadOnly
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ClaimFilter
+
+    def get_queryset(self) -> QuerySet[Claim]:
+        claims = Claim.objects.visible_to(self.request.user)
+        query = self.request.query_params.get("q", "").strip()
+        return search_claims(claims, query) if query else claims
+
+
+@extend_schema(
+    parameters=[SEARCH_PARAMETER],
+    responses=CSV_RESPONSE,
+    description="Citations as CSV, one row per claim and citation (long format), filtered "
+    "by the claim list's filters. Columns: docs/data-dictionary.md.",
+)
+class CitationCSVView(ClaimCSVView):
+    export_name = "citations"
+
+    def rows(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return Citation.objects.filter(claim__in=queryset.values("pk"))
+
+
+@extend_schema(
+    responses=CSV_RESPONSE, description="Sources as CSV. Columns: docs/data-dictionary.md."
+)
+class SourceCSVView(CSVExportView):
+    export_name = "sources"
+    queryset = Source.objects.all()
+    filter_backends = [filters.SearchFilter]
+    search_fields = SourceViewSet.search_fields
+
+
+@extend_schema(
+    responses=CSV_RESPONSE,
+    description="People and organizations as CSV. Columns: docs/data-dictionary.md.",
+)
+class PersonCSVView(CSVExportView):
+    export_name = "people"
+    queryset = Person.objects.all()
+    filter_backends = [filters.SearchFilter]
+    search_fields = PersonViewSet.search_fields
