@@ -4,7 +4,7 @@ import hashlib
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 
 
@@ -30,7 +30,7 @@ class ReaderCacheMiddleware:
         if (
             request.method not in ("GET", "HEAD")
             or response.status_code != 200
-            or response.streaming
+            or not isinstance(response, HttpResponse)  # streamed: CSV exports
             or response.has_header("Cache-Control")
         ):
             return response
@@ -40,7 +40,7 @@ class ReaderCacheMiddleware:
         else:
             patch_cache_control(response, public=True, max_age=settings.HTTP_CACHE_SECONDS)
         if not response.has_header("ETag"):
-            digest = hashlib.sha256(response.content).hexdigest()  # type: ignore[attr-defined]
+            digest = hashlib.sha256(response.content).hexdigest()
             response["ETag"] = f'"{digest}"'
         conditional = get_conditional_response(request, etag=response["ETag"], response=response)
         return conditional if conditional is not None else response

@@ -81,9 +81,7 @@ def test_the_max_age_comes_from_settings(client: Client, claim: Claim, settings:
     assert client.get("/api/v1/claims/")["Cache-Control"] == "public, max-age=300"
 
 
-def test_editors_responses_are_private_and_not_stored(
-    editor_client: Client, claim: Claim
-) -> None:
+def test_editors_responses_are_private_and_not_stored(editor_client: Client, claim: Claim) -> None:
     for url in reader_urls(claim):
         response = editor_client.get(url)
         assert response.status_code == 200, url
