@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 from rest_framework import filters
 from rest_framework.request import Request
 
-from claims.filters import search_ordering
+from claims.search import search_ordering
 
 
 class StableOrdering(filters.OrderingFilter):
@@ -38,10 +38,10 @@ class ClaimOrdering(StableOrdering):
 
     def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> list[str]:
         ordering = super().get_ordering(request, queryset, view)
-        # A search's own order settles its ties (claims.filters.search_ordering).
+        # A search's own order settles its ties (claims.search.search_ordering).
         return search_ordering() if ordering[0] == "rank" else ordering
 
     def get_default_ordering(self, view: Any) -> list[str]:
         if getattr(view, "ranked", False):
-            return ["rank"]  # lower is better (claims.filters.search_claims)
+            return ["rank"]  # lower is better (claims.search.search_claims)
         return ["-updated_at"]

@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.documents import claim_documents, postgres_documents
+from api.filters import ClaimFilter
 from api.ordering import ClaimOrdering, StableOrdering
 from api.renderers import ORJSONRenderer
 from api.serializers import (
@@ -33,8 +34,8 @@ from api.serializers import (
 )
 from claims.claimreview import claim_review
 from claims.exports import EXPORTS
-from claims.filters import ClaimFilter, search_claims
 from claims.models import Citation, Claim
+from claims.search import search_claims
 from claims.services import save_claim
 from sources.exports import csv_response
 from sources.models import Person, Source

@@ -20,8 +20,8 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from api.documents import PAGE_SQL, page_sql
 from bench.synthetic import SEARCH_WORD
 from claims.exports import EXPORTS
-from claims.filters import search_claims
 from claims.models import SEARCH_INDEX_NAME, Citation, Claim
+from claims.search import search_claims
 from sources.exports import copy_statement, stream_csv
 
 # PostgreSQL alone doing what the API does for a page of 50: select the page, build its

@@ -1,11 +1,12 @@
 """Claims, what they are about, and the citations that tie them to evidence."""
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from simple_history.models import HistoricalRecords
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
 from sources.models import FuzzyDate, FuzzyDateModel, Person, Source, fuzzy_date_constraints
 
-# Full-text search, PostgreSQL only (claims.filters.search_claims): each claim keeps a
+# Full-text search, PostgreSQL only (claims.search.search_claims): each claim keeps a
 # document of its text (weight A), summary (B) and citation quotes (D), written by triggers
 # (claims_claim.search_document, migration 0007), indexed by RUM where available, else GIN.
 SEARCH_INDEX_NAME = "claim_search_document_idx"
@@ -62,6 +63,51 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
     def visible_to(self, user: "User | AnonymousUser") -> "ClaimQuerySet":
         """Drafts only for those who may edit claims; everyone else sees published claims."""
         return self if user.has_perm("claims.change_claim") else self.published()
+
+    # The filters of the API, the CSV exports and the reading pages (api.filters,
+    # claims.forms): one rule each, whichever door asks.
+
+    def about(self, person_id: int) -> "ClaimQuerySet":
+        """Claims about this person or organization."""
+        people = Claim.people.through.objects.filter(claim_id=OuterRef("pk"), person_id=person_id)
+        return self.filter(Exists(people))
+
+    def in_topic(self, slug: str) -> "ClaimQuerySet":
+        topics = Claim.topics.through.objects.filter(claim_id=OuterRef("pk"), topic__slug=slug)
+        return self.filter(Exists(topics))
+
+    def citing(
+        self,
+        *,
+        source: int | None = None,
+        publisher: int | None = None,
+        role: str | None = None,
+        publisher_reliability: str | None = None,
+    ) -> "ClaimQuerySet":
+        """Claims with a citation meeting every condition given, all by the same citation:
+        role="disputes", publisher=3 is "disputed by something publisher 3 published"."""
+        conditions = Q(claim_id=OuterRef("pk"))
+        if source:
+            conditions &= Q(source_id=source)
+        if publisher:
+            conditions &= Q(source__publisher_id=publisher)
+        if role:
+            conditions &= Q(role=role)
+        if publisher_reliability:
+            conditions &= Q(source__publisher__reliability=publisher_reliability)
+        return self.filter(Exists(Citation.objects.filter(conditions)))
+
+    def dated(
+        self, prefix: str, *, after: date | None = None, before: date | None = None
+    ) -> "ClaimQuerySet":
+        """Claims whose fuzzy date `prefix` ("made", "event") overlaps the range: "end of
+        2018" (2018-10-01..2018-12-31) is made after 2018-01-01 and before 2018-12-31."""
+        claims = self
+        if after is not None:
+            claims = claims.filter(**{f"{prefix}_latest__gte": after})
+        if before is not None:
+            claims = claims.filter(**{f"{prefix}_earliest__lte": before})
+        return claims
 
     def for_api(self) -> "ClaimQuerySet":
         """Claims with their claimants, in one query."""

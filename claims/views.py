@@ -1,7 +1,7 @@
 """Public reading pages: published claims, their evidence and provenance, as plain HTML.
 
-The pages filter and search through the same code as the API (ClaimFilter,
-search_claims) and read the same QuerySet methods, in a fixed number of queries. Nothing
+The pages filter and search by the same rules as the API (ClaimQuerySet methods,
+search_claims), in a fixed number of queries. Nothing
 unpublished is reachable here, whoever is logged in: editors work in the admin.
 """
 
@@ -17,8 +17,9 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
 from claims.claimreview import claim_review
-from claims.filters import ClaimFilter, search_claims
+from claims.forms import ClaimSearchForm
 from claims.models import Claim, Rating, Topic
+from claims.search import search_claims
 from sources.models import Person, ProvenanceIndex, Reliability, Source
 
 PAGE_SIZE = 20
@@ -27,44 +28,31 @@ _JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
 
 def claim_list(request: HttpRequest) -> HttpResponse:
-    claims: QuerySet[Claim] = Claim.objects.published().for_page()
-    query = request.GET.get("q", "").strip()
+    form = ClaimSearchForm(request.GET)
+    if not form.is_valid():
+        # A bad filter value shows the form with its error and no results, as the API says 400.
+        context = _list_context(request, form, None)
+        return render(request, "claims/claim_list.html", context, status=400)
+    claims: QuerySet[Claim] = form.filter(Claim.objects.published().for_page())
+    query = form.cleaned_data["q"].strip()
     if query:
         claims = search_claims(claims, query)
-    filters = ClaimFilter(request.GET, queryset=claims)
-    if not filters.is_valid():
-        # A bad filter value shows the form with its error and no results, as the API says 400.
-        return render(
-            request,
-            "claims/claim_list.html",
-            _list_context(request, filters, None, query),
-            status=400,
-        )
-    claims = filters.qs.order_by("-updated_at", "-id")
+    claims = claims.order_by("-updated_at", "-id")
     page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "claims/claim_list.html", _list_context(request, filters, page, query))
+    return render(request, "claims/claim_list.html", _list_context(request, form, page))
 
 
-def _list_context(
-    request: HttpRequest, filters: ClaimFilter, page: Page | None, query: str
-) -> dict[str, Any]:
+def _list_context(request: HttpRequest, form: ClaimSearchForm, page: Page | None) -> dict[str, Any]:
     chosen = {key: value for key in request.GET if key != "page" and (value := request.GET[key])}
-    named = [
-        {
-            "key": key,
-            "value": chosen[key],
-            "name": Person.objects.filter(pk=chosen[key]).values_list("name", flat=True).first(),
-        }
-        for key in ("person", "claimant", "publisher")
-        if chosen.get(key, "").isdigit()
-    ]
+    valid = getattr(form, "cleaned_data", {})
+    ids = {key: valid[key] for key in ("person", "claimant", "publisher") if valid.get(key)}
+    names = dict(Person.objects.filter(pk__in=ids.values()).values_list("pk", "name"))
     return {
         "page": page,
-        "query": query,
-        "filters": filters,
-        "errors": filters.errors,
+        "query": chosen.get("q", "").strip(),
+        "errors": form.errors,
         "chosen": chosen,
-        "named": named,
+        "named": [{"key": key, "value": pk, "name": names.get(pk)} for key, pk in ids.items()],
         "ratings": Rating.choices,
         "topics": Topic.objects.order_by("name"),
         "querystring": urlencode(chosen),

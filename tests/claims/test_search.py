@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from claims.filters import _index_methods, search_claims, search_index_method, search_ordering
 from claims.models import SEARCH_INDEX_NAME, Citation, Claim
+from claims.search import _index_methods, search_claims, search_index_method, search_ordering
 from tests.factories import CitationFactory, ClaimFactory, SourceFactory
 
 pytestmark = [

@@ -1,0 +1,84 @@
+"""Query-string filters of the claim list and the CSV exports.
+
+Each filter names its parameter and documents it; what it means is a ClaimQuerySet method
+(claims.models), which the reading pages' form (claims.forms) uses too.
+"""
+
+from datetime import date
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+
+from claims.models import Claim, ClaimQuerySet, Rating, Role, State
+from sources.models import Reliability
+
+
+class ClaimFilter(django_filters.FilterSet):
+    claimant = django_filters.NumberFilter(field_name="claimant_id", help_text="Claimant's id.")
+    person = django_filters.NumberFilter(
+        method="filter_person", help_text="Id of a person or organization the claim is about."
+    )
+    topic = django_filters.CharFilter(method="filter_topic", help_text="Topic slug.")
+    rating = django_filters.MultipleChoiceFilter(choices=Rating.choices)
+    state = django_filters.ChoiceFilter(
+        choices=State.choices, help_text="Editors only: anonymous clients see published claims."
+    )
+    language = django_filters.CharFilter()
+    source = django_filters.NumberFilter(method="filter_citations", help_text="Cited source's id.")
+    publisher = django_filters.NumberFilter(
+        method="filter_citations", help_text="Id of the publisher of a cited source."
+    )
+    role = django_filters.ChoiceFilter(
+        choices=Role.choices,
+        method="filter_citations",
+        help_text="Has a citation in this role; combines with `source` and `publisher`.",
+    )
+    publisher_reliability = django_filters.ChoiceFilter(
+        choices=Reliability.choices,
+        method="filter_citations",
+        help_text="Cites a source whose publisher has this rating.",
+    )
+    made_after = django_filters.DateFilter(
+        method="filter_dates", help_text="Made on or after this day (ranges overlap)."
+    )
+    made_before = django_filters.DateFilter(method="filter_dates")
+    event_after = django_filters.DateFilter(method="filter_dates")
+    event_before = django_filters.DateFilter(method="filter_dates")
+
+    class Meta:
+        model = Claim
+        fields: list[str] = []
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        # An empty parameter means "any", as a form's blank "Any" option sends `rating=`.
+        if data is not None and hasattr(data, "getlist"):
+            data = data.copy()
+            for key in list(data):
+                data.setlist(key, [value for value in data.getlist(key) if value != ""])
+        super().__init__(data, *args, **kwargs)
+
+    def filter_person(self, queryset: ClaimQuerySet, name: str, value: int) -> QuerySet[Claim]:
+        return queryset.about(value)
+
+    def filter_topic(self, queryset: ClaimQuerySet, name: str, value: str) -> QuerySet[Claim]:
+        return queryset.in_topic(value)
+
+    def filter_citations(
+        self, queryset: ClaimQuerySet, name: str, value: object
+    ) -> QuerySet[Claim]:
+        # All citation conditions apply to the same citation; applied once, by the first.
+        if getattr(self, "_citations_filtered", False):
+            return queryset
+        self._citations_filtered = True
+        data = self.form.cleaned_data
+        return queryset.citing(
+            source=data.get("source"),
+            publisher=data.get("publisher"),
+            role=data.get("role"),
+            publisher_reliability=data.get("publisher_reliability"),
+        )
+
+    def filter_dates(self, queryset: ClaimQuerySet, name: str, value: date) -> QuerySet[Claim]:
+        prefix, _, side = name.partition("_")
+        return queryset.dated(prefix, **{side: value})

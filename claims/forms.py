@@ -1,0 +1,51 @@
+"""The reading pages' search and filter form: what `/?q=…&rating=…` may hold.
+
+Each filter means what it means in the API (the ClaimQuerySet methods); this form only
+reads the page's query string, with the labels readers see on the page.
+"""
+
+from typing import Any
+
+from django import forms
+
+from claims.models import ClaimQuerySet, Rating
+
+
+class IdField(forms.RegexField):
+    """A record's id: ASCII digits only (Arabic-Indic digits or "²" are not ids), within
+    a bigint."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(r"^[0-9]{1,18}\Z", required=False, **kwargs)
+
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
+        text = super().to_python(value)
+        return int(text) if text else None
+
+
+class ClaimSearchForm(forms.Form):
+    q = forms.CharField(label="Search claims, summaries and quotes", required=False)
+    rating = forms.ChoiceField(
+        label="Rating", choices=[("", "Any"), *Rating.choices], required=False
+    )
+    topic = forms.SlugField(label="Topic", required=False)
+    made_after = forms.DateField(label="Made from", required=False)
+    made_before = forms.DateField(label="Made until", required=False)
+    person = IdField(label="About")
+    claimant = IdField(label="Made by")
+    publisher = IdField(label="Citing sources published by")
+
+    def filter(self, claims: ClaimQuerySet) -> ClaimQuerySet:
+        """The claims that match the valid form's filters (not its search words)."""
+        data = self.cleaned_data
+        if data["rating"]:
+            claims = claims.filter(rating=data["rating"])
+        if data["topic"]:
+            claims = claims.in_topic(data["topic"])
+        if data["person"]:
+            claims = claims.about(data["person"])
+        if data["claimant"]:
+            claims = claims.filter(claimant_id=data["claimant"])
+        if data["publisher"]:
+            claims = claims.citing(publisher=data["publisher"])
+        return claims.dated("made", after=data["made_after"], before=data["made_before"])
