@@ -18,8 +18,8 @@ class IdField(forms.RegexField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(r"^[0-9]{1,18}\Z", required=False, **kwargs)
 
-    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
-        text = super().to_python(value)
+    def clean(self, value: Any) -> int | None:
+        text = super().clean(value)  # validated: digits only
         return int(text) if text else None
 
 

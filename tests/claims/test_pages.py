@@ -205,3 +205,12 @@ def test_pages_use_a_fixed_number_of_queries(
     make(15)
     with django_assert_num_queries(expected):
         assert client.get(urls[kind]).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661", "12a", "9" * 19, "-1"])
+def test_an_id_filter_that_is_not_ascii_digits_is_a_form_error(client: Client, value: str) -> None:
+    for key in ("person", "claimant", "publisher"):
+        response = client.get("/", {key: value})
+
+        assert response.status_code == 400, (key, value)
+        assert "Some filters could not be used" in response.content.decode()
