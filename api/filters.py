@@ -9,6 +9,8 @@ from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.request import Request
 
 from claims.models import Claim, ClaimQuerySet, Rating, Role, State
 from sources.models import Reliability
@@ -82,3 +84,17 @@ class ClaimFilter(django_filters.FilterSet):
     def filter_dates(self, queryset: ClaimQuerySet, name: str, value: date) -> QuerySet[Claim]:
         prefix, _, side = name.partition("_")
         return queryset.dated(prefix, **{side: value})
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, which leaves a list alone when its query string names none
+    of the filters: a FilterSet deep-copies every filter it declares, a tenth of the time of
+    an unfiltered page of claims."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not any(
+            name in request.query_params for name in filterset_class.base_filters
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)

@@ -9,7 +9,6 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import filters, mixins, status, viewsets
@@ -21,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.documents import claim_documents, postgres_documents
-from api.filters import ClaimFilter
+from api.filters import ClaimFilter, FilterBackend
 from api.ordering import ClaimOrdering, StableOrdering
 from api.renderers import ORJSONRenderer
 from api.serializers import (
@@ -72,7 +71,7 @@ class ClaimViewSet(
     """
 
     serializer_class = ClaimSerializer
-    filter_backends = [DjangoFilterBackend, ClaimOrdering]
+    filter_backends = [FilterBackend, ClaimOrdering]
     filterset_class = ClaimFilter
     ranked = False
 
@@ -100,7 +99,7 @@ class ClaimViewSet(
         documents = postgres_documents([int(pk)], published_only=not may_see_drafts)
         if not documents:
             raise NotFound
-        return Response(orjson.loads(documents[0][1]))
+        return Response(orjson.Fragment(documents[0][1]))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         claim = self._save(None, partial=False)
@@ -227,7 +226,7 @@ CSV_RESPONSE = {(200, "text/csv"): OpenApiTypes.STR}
 class ClaimCSVView(CSVExportView):
     export_name = "claims"
     queryset = Claim.objects.none()  # for DjangoModelPermissionsOrAnonReadOnly
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = ClaimFilter
 
     def get_queryset(self) -> QuerySet[Claim]:

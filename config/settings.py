@@ -207,7 +207,7 @@ REST_FRAMEWORK = {
         "anon": env_str("API_ANON_RATE", "60/minute"),
         "user": env_str("API_TOKEN_RATE", "1000/minute"),
     },
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["api.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.CursorPagination",
     "DEFAULT_RENDERER_CLASSES": [
         "api.renderers.ORJSONRenderer",

@@ -10,6 +10,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from api.documents import postgres_documents, serializer_documents
+from api.renderers import ORJSONRenderer
 from api.serializers import ClaimSerializer
 from claims.models import Claim, Role
 from sources.models import Provenance, ProvenanceIndex
@@ -104,18 +105,16 @@ def test_the_serializer_path_equals_the_serializer(varied_claims: None) -> None:
 
 
 def postgres_equals_serializer() -> None:
+    """PostgreSQL's documents are the serializer's, to the byte, as the API sends them."""
     ids = list(Claim.objects.order_by("id").values_list("id", flat=True))
-    built = [orjson.loads(text) for _, text in postgres_documents(ids)]
+    rows = postgres_documents(ids)
     plain = serializer_json(list(Claim.objects.for_serializer().order_by("id")))
 
-    assert [pk for pk, _ in postgres_documents(ids)] == ids
-    assert len(built) == len(ids)
-    for document, expected in zip(built, plain, strict=True):
-        assert document == expected
-        # Same keys in the same order.
-        assert list(document) == list(expected)
-        for citation, cited in zip(document["citations"], expected["citations"], strict=True):
-            assert list(citation["source"]) == list(cited["source"])
+    assert [pk for pk, _ in rows] == ids
+    renderer = ORJSONRenderer()
+    for (_, text), expected in zip(rows, plain, strict=True):
+        assert orjson.loads(text) == expected
+        assert renderer.render(orjson.Fragment(text)) == renderer.render(expected)
 
 
 @needs_postgres
