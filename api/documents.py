@@ -46,8 +46,9 @@ def _object(*fields: tuple[str, str]) -> str:
     parts = []
     for index, (key, value) in enumerate(fields):
         opening = "{" if index == 0 else ","
-        parts.append(f"'{opening}\"{key}\":' || {value}")
-    return "(" + " || ".join(parts) + " || '}')"
+        parts += [f"'{opening}\"{key}\":'", value]
+    # concat() writes the result once; a chain of || would copy it at every step.
+    return "concat(" + ", ".join(parts) + ", '}')"
 
 
 def _list(element: str, order: str) -> str:
