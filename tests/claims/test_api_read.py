@@ -336,3 +336,14 @@ def test_claim_detail_query_count_is_fixed(
         response = api_client.get(f"/api/v1/claims/{claim.pk}/")
 
     assert len(response.json()["citations"]) == 6
+
+
+def test_the_browsable_api_shows_the_documents_postgresql_wrote(api_client: APIClient) -> None:
+    claim = ClaimFactory(text="Browsable <claim>")
+    CitationFactory(claim=claim)
+
+    for url in ("/api/v1/claims/", f"/api/v1/claims/{claim.pk}/"):
+        response = api_client.get(url, HTTP_ACCEPT="text/html")
+
+        assert response.status_code == 200, url
+        assert "Browsable &lt;claim&gt;" in response.content.decode(), url
