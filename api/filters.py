@@ -8,8 +8,11 @@ from datetime import date
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
 from claims.models import Claim, ClaimQuerySet, Rating, Role, State
@@ -84,6 +87,16 @@ class ClaimFilter(django_filters.FilterSet):
     def filter_dates(self, queryset: ClaimQuerySet, name: str, value: date) -> QuerySet[Claim]:
         prefix, _, side = name.partition("_")
         return queryset.dated(prefix, **{side: value})
+
+
+def search_words(request: Request) -> str:
+    """The `q` parameter, stripped; a 400 for what no search can mean (a NUL character)."""
+    words = str(request.query_params.get("q", "")).strip()
+    try:
+        ProhibitNullCharactersValidator()(words)
+    except DjangoValidationError as error:
+        raise ValidationError({"q": error.messages}) from None
+    return words
 
 
 class FilterBackend(DjangoFilterBackend):

@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.documents import claim_documents, postgres_documents
-from api.filters import ClaimFilter, FilterBackend
+from api.filters import ClaimFilter, FilterBackend, search_words
 from api.ordering import ClaimOrdering, StableOrdering
 from api.renderers import ORJSONRenderer
 from api.serializers import (
@@ -78,8 +78,8 @@ class ClaimViewSet(
     def get_queryset(self) -> QuerySet[Claim]:
         claims = Claim.objects.visible_to(self.request.user)
         claims = claims.for_documents() if self.action == "list" else claims.for_api()
-        query = self.request.query_params.get("q", "").strip()
-        if query and self.action == "list":
+        query = search_words(self.request) if self.action == "list" else ""
+        if query:
             self.ranked = connection.vendor == "postgresql"
             return search_claims(claims, query)
         return claims
@@ -231,7 +231,7 @@ class ClaimCSVView(CSVExportView):
 
     def get_queryset(self) -> QuerySet[Claim]:
         claims = Claim.objects.visible_to(self.request.user)
-        query = self.request.query_params.get("q", "").strip()
+        query = search_words(self.request)
         return search_claims(claims, query) if query else claims
 
 

@@ -207,6 +207,10 @@ REST_FRAMEWORK = {
         "anon": env_str("API_ANON_RATE", "60/minute"),
         "user": env_str("API_TOKEN_RATE", "1000/minute"),
     },
+    # Anonymous clients are counted by address. X-Forwarded-For is the client's to write,
+    # so it is believed only as far as the proxies in front of us are known: with
+    # NUM_PROXIES=N the address the Nth proxy from us saw; with 0 (the default) the socket's.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "DEFAULT_FILTER_BACKENDS": ["api.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.CursorPagination",
     "DEFAULT_RENDERER_CLASSES": [

@@ -127,7 +127,12 @@ def edtf_bounds(value: str) -> tuple[date | None, date | None]:
         raise FuzzyDateError(f'"{_shorten(value)}" is not a valid EDTF value.') from error
     if "XXXX" in value.upper():
         raise FuzzyDateError(f'"{value}" has no year; enter the year so the date can be sorted.')
-    return _to_date(parsed.lower_fuzzy(), value), _to_date(parsed.upper_fuzzy(), value)
+    earliest, latest = _to_date(parsed.lower_fuzzy(), value), _to_date(parsed.upper_fuzzy(), value)
+    if earliest is not None and latest is not None and earliest > latest:
+        raise FuzzyDateError(
+            f'"{_shorten(value)}" ends before it starts: put the earlier date first.'
+        )
+    return earliest, latest
 
 
 def _is_edtf(value: str) -> bool:

@@ -1,6 +1,7 @@
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -182,3 +183,31 @@ def test_a_token_for_a_disabled_account_is_refused(api_client: APIClient) -> Non
     _, key = ApiToken.issue(name="Old client", user=user, created_by=None)
 
     assert bearer(api_client, key).get("/api/v1/claims/").status_code == 401
+
+
+def limited_after(api_client: APIClient, forwarded: list[str]) -> list[int]:
+    from rest_framework.throttling import AnonRateThrottle
+
+    AnonRateThrottle.THROTTLE_RATES = {**AnonRateThrottle.THROTTLE_RATES, "anon": "3/minute"}
+    try:
+        return [
+            api_client.get("/api/v1/claims/", HTTP_X_FORWARDED_FOR=value).status_code
+            for value in forwarded
+        ]
+    finally:
+        AnonRateThrottle.THROTTLE_RATES = django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+
+
+def test_a_made_up_x_forwarded_for_does_not_escape_the_rate_limit(api_client: APIClient) -> None:
+    forged = [f"203.0.113.{i}" for i in range(6)]
+    assert limited_after(api_client, forged) == [200, 200, 200, 429, 429, 429]
+
+
+def test_behind_a_known_proxy_clients_are_counted_by_the_address_it_saw(
+    api_client: APIClient, settings: Any
+) -> None:
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    # Our proxy appends the address it saw; whatever the client wrote before it is ignored.
+    one_client = [f"198.51.100.{i}, 192.0.2.7" for i in range(4)]
+    others = ["192.0.2.8", "192.0.2.9"]
+    assert limited_after(api_client, one_client + others) == [200, 200, 200, 429, 200, 200]

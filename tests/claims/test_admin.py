@@ -104,6 +104,26 @@ def test_an_unreadable_date_is_a_clear_error_on_its_field_and_nothing_is_saved(
     assert Citation.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("made_text", "2019-05/2018-01"),
+        ("made_edtf", "2019-05/2018-01"),
+        ("event_text", "2020/2019"),
+    ],
+)
+def test_a_reversed_interval_is_an_error_on_its_field_not_a_server_error(
+    editor_client: Client, field: str, value: str
+) -> None:
+    response = editor_client.post("/admin/claims/claim/add/", claim_form(**{field: value}))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == [field]
+    assert "ends before it starts" in errors[field][0]
+    assert Claim.objects.count() == 0
+
+
 def test_rewording_a_date_derives_its_edtf_value_again(editor_client: Client) -> None:
     claim = ClaimFactory(made_text="2014", made_edtf="2014")
     data = claim_form(text=claim.text, state="published", made_text="circa 2017", made_edtf="2014")

@@ -347,3 +347,36 @@ def test_the_browsable_api_shows_the_documents_postgresql_wrote(api_client: APIC
 
         assert response.status_code == 200, url
         assert "Browsable &lt;claim&gt;" in response.content.decode(), url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/claims/?q=%00",
+        "/api/v1/claims/?q=camps%00",
+        "/api/v1/claims/?topic=%00",
+        "/api/v1/claims/?language=en%00",
+        "/api/v1/claims.csv?q=%00",
+        "/api/v1/citations.csv?q=%00",
+        "/api/v1/citations.csv?topic=a%00",
+    ],
+)
+def test_a_null_character_in_a_search_or_filter_is_a_400_naming_it(
+    api_client: APIClient, url: str
+) -> None:
+    ClaimFactory(text="Camps were built.")
+
+    response = api_client.get(url)
+
+    assert response.status_code == 400, url
+    [error] = response.json()["errors"]
+    assert error["attr"] == url.split("?")[1].split("=")[0]
+    assert "null" in error["detail"].lower()
+
+
+def test_a_null_character_in_the_reading_pages_search_is_a_form_error(client: Any) -> None:
+    for query in ({"q": "\x00"}, {"q": "camps\x00"}, {"topic": "\x00"}):
+        response = client.get("/", query)
+
+        assert response.status_code == 400, query
+        assert "Some filters could not be used" in response.content.decode()
