@@ -12,7 +12,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claims.models import Citation, Claim, Topic
-from sources.models import Person, Provenance, Reliability, Source
+from sources.models import Person, Reliability, Source
+from sources.services import save_source
 
 M = TypeVar("M", bound=models.Model)
 
@@ -213,40 +214,17 @@ class SourceSerializer(DescribedModelSerializer):
         instance = unsaved_copy(Source, self.instance, plain)
         full_clean_for_api(instance, dates=Source.FUZZY_DATES)
         attrs.update({f: getattr(instance, f) for f in date_field_names(Source.FUZZY_DATES)})
-        for based_on in attrs.get("based_on", []):
-            if self.instance is not None:
-                link = Provenance(source=self.instance, based_on=based_on)
-                try:
-                    link.clean()
-                except DjangoValidationError as error:
-                    raise serializers.ValidationError({"based_on": error.messages}) from None
+        upstream_ids = [source.pk for source in attrs.get("based_on", [])]
+        if len(set(upstream_ids)) < len(upstream_ids):
+            raise serializers.ValidationError({"based_on": ["A source is listed twice."]})
+        # Each link is validated (no self, no cycle) as save_source writes it.
         return attrs
 
     def create(self, validated_data: dict[str, Any]) -> Source:
-        authors = validated_data.pop("authors", [])
-        based_on = validated_data.pop("based_on", [])
-        source = Source.objects.create(**validated_data)
-        source.authors.set(authors)
-        for upstream in based_on:
-            Provenance.objects.create(source=source, based_on=upstream)
-        return source
+        return save_source(source=None, data=validated_data)
 
     def update(self, instance: Source, validated_data: dict[str, Any]) -> Source:
-        authors = validated_data.pop("authors", None)
-        based_on = validated_data.pop("based_on", None)
-        for field, value in validated_data.items():
-            setattr(instance, field, value)
-        instance.save()
-        if authors is not None:
-            instance.authors.set(authors)
-        if based_on is not None:
-            keep = {s.pk for s in based_on}
-            instance.provenance_links.exclude(based_on__in=keep).delete()
-            existing = set(instance.provenance_links.values_list("based_on_id", flat=True))
-            for upstream in based_on:
-                if upstream.pk not in existing:
-                    Provenance.objects.create(source=instance, based_on=upstream)
-        return instance
+        return save_source(source=instance, data=validated_data)
 
 
 def unsaved_copy(model: type[M], instance: M | None, attrs: dict[str, Any]) -> M:

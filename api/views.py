@@ -15,6 +15,7 @@ from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -71,6 +72,9 @@ class ClaimViewSet(
     """
 
     serializer_class = ClaimSerializer
+    # A claim's citations are a list of objects, which only JSON carries: a form-encoded
+    # write would drop them silently, so it is refused (415).
+    parser_classes = [JSONParser]
     filter_backends = [FilterBackend, ClaimOrdering]
     filterset_class = ClaimFilter
     ranked = False

@@ -1,4 +1,5 @@
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import User
@@ -254,3 +255,21 @@ def test_naughty_strings_round_trip_through_the_api(
         body = response.json()
         assert body["text"] == text.strip()
         assert body["citations"][0]["quote"] == text.strip()
+
+
+@pytest.mark.parametrize("format_", ["multipart", None])
+def test_a_claim_write_in_a_form_encoding_is_refused_not_stripped_of_citations(
+    editor_api: APIClient, format_: str | None
+) -> None:
+    source = SourceFactory()
+    body = {"text": "A claim.", "citations[0]source": str(source.pk)}
+    if format_ is None:  # application/x-www-form-urlencoded
+        response = editor_api.post(
+            "/api/v1/claims/", urlencode(body), content_type="application/x-www-form-urlencoded"
+        )
+    else:
+        response = editor_api.post("/api/v1/claims/", body, format=format_)
+
+    assert response.status_code == 415
+    assert response.json()["errors"][0]["code"] == "unsupported_media_type"
+    assert not Claim.objects.exists()

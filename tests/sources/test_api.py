@@ -122,6 +122,29 @@ def test_a_source_cannot_be_based_on_one_of_its_own_descendants(editor_api: APIC
     assert not Provenance.objects.filter(source=leak).exists()
 
 
+def test_a_refused_source_write_changes_nothing(editor_api: APIClient) -> None:
+    leak, report, other = SourceFactory(), SourceFactory(title="Report"), SourceFactory()
+    Provenance.objects.create(source=report, based_on=leak)
+    sources, links = Source.objects.count(), Provenance.objects.count()
+
+    for method, url, body in [
+        ("patch", f"/api/v1/sources/{report.pk}/", {"title": "T", "based_on": [other.pk] * 2}),
+        ("post", "/api/v1/sources/", {"title": "T", "based_on": [other.pk, other.pk]}),
+        # Valid until its last link, which makes the leak its own ancestor.
+        ("patch", f"/api/v1/sources/{leak.pk}/", {"title": "T", "based_on": [other.pk, report.pk]}),
+    ]:
+        response = getattr(editor_api, method)(url, body, format="json")
+
+        assert response.status_code == 400, (method, body)
+        assert response.json()["errors"][0]["attr"] == "based_on"
+    assert (Source.objects.count(), Provenance.objects.count()) == (sources, links)
+    assert set(Source.objects.values_list("title", flat=True)) == {
+        leak.title,
+        "Report",
+        other.title,
+    }
+
+
 @pytest.mark.parametrize(
     ("payload", "attr"),
     [
