@@ -1,0 +1,91 @@
+"""Rate limits fail open: with Redis down or hanging, requests go through (api.throttling)."""
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from rest_framework.test import APIClient
+from rest_framework.throttling import AnonRateThrottle
+
+from config.settings import cache_settings
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def three_a_minute() -> Iterator[None]:
+    AnonRateThrottle.THROTTLE_RATES = {**AnonRateThrottle.THROTTLE_RATES, "anon": "3/minute"}
+    yield
+    AnonRateThrottle.THROTTLE_RATES = django_settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port that accepts connections and never answers: a hanging Redis."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    server.close()
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_with_redis_down_requests_go_through_and_the_outage_is_logged(
+    api_client: APIClient, settings: Any, three_a_minute: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.CACHES = cache_settings(f"redis://127.0.0.1:{closed_port()}/0")
+
+    statuses = [api_client.get("/api/v1/claims/").status_code for _ in range(5)]
+
+    assert statuses == [200] * 5
+    assert "Rate limit not applied" in caplog.text
+
+
+def test_with_redis_hanging_requests_go_through_after_a_short_timeout(
+    api_client: APIClient, settings: Any, silent_server: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.CACHES = cache_settings(f"redis://127.0.0.1:{silent_server}/0")
+
+    assert api_client.get("/api/v1/claims/").status_code == 200
+    assert "Timeout" in caplog.text
+
+
+def test_with_redis_up_the_limit_holds(
+    api_client: APIClient, settings: Any, three_a_minute: None
+) -> None:
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 6379)) != 0:
+            pytest.skip("no Redis on 127.0.0.1:6379")
+    settings.CACHES = cache_settings("redis://127.0.0.1:6379/15")
+    from django.core.cache import cache
+
+    cache.clear()
+    statuses = [api_client.get("/api/v1/claims/").status_code for _ in range(4)]
+    cache.clear()
+
+    assert statuses == [200, 200, 200, 429]
