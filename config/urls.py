@@ -9,6 +9,8 @@ admin.site.index_title = "Claims, sources and people"
 # The changelists are wide (citation counts, dates, ratings); give them the whole page.
 admin.site.enable_nav_sidebar = False
 
+handler500 = "config.views.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
