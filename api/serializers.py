@@ -104,6 +104,16 @@ class DescribedModelSerializer(serializers.ModelSerializer):
             kwargs.setdefault("help_text", COMMON_HELP[field_name])
         return field_class, kwargs
 
+    def build_standard_field(
+        self, field_name: str, model_field: models.Field
+    ) -> tuple[Any, dict[str, Any]]:
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if isinstance(model_field, models.TextField):
+            # Claims, quotes and notes are verbatim: keep the spaces and line breaks as
+            # typed. The models refuse what is only whitespace where text is required.
+            kwargs["trim_whitespace"] = False
+        return field_class, kwargs
+
 
 class PersonSummarySerializer(DescribedModelSerializer):
     class Meta:

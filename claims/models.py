@@ -292,6 +292,8 @@ class Claim(FuzzyDateModel):
 
     def clean(self) -> None:
         super().clean()
+        if not self.text.strip():
+            raise ValidationError({"text": "Enter the claim as stated: it is only spaces."})
         if self.rating != Rating.UNREVIEWED and not self.rating_rationale.strip():
             raise ValidationError(
                 {"rating_rationale": "Explain the rating: which evidence supports it."}

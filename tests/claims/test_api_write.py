@@ -253,8 +253,9 @@ def test_naughty_strings_round_trip_through_the_api(
         )
         assert response.status_code == 201, text
         body = response.json()
-        assert body["text"] == text.strip()
-        assert body["citations"][0]["quote"] == text.strip()
+        # Verbatim: exactly as sent, spaces included.
+        assert body["text"] == text
+        assert body["citations"][0]["quote"] == text
 
 
 @pytest.mark.parametrize("format_", ["multipart", None])
@@ -272,4 +273,29 @@ def test_a_claim_write_in_a_form_encoding_is_refused_not_stripped_of_citations(
 
     assert response.status_code == 415
     assert response.json()["errors"][0]["code"] == "unsupported_media_type"
+    assert not Claim.objects.exists()
+
+
+def test_verbatim_text_keeps_its_spaces_and_line_breaks(editor_api: APIClient) -> None:
+    source = SourceFactory()
+    text, quote = "  He said: “no”.\n  Then left. ", "\tThe camp paid nothing.  "
+
+    response = editor_api.post(
+        "/api/v1/claims/",
+        {"text": text, "citations": [{"source": source.pk, "role": "supports", "quote": quote}]},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.json()
+    claim = Claim.objects.get()
+    assert (claim.text, claim.citations.get().quote) == (text, quote)
+    assert response.json()["text"] == text
+
+
+@pytest.mark.parametrize("text", [" ", "\n\t ", "\u3000"])
+def test_a_claim_of_only_whitespace_is_refused(editor_api: APIClient, text: str) -> None:
+    response = editor_api.post("/api/v1/claims/", {"text": text}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "text"
     assert not Claim.objects.exists()
