@@ -18,14 +18,14 @@ from django.db import connection
 from import_export import fields, resources, widgets
 
 from claims.models import Citation, Claim, Topic
-from sources.exports import INJECTION_PREFIXES
+from sources.exports import needs_guard
 from sources.models import Person, PersonKind, Reliability, Source
 
 
 def text(value: Any) -> str:
     """A cell as our exports wrote it, without the apostrophe that neutralised a formula."""
     cell = "" if value is None else str(value)
-    if cell[:1] == "'" and cell[1:2] and cell[1:2] in INJECTION_PREFIXES:
+    if cell[:1] == "'" and needs_guard(cell[1:]):
         return cell[1:]
     return cell
 

@@ -10,8 +10,10 @@ the ORM in chunks. tests/test_exports.py proves the two write identical bytes.
 Rules, in both paths:
 - RFC 4180 quoting: a field with a comma, double quote, CR or LF is quoted, quotes doubled;
   UTF-8; a header row; "\n" ends a row (as COPY writes it; every CSV reader accepts it).
-- OWASP CSV injection: a text cell starting with = + - @ tab or CR gets a leading
-  apostrophe, so a spreadsheet shows it as text. Integer columns are never touched, so a
+- OWASP CSV injection: a text cell that a spreadsheet could read as a formula gets a
+  leading apostrophe, so it shows as text (needs_guard: = + - @ and their full-width
+  forms, also after leading spaces; a leading tab or CR; and a leading apostrophe, so
+  that an import takes exactly one off). Integer columns are never touched, so a
   negative number stays a number.
 - Empty text and NULL are both an empty cell; booleans are true/false; dates are ISO 8601.
 """
@@ -27,7 +29,17 @@ from django.http import HttpRequest, StreamingHttpResponse
 
 from sources.models import EFFECTIVE_RELIABILITY_SQL, Person, Source
 
-INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may read as the start of a formula, also after leading blanks. The
+# same rule in SQL is claimtrail_csv_safe (claims migration 0010); tests prove they agree.
+FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+BLANKS = " \t\r\n\u00a0\u3000"
+
+
+def needs_guard(value: str) -> bool:
+    """True when a text cell gets a leading apostrophe in an export."""
+    return value.startswith(("\t", "\r", "'")) or value.lstrip(BLANKS).startswith(FORMULA_STARTS)
+
+
 CHUNK_SIZE = 2000
 
 
@@ -287,7 +299,7 @@ def _cell(value: Any, kind: str) -> str:
         return value.isoformat()
     if kind == "text":
         value = str(value)
-        return "'" + value if value.startswith(INJECTION_PREFIXES) else value
+        return "'" + value if needs_guard(value) else value
     return str(value)
 
 

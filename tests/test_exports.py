@@ -41,10 +41,25 @@ def export_bytes(name: str, *, use_copy: bool) -> bytes:
     return b"".join(chunks)
 
 
+# Cells a spreadsheet may run, written here so that a clone without ../shared tests them.
+FORMULAS = [
+    "=1+1",
+    "\uff1d1+1",
+    "  =1+1",
+    "\t=1",
+    "\u3000\uff0bcmd",
+    "'=quoted already",
+    "'",
+    "-",
+    "@SUM(A1)",
+]
+
+
 @pytest.fixture
 def hostile_data(naughty_strings: list[str]) -> None:
     """The demo data plus every naughty string in every text column we export."""
     call_command("load_demo")
+    naughty_strings = [*FORMULAS, *naughty_strings]
     publisher = OrganizationFactory(name="=cmd|' /C calc'!A0", aliases="+1\n-2\n@3")
     for index, text in enumerate(naughty_strings):
         claim = ClaimFactory(
@@ -93,6 +108,16 @@ def test_the_shipped_data_dictionary_is_up_to_date() -> None:
         ("\tx", "text", "'\tx"),
         ("\rx", "text", "'\rx"),
         ("a=b", "text", "a=b"),
+        ("\uff1dSUM(A1)", "text", "'\uff1dSUM(A1)"),
+        ("\uff0b1", "text", "'\uff0b1"),
+        ("\uff0d1", "text", "'\uff0d1"),
+        ("\uff20cmd", "text", "'\uff20cmd"),
+        ("  =1+1", "text", "'  =1+1"),
+        ("\u00a0\u3000@x", "text", "'\u00a0\u3000@x"),
+        ("\n=1", "text", "'\n=1"),
+        ("'quoted", "text", "''quoted"),
+        ("a = b", "text", "a = b"),
+        ("   ", "text", "   "),
         ("", "text", ""),
         (None, "text", ""),
         (-5, "integer", "-5"),
@@ -108,9 +133,20 @@ def test_the_sql_side_neutralises_text_and_leaves_integers_alone() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT claimtrail_csv_safe('=1'), claimtrail_csv_safe('-5'), claimtrail_csv_safe(''),"
-            " claimtrail_csv_safe(chr(13) || 'x'), claimtrail_csv_safe('ok')"
+            " claimtrail_csv_safe(chr(13) || 'x'), claimtrail_csv_safe('ok'),"
+            " claimtrail_csv_safe(%s), claimtrail_csv_safe(%s), claimtrail_csv_safe(%s)",
+            ["\uff1d1", "  +1", "'x"],
         )
-        assert cursor.fetchone() == ("'=1", "'-5", None, "'\rx", "ok")
+        assert cursor.fetchone() == (
+            "'=1",
+            "'-5",
+            None,
+            "'\rx",
+            "ok",
+            "'\uff1d1",
+            "'  +1",
+            "''x",
+        )
     statement, _ = copy_statement(EXPORTS["claims"], Claim.objects.all(), "https://x")
     assert "c.id AS id" in statement
     assert "claimtrail_csv_safe(c.text) AS text" in statement

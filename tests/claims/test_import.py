@@ -71,6 +71,10 @@ def empty_the_database() -> None:
 def test_exported_claims_and_citations_import_into_an_empty_database_unchanged() -> None:
     call_command("load_demo")
     ClaimFactory(text="=1+2 looks like a formula", summary="-5")
+    tricky = ["'=1 kept its apostrophe", "'", "''twice", "  \uff1d1", "\u3000@x", "'plain"]
+    for text in tricky:
+        ClaimFactory(text=text, summary=text)
+    texts_before = sorted(Claim.objects.values_list("text", "summary"))
     claims_before, citations_before = export("claims"), export("citations")
 
     empty_the_database()
@@ -84,6 +88,7 @@ def test_exported_claims_and_citations_import_into_an_empty_database_unchanged()
     assert export("claims") == claims_before
     assert export("citations") == citations_before
     assert Claim.objects.get(summary="-5").text == "=1+2 looks like a formula"
+    assert sorted(Claim.objects.values_list("text", "summary")) == texts_before
     ClaimFactory()  # the id sequences moved past the imported ids
 
 
