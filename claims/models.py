@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
@@ -13,7 +14,14 @@ from simple_history.models import HistoricalRecords
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
-from sources.models import FuzzyDate, FuzzyDateModel, Person, Source, fuzzy_date_constraints
+from sources.models import (
+    TEXT_LIMITS,
+    FuzzyDate,
+    FuzzyDateModel,
+    Person,
+    Source,
+    fuzzy_date_constraints,
+)
 
 # Full-text search, PostgreSQL only (claims.search.search_claims): each claim keeps a
 # document of its text (weight A), summary (B) and citation quotes (D), written by triggers
@@ -164,10 +172,16 @@ class Claim(FuzzyDateModel):
     FUZZY_DATES = ("made", "event")
 
     text = models.TextField(
-        "claim as stated", help_text="The claim in the claimant's own words, verbatim."
+        "claim as stated",
+        max_length=TEXT_LIMITS["text"],
+        validators=[MaxLengthValidator(TEXT_LIMITS["text"])],
+        help_text="The claim in the claimant's own words, verbatim.",
     )
     summary = models.TextField(
-        blank=True, help_text="Optional: the claim restated in neutral words."
+        blank=True,
+        max_length=TEXT_LIMITS["summary"],
+        validators=[MaxLengthValidator(TEXT_LIMITS["summary"])],
+        help_text="Optional: the claim restated in neutral words.",
     )
     claimant = models.ForeignKey(
         Person,
@@ -220,7 +234,10 @@ class Claim(FuzzyDateModel):
         help_text="What the cited evidence shows, once reviewed.",
     )
     rating_rationale = models.TextField(
-        blank=True, help_text="Why this rating, in neutral words. Required once rated."
+        blank=True,
+        max_length=TEXT_LIMITS["note"],
+        validators=[MaxLengthValidator(TEXT_LIMITS["note"])],
+        help_text="Why this rating, in neutral words. Required once rated.",
     )
     state = models.CharField(
         max_length=20,
@@ -314,12 +331,19 @@ class Citation(models.Model):
         default=Role.SUPPORTS,
         help_text="Where the claim appears, or whether this evidence supports or disputes it.",
     )
-    quote = models.TextField(blank=True, help_text="The exact words in the source.")
+    quote = models.TextField(
+        blank=True,
+        max_length=TEXT_LIMITS["quote"],
+        validators=[MaxLengthValidator(TEXT_LIMITS["quote"])],
+        help_text="The exact words in the source.",
+    )
     locator = models.CharField(
         max_length=200, blank=True, help_text='Where in the source: "p. 12", "para. 4", "03:15".'
     )
     reliability_note = models.TextField(
         blank=True,
+        max_length=TEXT_LIMITS["note"],
+        validators=[MaxLengthValidator(TEXT_LIMITS["note"])],
         help_text="How far this piece of evidence can be trusted, and why. Say so when the "
         "source gives no evidence for the claim.",
     )

@@ -10,12 +10,18 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import connection, models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from sources.dates import FuzzyDateError, edtf_bounds, to_edtf
+
+# The longest free text each kind of field takes, in characters, at every door (admin,
+# API, import): TextField's max_length alone would only reach forms. Far above what
+# editors write, and low enough that a claim's search document stays within PostgreSQL's
+# limits (README, "Limits").
+TEXT_LIMITS = {"text": 10_000, "summary": 2_000, "quote": 10_000, "note": 5_000}
 
 
 @dataclass(frozen=True)
@@ -121,7 +127,10 @@ class Person(models.Model):
         help_text='Their role, as of the claims recorded: "U.S. Senator (R-Texas)".',
     )
     aliases = models.TextField(
-        blank=True, help_text="Other names and spellings, one per line, so search finds them."
+        blank=True,
+        max_length=TEXT_LIMITS["note"],
+        validators=[MaxLengthValidator(TEXT_LIMITS["note"])],
+        help_text="Other names and spellings, one per line, so search finds them.",
     )
     wikidata_id = models.CharField(
         "Wikidata ID",
@@ -137,7 +146,10 @@ class Person(models.Model):
         help_text="For organizations that publish: how far their reporting can be trusted.",
     )
     reliability_note = models.TextField(
-        blank=True, help_text="Why this rating: the evidence or consensus behind it."
+        blank=True,
+        max_length=TEXT_LIMITS["note"],
+        validators=[MaxLengthValidator(TEXT_LIMITS["note"])],
+        help_text="Why this rating: the evidence or consensus behind it.",
     )
     reliability_reviewed_on = models.DateField(
         null=True, blank=True, help_text="When the rating was last reviewed."
@@ -263,7 +275,10 @@ class Source(FuzzyDateModel):
         help_text="Leave blank to use the publisher's rating.",
     )
     reliability_note = models.TextField(
-        blank=True, help_text="Why this source is rated differently from its publisher."
+        blank=True,
+        max_length=TEXT_LIMITS["note"],
+        validators=[MaxLengthValidator(TEXT_LIMITS["note"])],
+        help_text="Why this source is rated differently from its publisher.",
     )
     based_on = models.ManyToManyField(
         "self",

@@ -124,6 +124,18 @@ def test_a_reversed_interval_is_an_error_on_its_field_not_a_server_error(
     assert Claim.objects.count() == 0
 
 
+def test_text_past_its_limit_is_an_error_on_its_field(editor_client: Client) -> None:
+    data = claim_form(text="x" * 10_001, summary="y" * 2_001)
+
+    response = editor_client.post("/admin/claims/claim/add/", data)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert set(errors) == {"text", "summary"}
+    assert "at most 10000 characters" in errors["text"][0]
+    assert Claim.objects.count() == 0
+
+
 def test_rewording_a_date_derives_its_edtf_value_again(editor_client: Client) -> None:
     claim = ClaimFactory(made_text="2014", made_edtf="2014")
     data = claim_form(text=claim.text, state="published", made_text="circa 2017", made_edtf="2014")

@@ -299,3 +299,35 @@ def test_a_claim_of_only_whitespace_is_refused(editor_api: APIClient, text: str)
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "text"
     assert not Claim.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("payload", "attr"),
+    [
+        ({"text": "x" * 10_001}, "text"),
+        ({"text": "ok", "summary": "x" * 2_001}, "summary"),
+        ({"text": "ok", "rating": "false", "rating_rationale": "x" * 5_001}, "rating_rationale"),
+    ],
+)
+def test_text_past_its_limit_is_a_400_naming_the_field(
+    editor_api: APIClient, payload: dict[str, Any], attr: str
+) -> None:
+    response = editor_api.post("/api/v1/claims/", payload, format="json")
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["attr"] == attr
+    assert "no more than" in error["detail"]
+    assert not Claim.objects.exists()
+
+
+def test_a_quote_past_its_limit_is_a_400_naming_the_citation(editor_api: APIClient) -> None:
+    source = SourceFactory()
+    response = editor_api.post(
+        "/api/v1/claims/",
+        {"text": "ok", "citations": [{"source": source.pk, "quote": "x" * 10_001}]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "citations.0.quote"

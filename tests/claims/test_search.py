@@ -258,3 +258,26 @@ def test_every_slice_of_a_search_sees_the_same_order() -> None:
     assert [rank for _, rank in whole] == sorted(rank for _, rank in whole)
     for start, stop in [(0, 1), (0, 5), (3, 9), (10, 30), (29, 31), (7, 8)]:
         assert [(c.pk, c.rank) for c in claims[start:stop]] == whole[start:stop], (start, stop)
+
+
+def distinct_words(count: int, prefix: str) -> str:
+    return " ".join(f"{prefix}{n}q" for n in range(count))
+
+
+def test_huge_stored_text_and_quotes_keep_the_claim_saved_and_searchable(
+    api_client: APIClient,
+) -> None:
+    # Stored directly, past the limits every door enforces: a search document must still
+    # fit PostgreSQL's 1 MB tsvector ("string is too long for tsvector" otherwise).
+    claim = Claim.objects.create(text=distinct_words(120_000, "t"), state="published")
+    source = SourceFactory()
+    Citation.objects.bulk_create(
+        Citation(claim=claim, source=source, role=role, quote=distinct_words(40_000, f"{role}z"))
+        for role in ("supports", "disputes", "context")
+    )
+    claim.summary = distinct_words(50_000, "s")
+    claim.save()
+
+    for word in ("t1q", "s1q", "supportsz1q"):
+        found = api_client.get("/api/v1/claims/", {"q": word}).json()["results"]
+        assert [c["id"] for c in found] == [claim.pk], word
