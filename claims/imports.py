@@ -10,6 +10,7 @@ saved row gets a history entry, by the editor who confirmed.
 """
 
 import contextlib
+import csv
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,6 +21,10 @@ from import_export import fields, resources, widgets
 from claims.models import Citation, Claim, Topic
 from sources.exports import needs_guard
 from sources.models import Person, PersonKind, Reliability, Source
+
+# Python's csv module refuses cells over 131,072 characters; a file with one gets, like
+# any other long text, the field's own "at most N characters" error instead.
+csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
 
 
 def text(value: Any) -> str:

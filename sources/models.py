@@ -193,6 +193,8 @@ class Person(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        if not self.name.strip():
+            raise ValidationError({"name": "Enter a name: it is only spaces."})
         if self.kind != PersonKind.ORGANIZATION and self.reliability != Reliability.UNRATED:
             raise ValidationError({"reliability": "Only organizations carry a reliability rating."})
 
@@ -316,6 +318,8 @@ class Source(FuzzyDateModel):
 
     def clean(self) -> None:
         super().clean()
+        if not self.title.strip():
+            raise ValidationError({"title": "Enter a title: it is only spaces."})
         if self.publisher is not None and self.publisher.kind != PersonKind.ORGANIZATION:
             raise ValidationError({"publisher": "A publisher must be an organization."})
 

@@ -164,3 +164,31 @@ def test_staff_outside_editors_cannot_import(client: Client) -> None:
     client.force_login(UserFactory(is_staff=True))
     assert upload(client, claims_csv(good_rows(1))).status_code == 403
     assert Claim.objects.count() == 0
+
+
+def test_whitespace_only_text_and_over_long_cells_are_row_errors_not_crashes() -> None:
+    rows = good_rows(3)
+    rows[0]["text"] = "   "
+    rows[2]["text"] = "x" * 200_000  # past the csv module's own 131,072-character cell limit
+
+    result = import_file(ClaimResource(), claims_csv(rows))
+
+    problems = {row.number: row.error_dict for row in result.invalid_rows}
+    assert set(problems) == {1, 3}
+    assert "only spaces" in str(problems[1]["text"])
+    assert "at most 10000 characters" in str(problems[3]["text"])
+    assert Claim.objects.count() == 0
+
+
+def test_a_citation_of_a_source_titled_only_with_spaces_is_a_row_error() -> None:
+    claim = ClaimFactory()
+    data = (
+        "claim_id,citation_id,role,source_id,source_title,source_kind\n"
+        f"{claim.pk},,supports,,   ,report\n"
+    ).encode()
+
+    result = import_file(CitationResource(), data)
+
+    assert result.has_validation_errors()
+    assert "only spaces" in str(result.invalid_rows[0].error_dict)
+    assert not Source.objects.exists()
