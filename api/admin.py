@@ -1,10 +1,13 @@
 from typing import Any, cast
+from weakref import WeakKeyDictionary
 
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 
 from api.models import ApiToken
 
@@ -21,6 +24,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
     fields = ("name", "user")
     readonly_fields = ("prefix", "created_at", "created_by", "last_used_at", "revoked_at")
     actions = ["revoke"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # From save_model to response_add within one request; never stored anywhere.
+        self._issued_keys: WeakKeyDictionary[HttpRequest, str] = WeakKeyDictionary()
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is not None:
@@ -46,11 +54,20 @@ class ApiTokenAdmin(admin.ModelAdmin):
         editor = cast(User, request.user)  # the admin lets only signed-in staff this far
         token, key = ApiToken.issue(name=obj.name, user=user, created_by=editor)
         obj.pk, obj.prefix, obj.user = token.pk, token.prefix, token.user
-        messages.warning(
+        self._issued_keys[request] = key
+
+    def response_add(
+        self, request: HttpRequest, obj: ApiToken, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        """The new key, on this page only: never in a cookie, a message, a log or a URL."""
+        key = self._issued_keys.pop(request)
+        response = TemplateResponse(
             request,
-            f"The key for {token.name} is: {key} — copy it now: it is shown only this once. "
-            "Send it as the header `Authorization: Bearer <key>`.",
+            "admin/api/apitoken/issued.html",
+            {**self.admin_site.each_context(request), "token": obj, "key": key},
         )
+        add_never_cache_headers(response)
+        return response
 
     @admin.action(description="Revoke the selected tokens", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:

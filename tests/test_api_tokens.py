@@ -110,15 +110,20 @@ def test_one_active_token_per_client_name() -> None:
 def test_an_editor_issues_a_token_in_the_admin_and_sees_the_key_once(
     editor_client: Client, editor: User
 ) -> None:
-    response = editor_client.post(
-        "/admin/api/apitoken/add/", {"name": "Jane, data desk"}, follow=True
-    )
+    response = editor_client.post("/admin/api/apitoken/add/", {"name": "Jane, data desk"})
 
     assert response.status_code == 200
     token = ApiToken.objects.get()
-    [message] = [str(m) for m in response.context["messages"] if "The key for" in str(m)]
-    key = message.split("The key for Jane, data desk is: ")[1].split(" ")[0]
+    html = response.content.decode()
+    assert "The key for Jane, data desk" in html
+    key = html.split('id="key" type="text" value="')[1].split('"')[0]
     assert key.startswith(f"ct_{token.prefix}_")
+    # Shown on the page only: not in a cookie (messages), a header or the session.
+    assert "no-store" in response["Cache-Control"]
+    assert all(key not in morsel.value for morsel in response.cookies.values())
+    assert all(key not in value for value in response.headers.values())
+    assert key not in str(dict(editor_client.session))
+    assert key not in editor_client.get("/admin/api/apitoken/").content.decode()
     assert token.created_by == editor
     assert not token.user.is_staff
     assert key not in editor_client.get(f"/admin/api/apitoken/{token.pk}/change/").content.decode()
