@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claims.models import Citation, Claim, Topic
+from claims.services import MAX_CITATIONS_PER_WRITE
 from sources.models import Person, Reliability, Source
 from sources.services import save_source
 
@@ -399,10 +400,12 @@ class ClaimInputSerializer(DescribedModelSerializer):
     )
     made = FuzzyDateField("made", help_text="When the claim was made.")
     event = FuzzyDateField("event", help_text="When the claimed event happened.")
-    citations = CitationInputSerializer(
+    citations = CitationInputSerializer(  # type: ignore[call-arg] # the stubs lack max_length
         many=True,
         required=False,
-        help_text="The claim's citations. When given, they replace the existing ones.",
+        max_length=MAX_CITATIONS_PER_WRITE,
+        help_text="The claim's citations. When given, they replace the existing ones "
+        f"(at most {MAX_CITATIONS_PER_WRITE} in one request).",
     )
 
     class Meta:

@@ -1,11 +1,13 @@
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Max, Min, Q, QuerySet
 from django.forms import ModelForm, Textarea
 from django.http import HttpRequest, StreamingHttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 from simple_history.admin import SimpleHistoryAdmin
@@ -28,6 +30,10 @@ class TopicAdmin(SimpleHistoryAdmin):
 COMPACT_TEXT: Mapping[type[models.Field], Mapping[str, Any]] = {
     models.TextField: {"widget": Textarea(attrs={"rows": 3, "cols": 90})}
 }
+
+
+# Past this many citations a claim's page leaves them out (ClaimAdmin.get_inlines).
+MAX_INLINE_CITATIONS = 200
 
 
 class CitationInline(admin.StackedInline):
@@ -135,6 +141,28 @@ class ClaimAdmin(ImportMixin, SimpleHistoryAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
         return super().get_queryset(request).with_citation_counts()
+
+    def get_inlines(self, request: HttpRequest, obj: Claim | None) -> list[Any]:
+        """The citations inline, unless the claim has more than a page can load and save
+        in good time: then they are edited in the citations list, which pages them."""
+        if obj is None:
+            return list(self.inlines)
+        count = obj.citations.count()
+        if count <= MAX_INLINE_CITATIONS:
+            return list(self.inlines)
+        if request.method == "GET":
+            url = reverse("admin:claims_citation_changelist") + f"?claim__id__exact={obj.pk}"
+            self.message_user(
+                request,
+                format_html(
+                    'This claim has {} citations, more than this page edits at once: <a href="{}">'
+                    "edit them in the citations list</a>.",
+                    count,
+                    url,
+                ),
+                messages.INFO,
+            )
+        return []
 
     @admin.display(description="supports", ordering="supports_count")
     def supports_count(self, claim: Claim) -> int:

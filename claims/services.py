@@ -4,8 +4,14 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from claims.models import Citation, Claim
+
+# Citations one write may send (the API answers 400 past it): a claim with more is
+# edited a part at a time.
+MAX_CITATIONS_PER_WRITE = 500
 
 
 @transaction.atomic
@@ -39,21 +45,35 @@ def save_claim(
     if topics is not None:
         claim.topics.set(topics)
     if citations is not None:
-        _replace_citations(claim, citations)
+        _replace_citations(claim, citations, user)
     return claim
 
 
-def _replace_citations(claim: Claim, citations: list[dict[str, Any]]) -> None:
+def _replace_citations(claim: Claim, citations: list[dict[str, Any]], user: User) -> None:
+    """Make the claim's citations exactly this list, in a fixed number of statements
+    however long it is: one INSERT for the new ones, one UPDATE for the kept ones, one
+    DELETE for the rest (so the search document's trigger runs once for each)."""
     existing = {(c.source_id, c.role): c for c in claim.citations.all()}
-    keep = set()
+    new, kept = [], []
     for values in citations:
-        key = (values["source"].pk, values["role"])
-        citation = existing.get(key) or Citation(claim=claim)
+        citation = existing.pop((values["source"].pk, values["role"]), None)
+        if citation is None:
+            citation = Citation(claim=claim)
+            new.append(citation)
+        else:
+            kept.append(citation)
         for field, value in values.items():
             setattr(citation, field, value)
-        citation.full_clean()
-        citation.save()
-        keep.add(citation.pk)
-    for citation in existing.values():
-        if citation.pk not in keep:
-            citation.delete()
+    for citation in [*new, *kept]:
+        # The sources were looked up by the serializer, and (claim, source, role) is unique
+        # in the input and in the database: no query per citation to check either again.
+        citation.full_clean(exclude=["claim", "source"], validate_constraints=False)
+    if existing:
+        Citation.objects.filter(pk__in=[c.pk for c in existing.values()]).delete()
+    if kept:
+        fields = sorted({field for values in citations for field in values} | {"updated_at"})
+        for citation in kept:
+            citation.updated_at = timezone.now()
+        bulk_update_with_history(kept, Citation, fields, default_user=user)
+    if new:
+        bulk_create_with_history(new, Citation, default_user=user)

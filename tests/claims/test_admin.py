@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from claims.admin import ClaimForm
+from claims.admin import MAX_INLINE_CITATIONS, ClaimForm
 from claims.models import Citation, Claim, Role, State
 from sources.models import Source
 from tests.factories import (
@@ -395,3 +395,28 @@ def test_naughty_strings_as_dates_are_accepted_or_refused_on_the_date_field(
             outcomes.append("refused")
             assert list(form.errors) == ["made_text"], text
     assert outcomes.count("refused") > 400
+
+
+def test_a_claim_with_more_citations_than_a_page_edits_links_to_them_instead(
+    editor_client: Client, django_assert_max_num_queries: Any
+) -> None:
+    claim = ClaimFactory()
+    sources = SourceFactory.create_batch(MAX_INLINE_CITATIONS + 1)
+    Citation.objects.bulk_create(Citation(claim=claim, source=source) for source in sources)
+    url = f"/admin/claims/claim/{claim.pk}/change/"
+
+    with django_assert_max_num_queries(30):
+        page = editor_client.get(url)
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "citations-TOTAL_FORMS" not in html
+    assert f"has {MAX_INLINE_CITATIONS + 1} citations" in html
+    assert f"/admin/claims/citation/?claim__id__exact={claim.pk}" in html
+    listed = editor_client.get(f"/admin/claims/citation/?claim__id__exact={claim.pk}")
+    assert listed.status_code == 200
+    assert listed.context["cl"].result_count == MAX_INLINE_CITATIONS + 1
+    # The claim itself still saves, its citations untouched.
+    saved = editor_client.post(url, claim_form(text="Reworded.", state="published"))
+    assert saved.status_code == 302
+    assert claim.citations.count() == MAX_INLINE_CITATIONS + 1

@@ -3,6 +3,8 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from claims.models import Citation, Claim, Role
@@ -331,3 +333,54 @@ def test_a_quote_past_its_limit_is_a_400_naming_the_citation(editor_api: APIClie
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "citations.0.quote"
+
+
+def test_citations_past_the_cap_are_a_400_and_write_nothing(editor_api: APIClient) -> None:
+    source = SourceFactory()
+    citations = [{"source": source.pk, "role": "context", "quote": str(n)} for n in range(501)]
+
+    response = editor_api.post(
+        "/api/v1/claims/", {"text": "Many.", "citations": citations}, format="json"
+    )
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["attr"] == "citations.non_field_errors"  # DRF's name for the list itself
+    assert "no more than 500" in error["detail"]
+    assert not Claim.objects.exists()
+
+
+def test_a_long_citation_list_is_written_in_one_statement_per_kind_of_change(
+    editor_api: APIClient,
+) -> None:
+    sources = SourceFactory.create_batch(300)
+    first = [
+        {"source": s.pk, "role": "supports", "quote": f"First {n}."} for n, s in enumerate(sources)
+    ]
+    created = editor_api.post(
+        "/api/v1/claims/", {"text": "Cited a lot.", "citations": first}, format="json"
+    )
+    assert created.status_code == 201
+    claim = Claim.objects.get()
+    # Keep 200 (changing their quotes), drop 100, add 100 more in another role.
+    second = [{**c, "quote": "Changed."} for c in first[:200]] + [
+        {"source": s.pk, "role": "disputes", "quote": "New."} for s in sources[:100]
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        response = editor_api.patch(
+            f"/api/v1/claims/{claim.pk}/", {"citations": second}, format="json"
+        )
+
+    assert response.status_code == 200
+    statements = [q["sql"].split(" ", 3)[:3] for q in queries.captured_queries]
+    # One statement each on PostgreSQL (so the search trigger runs once each); SQLite
+    # splits a long UPDATE into batches of its parameter limit.
+    most = 1 if connection.vendor == "postgresql" else 3
+    assert 1 <= statements.count(["INSERT", "INTO", '"claims_citation"']) <= most
+    assert 1 <= statements.count(["UPDATE", '"claims_citation"', "SET"]) <= most
+    assert 1 <= statements.count(["DELETE", "FROM", '"claims_citation"']) <= most
+    assert claim.citations.count() == 300
+    assert claim.citations.filter(quote="Changed.").count() == 200
+    assert Citation.history.filter(history_type="~").count() == 200
+    assert Citation.history.filter(history_type="-").count() == 100
