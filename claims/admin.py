@@ -1,3 +1,4 @@
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -66,7 +67,7 @@ class YearFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
         value = self.value()
-        if not value or not value.isdigit():
+        if not value or not re.fullmatch(r"[0-9]{1,4}", value):  # a year, in ASCII digits
             return queryset
         year = int(value)
         return queryset.filter(

@@ -11,6 +11,7 @@ saved row gets a history entry, by the editor who confirmed.
 
 import contextlib
 import csv
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -28,8 +29,11 @@ csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))
 
 
 def text(value: Any) -> str:
-    """A cell as our exports wrote it, without the apostrophe that neutralised a formula."""
+    """A cell as our exports wrote it, without the apostrophe that neutralised a formula.
+    ValueError for what no text field can hold."""
     cell = "" if value is None else str(value)
+    if "\x00" in cell:
+        raise ValueError("A cell cannot contain the null character (\\x00).")
     if cell[:1] == "'" and needs_guard(cell[1:]):
         return cell[1:]
     return cell
@@ -41,15 +45,18 @@ class TextWidget(widgets.CharWidget):
 
 
 def _cell(row: dict[str, Any], column: str) -> str:
-    return text(row.get(column))
+    try:
+        return text(row.get(column))
+    except ValueError as error:
+        raise ValidationError({column: str(error)}) from None
 
 
 def _id(row: dict[str, Any], column: str) -> int | None:
     value = _cell(row, column).strip()
     if not value:
         return None
-    if not value.isdigit():
-        raise ValidationError({column: f'"{value}" is not an id (a whole number).'})
+    if not ID.fullmatch(value):
+        raise ValidationError({column: f'"{value[:40]}" is not an id (a whole number).'})
     return int(value)
 
 
@@ -82,8 +89,17 @@ def _person(name: str, *, pk: int | None, column: str) -> Person:
     )
 
 
+# An id as our exports write it: ASCII digits, within a bigint.
+ID = re.compile(r"[0-9]{1,18}")
+
+
 class ImportResource(resources.ModelResource):
     """Text cells lose the exports' formula guard; explicit ids keep sequences in step."""
+
+    def get_instance(self, instance_loader: Any, row: Any) -> Any:
+        if "id" in row:
+            _id(row, "id")  # a row error naming the cell, before any lookup by it
+        return super().get_instance(instance_loader, row)
 
     @classmethod
     def widget_from_django_field(cls, f: Any, default: Any = widgets.Widget) -> Any:
@@ -166,17 +182,17 @@ class ClaimResource(ImportResource):
         # Claimants first, under their exported ids, before any row creates a namesake
         # among the people a claim is about.
         for row in dataset.dict:
-            name = _cell(row, "claimant").strip()
-            pk = _cell(row, "claimant_id").strip()
-            if (
-                name
-                and pk.isdigit()
-                and not Person.objects.filter(pk=int(pk)).exists()
-                and not Person.objects.filter(name=name).exists()
-            ):
-                # An invalid claimant is reported on its row, where it is read again.
-                with contextlib.suppress(ValidationError):
-                    _saved(Person(pk=int(pk), name=name), "claimant")
+            # An invalid claimant is reported on its row, where it is read again.
+            with contextlib.suppress(ValidationError):
+                name = _cell(row, "claimant").strip()
+                pk = _id(row, "claimant_id")
+                if (
+                    name
+                    and pk is not None
+                    and not Person.objects.filter(pk=pk).exists()
+                    and not Person.objects.filter(name=name).exists()
+                ):
+                    _saved(Person(pk=pk, name=name), "claimant")
 
     def read_by_hand(self, instance: Claim, row: dict[str, Any]) -> None:
         claimant = _cell(row, "claimant").strip()

@@ -274,14 +274,25 @@ class Claim(FuzzyDateModel):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(rating__in=Rating.values), name="claim_rating_valid"
+                condition=Q(rating__in=Rating.values),
+                name="claim_rating_valid",
+                violation_error_message="Choose one of the ratings.",
             ),
-            models.CheckConstraint(condition=Q(state__in=State.values), name="claim_state_valid"),
+            models.CheckConstraint(
+                condition=Q(state__in=State.values),
+                name="claim_state_valid",
+                violation_error_message="Choose draft or published.",
+            ),
             models.CheckConstraint(
                 condition=Q(rating=Rating.UNREVIEWED) | ~Q(rating_rationale=""),
                 name="claim_rating_has_rationale",
+                violation_error_message="Explain the rating: which evidence supports it.",
             ),
-            models.CheckConstraint(condition=~Q(text=""), name="claim_text_not_empty"),
+            models.CheckConstraint(
+                condition=~Q(text=""),
+                name="claim_text_not_empty",
+                violation_error_message="Enter the claim as stated.",
+            ),
             *fuzzy_date_constraints("made", "claim"),
             *fuzzy_date_constraints("event", "claim"),
         ]
@@ -357,9 +368,15 @@ class Citation(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(role__in=Role.values), name="citation_role_valid"),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values),
+                name="citation_role_valid",
+                violation_error_message="Choose one of the roles.",
+            ),
             models.UniqueConstraint(
-                fields=["claim", "source", "role"], name="citation_unique_role"
+                fields=["claim", "source", "role"],
+                name="citation_unique_role",
+                violation_error_message="This source is already cited in this role for this claim.",
             ),
         ]
         indexes = [

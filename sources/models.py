@@ -86,10 +86,12 @@ def fuzzy_date_constraints(prefix: str, model: str) -> list[models.BaseConstrain
             | Q(**{f"{prefix}_latest__isnull": True})
             | Q(**{f"{prefix}_earliest__lte": models.F(f"{prefix}_latest")}),
             name=f"{model}_{prefix}_bounds_ordered",
+            violation_error_message="The date ends before it starts.",
         ),
         models.CheckConstraint(
             condition=Q(**{f"{prefix}_text": ""}) | ~Q(**{f"{prefix}_edtf": ""}),
             name=f"{model}_{prefix}_has_edtf",
+            violation_error_message="Enter the date's EDTF value, or leave its wording blank.",
         ),
     ]
 
@@ -164,23 +166,30 @@ class Person(models.Model):
         verbose_name_plural = "people and organizations"
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=PersonKind.values), name="person_kind_valid"
+                condition=Q(kind__in=PersonKind.values),
+                name="person_kind_valid",
+                violation_error_message="Choose person, organization or group.",
             ),
             models.CheckConstraint(
-                condition=Q(reliability__in=Reliability.values), name="person_reliability_valid"
+                condition=Q(reliability__in=Reliability.values),
+                name="person_reliability_valid",
+                violation_error_message="Choose one of the reliability ratings.",
             ),
             models.CheckConstraint(
                 condition=Q(kind=PersonKind.ORGANIZATION) | Q(reliability=Reliability.UNRATED),
                 name="person_only_organizations_rated",
+                violation_error_message="Only organizations carry a reliability rating.",
             ),
             models.CheckConstraint(
                 condition=Q(wikidata_id="") | Q(wikidata_id__regex=r"^Q[1-9][0-9]*$"),
                 name="person_wikidata_id_format",
+                violation_error_message="A Wikidata ID looks like Q42.",
             ),
             models.UniqueConstraint(
                 fields=["wikidata_id"],
                 condition=~Q(wikidata_id=""),
                 name="person_wikidata_id_unique",
+                violation_error_message="Another person or organization has this Wikidata ID.",
             ),
         ]
         indexes = [
@@ -298,11 +307,14 @@ class Source(FuzzyDateModel):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind__in=SourceKind.values), name="source_kind_valid"
+                condition=Q(kind__in=SourceKind.values),
+                name="source_kind_valid",
+                violation_error_message="Choose one of the kinds of source.",
             ),
             models.CheckConstraint(
                 condition=Q(reliability="") | Q(reliability__in=Reliability.values),
                 name="source_reliability_valid",
+                violation_error_message="Choose one of the reliability ratings, or leave it blank.",
             ),
             *fuzzy_date_constraints("published", "source"),
         ]
@@ -366,9 +378,15 @@ class Provenance(models.Model):
     class Meta:
         verbose_name = "provenance link"
         constraints = [
-            models.UniqueConstraint(fields=["source", "based_on"], name="provenance_unique"),
+            models.UniqueConstraint(
+                fields=["source", "based_on"],
+                name="provenance_unique",
+                violation_error_message="This source is already listed as based on that one.",
+            ),
             models.CheckConstraint(
-                condition=~Q(source=models.F("based_on")), name="provenance_not_self"
+                condition=~Q(source=models.F("based_on")),
+                name="provenance_not_self",
+                violation_error_message="A source cannot be based on itself.",
             ),
         ]
 

@@ -420,3 +420,10 @@ def test_a_claim_with_more_citations_than_a_page_edits_links_to_them_instead(
     saved = editor_client.post(url, claim_form(text="Reworded.", state="published"))
     assert saved.status_code == 302
     assert claim.citations.count() == MAX_INLINE_CITATIONS + 1
+
+
+@pytest.mark.parametrize("year", ["\u00b2", "\u0661\u0669", "12345", "x"])
+def test_an_odd_year_filter_is_ignored_not_a_server_error(editor_client: Client, year: str) -> None:
+    ClaimFactory(made_text="2019")
+    response = editor_client.get("/admin/claims/claim/", {"made_year": year})
+    assert response.status_code in (200, 302)

@@ -192,3 +192,25 @@ def test_a_citation_of_a_source_titled_only_with_spaces_is_a_row_error() -> None
     assert result.has_validation_errors()
     assert "only spaces" in str(result.invalid_rows[0].error_dict)
     assert not Source.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "column", "message"),
+    [
+        ("id,text\nabc,Hello\n", "id", "is not an id"),
+        ("id,text\n\u00b2,Hello\n", "id", "is not an id"),
+        ("id,text\n99999999999999999999,Hello\n", "id", "is not an id"),
+        ("id,text\n,Hel\x00lo\n", "text", "null character"),
+        ("id,text,claimant\n,Hello,\x00x\n", "claimant", "null character"),
+        ("id,text,claimant,claimant_id\n,Hello,Ann,\u0661\n", "claimant_id", "is not an id"),
+    ],
+)
+def test_a_bad_cell_is_a_row_error_in_words_not_a_traceback(
+    data: str, column: str, message: str
+) -> None:
+    result = import_file(ClaimResource(), data.encode())
+
+    assert not result.has_errors()  # no exception, so no traceback shown to the editor
+    [row] = result.invalid_rows
+    assert message in str(row.error_dict[column])
+    assert Claim.objects.count() == 0

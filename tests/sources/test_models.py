@@ -1,3 +1,5 @@
+from typing import Any
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -171,3 +173,32 @@ def test_editing_a_source_keeps_its_history() -> None:
         "First title",
         "Corrected title",
     ]
+
+
+def test_every_constraint_speaks_of_the_input_not_of_itself() -> None:
+    from django.apps import apps
+
+    constraints = [
+        constraint
+        for app in ("claims", "sources")
+        for model in apps.get_app_config(app).get_models()
+        for constraint in model._meta.constraints
+    ]
+    assert len(constraints) > 15
+    for constraint in constraints:
+        message = constraint.get_violation_error_message()
+        assert constraint.name not in message, constraint.name
+        assert "violated" not in message, constraint.name
+
+
+def test_a_duplicate_wikidata_id_is_a_sentence_in_the_api(editor_api: Any) -> None:
+    PersonFactory(wikidata_id="Q42")
+
+    response = editor_api.post(
+        "/api/v1/people/", {"name": "Douglas", "wikidata_id": "Q42"}, format="json"
+    )
+
+    assert response.status_code == 400
+    detail = response.json()["errors"][0]["detail"]
+    assert "Wikidata ID already exists" in detail
+    assert "person_wikidata_id_unique" not in response.content.decode()
