@@ -7,6 +7,7 @@ SQLite; production sets SECRET_KEY, DATABASE_URL and ALLOWED_HOSTS (see README.m
 
 import importlib.util
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -87,6 +88,7 @@ INSTALLED_APPS = [
     "drf_standardized_errors",
     "import_export",
     "simple_history",
+    "axes",
     "sources",
     "claims",
     "api",
@@ -107,7 +109,24 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records request.user on every history entry: "who changed what".
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Answers a locked-out sign-in (see AXES_* below); last, as django-axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Signing in to the admin: after AXES_FAILURE_LIMIT wrong passwords for one account, or
+# from one address, that account or address is locked out for an hour (django-axes). An
+# administrator unlocks it sooner by deleting its entries under Axes -> Access attempts.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(hours=1)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The client's address as the rate limits see it (NUM_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "api.throttling.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 
 ROOT_URLCONF = "config.urls"
 

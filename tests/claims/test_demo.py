@@ -105,7 +105,10 @@ def test_demo_login_creates_an_editor_who_sees_the_demo_claims(client: Client) -
     call_command("demo_login")
     call_command("demo_login")
 
-    assert client.login(username="editor", password="editor")
+    signed_in = client.post(
+        "/admin/login/", {"username": "editor", "password": "editor", "next": "/admin/"}
+    )
+    assert signed_in.status_code == 302
     response = client.get("/admin/claims/claim/")
     assert response.status_code == 200
     assert response.context["cl"].result_count == Claim.objects.count()
