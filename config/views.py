@@ -24,7 +24,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
 UNAVAILABLE_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Briefly unavailable - Claimtrail</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto;">
+<body>
 <h1>Briefly unavailable</h1>
 <p>Claimtrail cannot reach its database just now. Please try again in a few seconds.</p>
 </body></html>

@@ -109,3 +109,21 @@ def test_errors_writes_exports_and_the_admin_get_no_public_caching(
     assert admin.status_code == 200
     assert "public" not in admin["Cache-Control"]
     assert "no-store" in admin["Cache-Control"] or "no-cache" in admin["Cache-Control"]
+
+
+def test_every_response_carries_a_strict_content_security_policy(
+    client: Client, editor_client: Client, claim: Claim
+) -> None:
+    for response in (
+        client.get("/"),
+        client.get(f"/claims/{claim.pk}/"),
+        client.get("/api/v1/claims/"),
+        client.get("/api/docs/"),
+        editor_client.get("/admin/claims/claim/add/"),
+    ):
+        policy = response["Content-Security-Policy"]
+        assert "default-src 'self'" in policy
+        assert "script-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
+        assert "unsafe-inline" not in policy
+        assert "unsafe-eval" not in policy

@@ -52,6 +52,8 @@ def browser() -> Iterator[WebDriver]:
         "--window-size=1280,1000",
     ):
         options.add_argument(flag)
+    # The console, to read Content-Security-Policy violations.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
     driver.implicitly_wait(5)
     yield driver
@@ -194,3 +196,38 @@ def test_claim_page_screenshots(
 
     assert path.stat().st_size > 10_000
     assert overflow <= 0
+
+
+def csp_violations(browser: WebDriver) -> list[str]:
+    return [
+        entry["message"]
+        for entry in browser.get_log("browser")
+        if "Content Security Policy" in entry["message"]
+    ]
+
+
+def test_every_page_works_under_the_content_security_policy(
+    browser: WebDriver, live_server: object
+) -> None:
+    call_command("load_demo")
+    editor = User.objects.create_user("csp-editor", password="a long test password", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editors"))
+    claim = Claim.objects.filter(state=State.PUBLISHED).order_by("pk").first()
+    assert claim is not None
+    csp_violations(browser)  # forget what earlier tests logged
+
+    browser.get(f"{live_server}/api/docs/")
+    # Swagger UI's own script fetched the schema and drew the operations.
+    wait_for(browser, ".opblock-summary")
+    for path in ("/", f"/claims/{claim.pk}/", "/admin/login/"):
+        browser.get(f"{live_server}{path}")
+        wait_for(browser, "body")
+    browser.find_element(By.NAME, "username").send_keys("csp-editor")
+    browser.find_element(By.NAME, "password").send_keys("a long test password")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 10).until(lambda driver: "/login/" not in driver.current_url)
+    browser.get(f"{live_server}/admin/claims/claim/add/")
+    first = wait_for(browser, "#citations-0")
+    choose_autocomplete(browser, first, "Associated Press report")
+
+    assert csp_violations(browser) == []
