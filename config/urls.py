@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api.throttling import throttled_search
 from claims import views
 
 admin.site.site_header = "Claimtrail editors"
@@ -14,7 +15,8 @@ handler500 = "config.views.server_error"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
-    path("", views.claim_list, name="claim-list"),
+    # Searching is the one costly thing a reader can repeat: it is rate-limited like the API.
+    path("", throttled_search(views.claim_list), name="claim-list"),
     path("claims/<int:pk>/", views.claim_detail, name="claim-page"),
     path("sources/<int:pk>/", views.source_detail, name="source-page"),
     path("people/<int:pk>/", views.person_detail, name="person-page"),

@@ -89,3 +89,17 @@ def test_with_redis_up_the_limit_holds(
     cache.clear()
 
     assert statuses == [200, 200, 200, 429]
+
+
+def test_the_reading_pages_search_is_rate_limited_but_browsing_is_not(
+    client: Any, three_a_minute: None
+) -> None:
+    searches = [client.get("/", {"q": f"camps {n}"}).status_code for n in range(3)]
+    limited = client.get("/", {"q": "camps"})
+    browsing = [client.get("/").status_code for _ in range(5)]
+
+    assert searches == [200, 200, 200]
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) > 0
+    assert "Too many searches" in limited.content.decode()
+    assert browsing == [200] * 5
