@@ -19,4 +19,5 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 
 USER claimtrail
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && gunicorn config.wsgi --bind 0.0.0.0:8000 --workers 3 --access-logfile -"]
+# Threads (config/gunicorn.py): a slow client's large export holds one thread, not a worker.
+CMD ["sh", "-c", "python manage.py migrate --noinput && gunicorn config.wsgi -c python:config.gunicorn"]
