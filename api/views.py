@@ -1,19 +1,21 @@
 """The REST API for journalists and editors: claims, sources and people, and CSV exports."""
 
+import hashlib
 import re
 from typing import Any, cast
 
 import orjson
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
+from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import filters, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer
@@ -52,13 +54,92 @@ SEARCH_PARAMETER = OpenApiParameter(
 )
 
 
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=True,
+    description="The ETag of the GET you edited: the change is refused (412) if the record "
+    "changed since, and required (428).",
+)
+
+
+class VersionedUpdateMixin:
+    """PUT and PATCH change only the version the client read: `If-Match` must carry the
+    ETag its GET gave (a hash of the body, config.middleware). Without it, 428; when
+    another edit came first, 412 with the current record and its ETag, and nothing is
+    written. The check and the write are one transaction with the row locked, so two
+    editors cannot both pass it. The response carries the new ETag."""
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        expected = request.headers.get("If-Match", "")
+        if not expected.strip():
+            raise PreconditionRequired
+        view = cast(GenericAPIView, self)
+        with transaction.atomic():
+            model = view.get_queryset().model
+            list(model.objects.select_for_update().filter(pk=view.get_object().pk).values("pk"))
+            etag, current = self.version(request, *args, **kwargs)
+            # "*" is the client saying it means to overwrite whatever is there.
+            if expected.strip() != "*" and etag not in parse_etags(expected):
+                return Response(
+                    {
+                        "type": "client_error",
+                        "errors": [
+                            {
+                                "code": "precondition_failed",
+                                "detail": "Someone changed this record since you read it. "
+                                "Here it is as it is now: apply your change to it and send it "
+                                "again with its ETag.",
+                                "attr": None,
+                            }
+                        ],
+                        "current": current,
+                    },
+                    status=status.HTTP_412_PRECONDITION_FAILED,
+                    headers={"ETag": etag},
+                )
+            response = self.perform_write(request, *args, **kwargs)
+            response["ETag"] = self.version(request, *args, **kwargs)[0]
+        return response
+
+    def perform_write(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().update(request, *args, **kwargs)  # type: ignore[misc]
+
+    def version(self, request: Request, *args: Any, **kwargs: Any) -> tuple[str, Any]:
+        """The ETag and body of the record as GET sends it now."""
+        data = cast(Any, self).retrieve(request, *args, **kwargs).data
+        body = ORJSONRenderer().render(data)
+        return f'"{hashlib.sha256(body).hexdigest()}"', data
+
+
+class PreconditionRequired(APIException):
+    status_code = 428
+    default_detail = (
+        "Send the ETag of the record you edited as If-Match, so that no one else's change is "
+        "overwritten unseen."
+    )
+    default_code = "precondition_required"
+
+
+VERSIONED = {
+    "update": extend_schema(parameters=[IF_MATCH]),
+    "partial_update": extend_schema(parameters=[IF_MATCH]),
+}
+
+
 @extend_schema_view(
     list=extend_schema(parameters=[SEARCH_PARAMETER]),
     create=extend_schema(request=ClaimInputSerializer, responses={201: ClaimSerializer}),
-    update=extend_schema(request=ClaimInputSerializer, responses={200: ClaimSerializer}),
-    partial_update=extend_schema(request=ClaimInputSerializer, responses={200: ClaimSerializer}),
+    update=extend_schema(
+        request=ClaimInputSerializer, responses={200: ClaimSerializer}, parameters=[IF_MATCH]
+    ),
+    partial_update=extend_schema(
+        request=ClaimInputSerializer, responses={200: ClaimSerializer}, parameters=[IF_MATCH]
+    ),
 )
 class ClaimViewSet(
+    VersionedUpdateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -109,7 +190,7 @@ class ClaimViewSet(
         claim = self._save(None, partial=False)
         return Response(claim_documents([claim])[0], status=status.HTTP_201_CREATED)
 
-    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def perform_write(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         claim = self._save(self.get_object(), partial=kwargs.get("partial", False))
         return Response(claim_documents([claim])[0])
 
@@ -132,7 +213,9 @@ class ClaimViewSet(
         )
 
 
+@extend_schema_view(**VERSIONED)
 class PersonViewSet(
+    VersionedUpdateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -159,7 +242,9 @@ class PersonViewSet(
         return Response(PersonDetailSerializer(person, context=self.get_serializer_context()).data)
 
 
+@extend_schema_view(**VERSIONED)
 class SourceViewSet(
+    VersionedUpdateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

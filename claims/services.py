@@ -39,7 +39,18 @@ def save_claim(
         claim.created_by = user
     claim.updated_by = user
     claim.full_clean()
-    claim.save()
+    if creating:
+        claim.save()
+    else:
+        # Only the columns this write names (a PATCH of the rating leaves the text alone),
+        # with the bounds derived from any date it names.
+        dates = {
+            f"{prefix}_{part}"
+            for prefix in Claim.FUZZY_DATES
+            if any(field.startswith(f"{prefix}_") for field in data)
+            for part in ("text", "edtf", "earliest", "latest")
+        }
+        claim.save(update_fields={*data, *dates, "updated_by", "updated_at"})
     if people is not None:
         claim.people.set(people)
     if topics is not None:

@@ -1,5 +1,6 @@
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -47,3 +48,9 @@ def editor_api(editor: User) -> APIClient:
     client = APIClient()
     client.force_authenticate(editor)
     return client
+
+
+def edit(client: APIClient, method: str, url: str, data: dict[str, Any]) -> Any:
+    """A PUT or PATCH as a client makes it: with the ETag of a GET just before (If-Match)."""
+    etag = client.get(url)["ETag"]
+    return getattr(client, method)(url, data, format="json", HTTP_IF_MATCH=etag)

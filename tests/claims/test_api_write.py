@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from claims.models import Citation, Claim, Role
+from tests.conftest import edit
 from tests.factories import (
     CitationFactory,
     ClaimFactory,
@@ -71,7 +72,9 @@ def test_updating_citations_replaces_the_list_and_keeps_history(editor_api: APIC
     dropped = CitationFactory(claim=claim, role=Role.CONTEXT)
     new_source = SourceFactory()
 
-    response = editor_api.patch(
+    response = edit(
+        editor_api,
+        "patch",
         f"/api/v1/claims/{claim.pk}/",
         {
             "citations": [
@@ -79,7 +82,6 @@ def test_updating_citations_replaces_the_list_and_keeps_history(editor_api: APIC
                 {"source": new_source.pk, "role": "disputes"},
             ]
         },
-        format="json",
     )
 
     assert response.status_code == 200, response.content
@@ -94,8 +96,8 @@ def test_updating_citations_replaces_the_list_and_keeps_history(editor_api: APIC
 def test_patching_text_leaves_citations_alone(editor_api: APIClient) -> None:
     citation = CitationFactory()
 
-    response = editor_api.patch(
-        f"/api/v1/claims/{citation.claim_id}/", {"text": "Reworded."}, format="json"
+    response = edit(
+        editor_api, "patch", f"/api/v1/claims/{citation.claim_id}/", {"text": "Reworded."}
     )
 
     assert response.status_code == 200
@@ -166,10 +168,11 @@ def test_an_invalid_citation_rolls_back_the_whole_update(editor_api: APIClient) 
     claim = ClaimFactory(text="Unchanged.")
     CitationFactory(claim=claim)
 
-    response = editor_api.patch(
+    response = edit(
+        editor_api,
+        "patch",
         f"/api/v1/claims/{claim.pk}/",
         {"text": "Changed.", "citations": [{"source": SourceFactory().pk, "role": "refutes"}]},
-        format="json",
     )
 
     assert response.status_code == 400
@@ -367,9 +370,10 @@ def test_a_long_citation_list_is_written_in_one_statement_per_kind_of_change(
         {"source": s.pk, "role": "disputes", "quote": "New."} for s in sources[:100]
     ]
 
+    etag = editor_api.get(f"/api/v1/claims/{claim.pk}/")["ETag"]
     with CaptureQueriesContext(connection) as queries:
         response = editor_api.patch(
-            f"/api/v1/claims/{claim.pk}/", {"citations": second}, format="json"
+            f"/api/v1/claims/{claim.pk}/", {"citations": second}, format="json", HTTP_IF_MATCH=etag
         )
 
     assert response.status_code == 200
