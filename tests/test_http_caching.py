@@ -127,3 +127,10 @@ def test_every_response_carries_a_strict_content_security_policy(
         assert "frame-ancestors 'none'" in policy
         assert "unsafe-inline" not in policy
         assert "unsafe-eval" not in policy
+
+
+def test_a_head_request_gives_the_etag_a_get_would(client: Client, claim: Claim) -> None:
+    for url in reader_urls(claim):
+        head = client.head(url)
+        assert head.status_code == 200, url
+        assert head["ETag"] == client.get(url)["ETag"], url
