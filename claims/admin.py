@@ -17,7 +17,7 @@ from claims.exports import EXPORTS
 from claims.imports import CitationResource, ClaimResource
 from claims.models import Citation, Claim, Topic
 from sources.exports import csv_response
-from sources.forms import FuzzyDateFormMixin
+from sources.forms import FuzzyDateFormMixin, VersionedFormMixin
 
 
 @admin.register(Topic)
@@ -45,7 +45,7 @@ class CitationInline(admin.StackedInline):
     fields = [("source", "role"), "quote", ("locator", "accessed_on"), "reliability_note"]
 
 
-class ClaimForm(FuzzyDateFormMixin):
+class ClaimForm(VersionedFormMixin, FuzzyDateFormMixin):
     class Meta:
         model = Claim
         fields = "__all__"
@@ -115,7 +115,10 @@ class ClaimAdmin(ImportMixin, SimpleHistoryAdmin):
     inlines = [CitationInline]
     actions = ["export_csv", "export_citations_csv"]
     fieldsets = [
-        (None, {"fields": ["text", "summary", "claimant", "people", "topics", "language"]}),
+        (
+            None,
+            {"fields": ["text", "summary", "claimant", "people", "topics", "language", "version"]},
+        ),
         (
             "When",
             {

@@ -5,12 +5,19 @@ from django.http import HttpRequest, StreamingHttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from sources.exports import PEOPLE, SOURCES, csv_response
-from sources.forms import FuzzyDateFormMixin, https_formfield
+from sources.forms import FuzzyDateFormMixin, VersionedFormMixin, https_formfield
 from sources.models import Person, Provenance, Reliability, Source
+
+
+class PersonForm(VersionedFormMixin):
+    class Meta:
+        model = Person
+        fields = "__all__"
 
 
 @admin.register(Person)
 class PersonAdmin(SimpleHistoryAdmin):
+    form = PersonForm
     list_display = ["name", "kind", "description", "reliability", "wikidata_id", "updated_at"]
     list_filter = ["kind", "reliability"]
     ordering = ["name"]
@@ -18,7 +25,7 @@ class PersonAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "aliases", "description", "wikidata_id"]
     readonly_fields = ["created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["kind", "name", "description", "aliases", "wikidata_id"]}),
+        (None, {"fields": ["kind", "name", "description", "aliases", "wikidata_id", "version"]}),
         (
             "Reliability (organizations that publish)",
             {"fields": ["reliability", "reliability_note", "reliability_reviewed_on"]},
@@ -40,7 +47,7 @@ class ProvenanceInline(admin.TabularInline):
     verbose_name_plural = "Provenance: the sources this one is based on"
 
 
-class SourceForm(FuzzyDateFormMixin):
+class SourceForm(VersionedFormMixin, FuzzyDateFormMixin):
     class Meta:
         model = Source
         formfield_callback = https_formfield
@@ -87,7 +94,20 @@ class SourceAdmin(SimpleHistoryAdmin):
     inlines = [ProvenanceInline]
     actions = ["export_csv"]
     fieldsets = [
-        (None, {"fields": ["kind", "title", "publisher", "authors", "language", "is_primary"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "kind",
+                    "title",
+                    "publisher",
+                    "authors",
+                    "language",
+                    "is_primary",
+                    "version",
+                ]
+            },
+        ),
         ("Where to find it", {"fields": ["url", "archive_url"]}),
         (
             "Published",

@@ -3,6 +3,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from claims.admin import MAX_INLINE_CITATIONS, ClaimForm
 from claims.models import Citation, Claim, Role, State
@@ -10,6 +11,7 @@ from sources.models import Source
 from tests.factories import (
     CitationFactory,
     ClaimFactory,
+    EditorFactory,
     OrganizationFactory,
     PersonFactory,
     SourceFactory,
@@ -138,7 +140,13 @@ def test_text_past_its_limit_is_an_error_on_its_field(editor_client: Client) -> 
 
 def test_rewording_a_date_derives_its_edtf_value_again(editor_client: Client) -> None:
     claim = ClaimFactory(made_text="2014", made_edtf="2014")
-    data = claim_form(text=claim.text, state="published", made_text="circa 2017", made_edtf="2014")
+    data = claim_form(
+        text=claim.text,
+        state="published",
+        made_text="circa 2017",
+        made_edtf="2014",
+        version=claim.updated_at.isoformat(),
+    )
 
     response = editor_client.post(f"/admin/claims/claim/{claim.pk}/change/", data)
 
@@ -161,7 +169,9 @@ def test_changing_a_claim_is_kept_in_its_history_with_who_and_what(
     editor_client: Client, editor: User
 ) -> None:
     claim = ClaimFactory(text="Original wording.", state=State.DRAFT)
-    data = claim_form(text="Corrected wording.", state="published")
+    data = claim_form(
+        text="Corrected wording.", state="published", version=claim.updated_at.isoformat()
+    )
 
     response = editor_client.post(f"/admin/claims/claim/{claim.pk}/change/", data)
     assert response.status_code == 302
@@ -417,7 +427,10 @@ def test_a_claim_with_more_citations_than_a_page_edits_links_to_them_instead(
     assert listed.status_code == 200
     assert listed.context["cl"].result_count == MAX_INLINE_CITATIONS + 1
     # The claim itself still saves, its citations untouched.
-    saved = editor_client.post(url, claim_form(text="Reworded.", state="published"))
+    saved = editor_client.post(
+        url,
+        claim_form(text="Reworded.", state="published", version=claim.updated_at.isoformat()),
+    )
     assert saved.status_code == 302
     assert claim.citations.count() == MAX_INLINE_CITATIONS + 1
 
@@ -427,3 +440,57 @@ def test_an_odd_year_filter_is_ignored_not_a_server_error(editor_client: Client,
     ClaimFactory(made_text="2019")
     response = editor_client.get("/admin/claims/claim/", {"made_year": year})
     assert response.status_code in (200, 302)
+
+
+def version_of(page: Any) -> str:
+    return str(page.context["adminform"].form["version"].value())
+
+
+def test_two_editors_saving_one_claim_the_second_is_shown_what_changed_not_overwriting(
+    editor_client: Client, editor: User
+) -> None:
+    claim = ClaimFactory(text="Original.", summary="", claimant=None, state="draft")
+    url = f"/admin/claims/claim/{claim.pk}/change/"
+    other = Client()
+    other.force_login(EditorFactory(username="bea"))
+    mine, theirs = editor_client.get(url), other.get(url)
+    assert version_of(mine) == version_of(theirs)
+
+    saved = other.post(
+        url, claim_form(text="Original.", summary="Bea's summary.", version=version_of(theirs))
+    )
+    refused = editor_client.post(
+        url, claim_form(text="My rewording.", summary="", version=version_of(mine))
+    )
+
+    assert saved.status_code == 302
+    assert refused.status_code == 200
+    html = refused.content.decode()
+    assert "bea saved this claim while you were editing it, changing: summary." in html
+    assert "My rewording." in html  # the editor's input is kept
+    claim.refresh_from_db()
+    assert (claim.text, claim.summary) == ("Original.", "Bea's summary.")
+    # After a look, saving again (the form now carries the new version) goes through.
+    again = editor_client.post(
+        url,
+        claim_form(text="My rewording.", summary="Bea's summary.", version=version_of(refused)),
+    )
+    assert again.status_code == 302
+    claim.refresh_from_db()
+    assert (claim.text, claim.summary) == ("My rewording.", "Bea's summary.")
+
+
+def test_a_stale_source_or_person_form_is_refused_too(editor_client: Client) -> None:
+    person = PersonFactory(name="Ann")
+    url = f"/admin/sources/person/{person.pk}/change/"
+    opened = version_of(editor_client.get(url))
+    type(person).objects.filter(pk=person.pk).update(name="Ann B.", updated_at=timezone.now())
+
+    refused = editor_client.post(
+        url, {"kind": "person", "name": "Ann C.", "reliability": "unrated", "version": opened}
+    )
+
+    assert refused.status_code == 200
+    assert "while you were editing it" in refused.content.decode()
+    person.refresh_from_db()
+    assert person.name == "Ann B."
