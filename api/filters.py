@@ -12,16 +12,27 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
+from claims.forms import IdField
 from claims.models import Claim, ClaimQuerySet, Rating, Role, State
 from sources.models import Reliability
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.Filter):
+    """A record's id: ASCII digits (claims.forms.ID); "1.5", "1e5" or an Arabic-Indic
+    digit are a 400."""
+
+    field_class = IdField
+
+
 class ClaimFilter(django_filters.FilterSet):
-    claimant = django_filters.NumberFilter(field_name="claimant_id", help_text="Claimant's id.")
-    person = django_filters.NumberFilter(
+    claimant = IdFilter(field_name="claimant_id", help_text="Claimant's id.")
+    person = IdFilter(
         method="filter_person", help_text="Id of a person or organization the claim is about."
     )
     topic = django_filters.CharFilter(method="filter_topic", help_text="Topic slug.")
@@ -30,8 +41,8 @@ class ClaimFilter(django_filters.FilterSet):
         choices=State.choices, help_text="Editors only: anonymous clients see published claims."
     )
     language = django_filters.CharFilter()
-    source = django_filters.NumberFilter(method="filter_citations", help_text="Cited source's id.")
-    publisher = django_filters.NumberFilter(
+    source = IdFilter(method="filter_citations", help_text="Cited source's id.")
+    publisher = IdFilter(
         method="filter_citations", help_text="Id of the publisher of a cited source."
     )
     role = django_filters.ChoiceFilter(

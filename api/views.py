@@ -1,7 +1,6 @@
 """The REST API for journalists and editors: claims, sources and people, and CSV exports."""
 
 import hashlib
-import re
 from typing import Any, cast
 
 import orjson
@@ -36,14 +35,12 @@ from api.serializers import (
 )
 from claims.claimreview import claim_review
 from claims.exports import EXPORTS
+from claims.forms import ID
 from claims.models import Citation, Claim
 from claims.search import search_claims
 from claims.services import save_claim
 from sources.exports import csv_response
 from sources.models import Person, Source
-
-# A claim id in a URL: ASCII digits, within PostgreSQL's bigint.
-ID = re.compile(r"[0-9]{1,18}")
 
 SEARCH_PARAMETER = OpenApiParameter(
     "q",
@@ -113,6 +110,17 @@ class VersionedUpdateMixin:
         return f'"{hashlib.sha256(body).hexdigest()}"', data
 
 
+class IdLookupMixin:
+    """A record's URL takes its id in ASCII digits only (claims.forms.ID): /people/ + an
+    Arabic-Indic 1 is a 404 in the API's error shape, not person 1."""
+
+    def get_object(self) -> Any:
+        view = cast(GenericAPIView, self)
+        if not ID.fullmatch(str(view.kwargs.get(view.lookup_url_kwarg or view.lookup_field))):
+            raise NotFound
+        return super().get_object()  # type: ignore[misc]
+
+
 class PreconditionRequired(APIException):
     status_code = 428
     default_detail = (
@@ -139,6 +147,7 @@ VERSIONED = {
     ),
 )
 class ClaimViewSet(
+    IdLookupMixin,
     VersionedUpdateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -215,6 +224,7 @@ class ClaimViewSet(
 
 @extend_schema_view(**VERSIONED)
 class PersonViewSet(
+    IdLookupMixin,
     VersionedUpdateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -244,6 +254,7 @@ class PersonViewSet(
 
 @extend_schema_view(**VERSIONED)
 class SourceViewSet(
+    IdLookupMixin,
     VersionedUpdateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

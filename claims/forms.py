@@ -4,19 +4,27 @@ Each filter means what it means in the API (the ClaimQuerySet methods); this for
 reads the page's query string, with the labels readers see on the page.
 """
 
+import re
 from typing import Any
 
 from django import forms
 
 from claims.models import ClaimQuerySet, Rating
 
+# A record's id as the API, the pages and imports take it: ASCII digits (Arabic-Indic
+# digits or "²" are not ids, though Python's int() reads them), within a bigint.
+ID = re.compile(r"[0-9]{1,18}")
+
 
 class IdField(forms.RegexField):
-    """A record's id: ASCII digits only (Arabic-Indic digits or "²" are not ids), within
-    a bigint."""
+    """An optional record id (ID)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(r"^[0-9]{1,18}\Z", required=False, **kwargs)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "error_messages", {"invalid": "Enter an id: a whole number in the digits 0 to 9."}
+        )
+        super().__init__(rf"^{ID.pattern}\Z", **kwargs)
 
     def clean(self, value: Any) -> int | None:
         text = super().clean(value)  # validated: digits only

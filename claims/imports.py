@@ -11,7 +11,6 @@ saved row gets a history entry, by the editor who confirmed.
 
 import contextlib
 import csv
-import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,6 +18,7 @@ from django.core.management.color import no_style
 from django.db import connection
 from import_export import fields, resources, widgets
 
+from claims.forms import ID
 from claims.models import Citation, Claim, Topic
 from sources.exports import needs_guard
 from sources.models import Person, PersonKind, Reliability, Source
@@ -87,10 +87,6 @@ def _person(name: str, *, pk: int | None, column: str) -> Person:
     return Person.objects.filter(name=name).order_by("id").first() or _saved(
         Person(pk=pk, name=name), column
     )
-
-
-# An id as our exports write it: ASCII digits, within a bigint.
-ID = re.compile(r"[0-9]{1,18}")
 
 
 class ImportResource(resources.ModelResource):

@@ -380,3 +380,28 @@ def test_a_null_character_in_the_reading_pages_search_is_a_form_error(client: An
 
         assert response.status_code == 400, query
         assert "Some filters could not be used" in response.content.decode()
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661", "1.5", "1e5", "-1", "9" * 19])
+@pytest.mark.parametrize("name", ["claimant", "person", "source", "publisher"])
+def test_an_id_filter_takes_ascii_digits_only(api_client: APIClient, name: str, value: str) -> None:
+    response = api_client.get("/api/v1/claims/", {name: value})
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["attr"], error["detail"]) == (
+        name,
+        "Enter an id: a whole number in the digits 0 to 9.",
+    )
+
+
+@pytest.mark.parametrize("kind", ["claims", "sources", "people"])
+def test_a_record_url_takes_ascii_digits_only(api_client: APIClient, kind: str) -> None:
+    claim = ClaimFactory(state="published")
+    CitationFactory(claim=claim)
+    assert api_client.get(f"/api/v1/{kind}/1/").status_code in (200, 404)
+
+    for odd in ("\u0661", "\u00b2", "1.0"):
+        response = api_client.get(f"/api/v1/{kind}/{odd}/")
+        assert response.status_code == 404, odd
+        assert response.json()["errors"][0]["code"] == "not_found"
