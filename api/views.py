@@ -130,6 +130,19 @@ class PreconditionRequired(APIException):
     default_code = "precondition_required"
 
 
+class RecordViewSet(
+    IdLookupMixin,
+    VersionedUpdateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Claims, sources and people alike: anyone reads, editors create and change, records
+    are found by ASCII id and changed one version at a time. Nothing is deleted here."""
+
+
 VERSIONED = {
     "update": extend_schema(parameters=[IF_MATCH]),
     "partial_update": extend_schema(parameters=[IF_MATCH]),
@@ -146,15 +159,7 @@ VERSIONED = {
         request=ClaimInputSerializer, responses={200: ClaimSerializer}, parameters=[IF_MATCH]
     ),
 )
-class ClaimViewSet(
-    IdLookupMixin,
-    VersionedUpdateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ClaimViewSet(RecordViewSet):
     """Claims with their citations, sources and provenance. Drafts are for editors only.
 
     Responses are built by api.documents (on PostgreSQL, one query a page) in the shape
@@ -223,15 +228,7 @@ class ClaimViewSet(
 
 
 @extend_schema_view(**VERSIONED)
-class PersonViewSet(
-    IdLookupMixin,
-    VersionedUpdateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class PersonViewSet(RecordViewSet):
     """People, organizations and groups. Anyone reads; editors create and change."""
 
     serializer_class = PersonSerializer
@@ -253,15 +250,7 @@ class PersonViewSet(
 
 
 @extend_schema_view(**VERSIONED)
-class SourceViewSet(
-    IdLookupMixin,
-    VersionedUpdateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class SourceViewSet(RecordViewSet):
     """Sources, with their publisher and the sources they are based on."""
 
     serializer_class = SourceSerializer
