@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Max, Min, Q, QuerySet
 from django.forms import ModelForm, Textarea
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportMixin
@@ -51,6 +51,36 @@ class ClaimForm(VersionedFormMixin, FuzzyDateFormMixin):
         fields = "__all__"
 
 
+class AllOrNothingImportMixin(ImportMixin):
+    """Confirming an import checks every row again, inside the import's one transaction,
+    and writes nothing unless all are still valid: between the preview and the confirm
+    another editor may have changed what a row names (deleted its claim, say)."""
+
+    def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def process_result(self, result: Any, request: HttpRequest) -> Any:
+        if not (result.has_errors() or result.has_validation_errors()):
+            return super().process_result(result, request)
+        problems = [
+            f"row {row.number}: "
+            + "; ".join(
+                f"{field}: {' '.join(map(str, errors))}" for field, errors in row.error_dict.items()
+            )
+            for row in result.invalid_rows
+        ] + [f"row {number}: {errors[0].error}" for number, errors in result.row_errors()]
+        self.message_user(
+            request,
+            "Nothing was imported: since the preview, some rows stopped being valid ("
+            + "; ".join(problems[:10])
+            + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+            + "). Check the file and import it again.",
+            messages.ERROR,
+        )
+        info = self.model._meta.app_label, self.model._meta.model_name
+        return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*info)))
+
+
 class YearFilter(admin.SimpleListFilter):
     """Claims whose date range overlaps a year: "end of 2018" is found under 2018."""
 
@@ -78,7 +108,7 @@ class YearFilter(admin.SimpleListFilter):
 
 
 @admin.register(Claim)
-class ClaimAdmin(ImportMixin, SimpleHistoryAdmin):
+class ClaimAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
     form = ClaimForm
     resource_classes = [ClaimResource]
     import_formats = [CSV]
@@ -195,7 +225,7 @@ class ClaimAdmin(ImportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(ImportMixin, SimpleHistoryAdmin):
+class CitationAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
     resource_classes = [CitationResource]
     import_formats = [CSV]
     import_template_name = "admin/claims/import.html"

@@ -214,3 +214,32 @@ def test_a_bad_cell_is_a_row_error_in_words_not_a_traceback(
     [row] = result.invalid_rows
     assert message in str(row.error_dict[column])
     assert Claim.objects.count() == 0
+
+
+def test_confirming_writes_nothing_when_a_row_stopped_being_valid_since_the_preview(
+    editor_client: Client,
+) -> None:
+    claims = ClaimFactory.create_batch(3)
+    data = "claim_id,citation_id,role,source_id,source_title,source_kind\n" + "".join(
+        f"{claim.pk},,supports,,Report {n},report\n" for n, claim in enumerate(claims)
+    )
+    preview = editor_client.post(
+        "/admin/claims/citation/import/",
+        {
+            "import_file": SimpleUploadedFile("citations.csv", data.encode(), "text/csv"),
+            "format": "0",
+        },
+    )
+    assert not preview.context["result"].has_validation_errors()
+    confirm = preview.context["confirm_form"]
+    claims[1].delete()  # another editor, between preview and confirm
+
+    done = editor_client.post(
+        "/admin/claims/citation/process_import/", confirm.initial, follow=True
+    )
+
+    assert Citation.objects.count() == 0
+    assert Source.objects.count() == 0
+    [message] = [str(m) for m in done.context["messages"]]
+    assert message.startswith("Nothing was imported")
+    assert "row 2" in message
