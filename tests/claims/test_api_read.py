@@ -405,3 +405,12 @@ def test_a_record_url_takes_ascii_digits_only(api_client: APIClient, kind: str) 
         response = api_client.get(f"/api/v1/{kind}/{odd}/")
         assert response.status_code == 404, odd
         assert response.json()["errors"][0]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "1.5", "\u00b2", "1e3"])
+def test_a_page_size_that_is_not_one_is_a_400(api_client: APIClient, value: str) -> None:
+    response = api_client.get("/api/v1/claims/", {"page_size": value})
+
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert (error["attr"], error["detail"]) == ("page_size", "Enter a whole number from 1 to 100.")
