@@ -305,11 +305,6 @@ def _copy(statement: str, params: list[Any]) -> None:
             pass
 
 
-def _median(action: Callable[[], Any], repeat: int) -> float:
-    action()  # warm caches: the figure is for a steady state
-    return statistics.median(_timed(action) * 1000 for _ in range(repeat))
-
-
 def _medians(*actions: Callable[[], Any], repeat: int) -> list[float]:
     """Median milliseconds of actions timed in turn, so that a shared machine's drift
     between batches cannot tilt their ratios."""

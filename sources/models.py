@@ -347,10 +347,6 @@ class Source(FuzzyDateModel):
     def get_effective_reliability_display(self) -> str:
         return Reliability(self.effective_reliability).label
 
-    @property
-    def published_date(self) -> FuzzyDate:
-        return self.fuzzy_date("published")
-
 
 # Source.effective_reliability in SQL, for reads built by the database (JSON, CSV):
 # {source} and {publisher} are table aliases.
