@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
+from rest_framework import filters
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
@@ -22,7 +22,7 @@ from claims.models import Claim, ClaimQuerySet, Rating, Role, State
 from sources.models import Reliability
 
 
-@extend_schema_field(OpenApiTypes.INT)
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": 10**18 - 1})
 class IdFilter(django_filters.Filter):
     """A record's id: ASCII digits (claims.forms.ID); "1.5", "1e5" or an Arabic-Indic
     digit are a 400."""
@@ -102,12 +102,26 @@ class ClaimFilter(django_filters.FilterSet):
 
 def search_words(request: Request) -> str:
     """The `q` parameter, stripped; a 400 for what no search can mean (a NUL character)."""
-    words = str(request.query_params.get("q", "")).strip()
+    return text_parameter(request, "q").strip()
+
+
+def text_parameter(request: Request, name: str) -> str:
+    """A query parameter's text ("" when not given). No parameter may hold a NUL
+    character (nothing stored can contain one): a 400 naming the parameter."""
+    value = str(request.query_params.get(name, ""))
     try:
-        ProhibitNullCharactersValidator()(words)
+        ProhibitNullCharactersValidator()(value)
     except DjangoValidationError as error:
-        raise ValidationError({"q": error.messages}) from None
-    return words
+        raise ValidationError({name: error.messages}, code=error.code) from None
+    return value
+
+
+class SearchFilter(filters.SearchFilter):
+    """DRF's `search`, with a NUL in it a 400 naming the parameter."""
+
+    def get_search_terms(self, request: Request) -> list[str]:
+        text_parameter(request, self.search_param)
+        return list(super().get_search_terms(request))
 
 
 class FilterBackend(DjangoFilterBackend):

@@ -6,6 +6,7 @@ from django.db.models.functions import Coalesce
 from rest_framework import filters
 from rest_framework.request import Request
 
+from api.filters import text_parameter
 from claims.search import search_ordering
 
 
@@ -13,6 +14,7 @@ class StableOrdering(filters.OrderingFilter):
     """Ordering with the id as the last key, so cursor pages neither skip nor repeat ties."""
 
     def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> list[str]:
+        text_parameter(request, self.ordering_param)  # no NUL
         ordering = list(super().get_ordering(request, queryset, view) or [])
         return ordering if ordering and ordering[-1].lstrip("-") == "id" else [*ordering, "-id"]
 

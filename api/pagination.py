@@ -1,4 +1,5 @@
 import re
+from typing import Any
 
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
@@ -19,8 +20,24 @@ class CursorPagination(pagination.CursorPagination):
         value = request.query_params.get(self.page_size_query_param, "")
         if value == "":
             return self.page_size
-        if not re.fullmatch(r"[0-9]{1,9}", value) or int(value) == 0:
+        digits = value.lstrip("0")
+        if not re.fullmatch(r"[0-9]+", digits):  # also "", "0", "-1", "1.5", "²"
             raise ValidationError(
-                {"page_size": [f"Enter a whole number from 1 to {self.max_page_size}."]}
+                {
+                    "page_size": [
+                        f"Enter a whole number from 1 up (pages hold {self.max_page_size} at most)."
+                    ]
+                }
             )
-        return min(int(value), self.max_page_size)
+        return min(int(digits[:9]), self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = (
+                    f"Results per page: {self.page_size} unless given, "
+                    f"{self.max_page_size} at most (larger values are capped)."
+                )
+        return parameters

@@ -4,7 +4,8 @@ One output shape per resource, and a separate input shape where writes differ.
 """
 
 import copy
-from typing import Any, TypeVar
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -19,7 +20,71 @@ from sources.services import save_source
 M = TypeVar("M", bound=models.Model)
 
 
-class FuzzyDateSerializer(serializers.Serializer):
+# What JSON type each kind of field takes, and the code it fails with otherwise. DRF is
+# lenient where the OpenAPI schema is not (it reads 0 as "0", "true" as true, "5" as a
+# record's id, an object as the list of its keys): the API takes what it documents.
+JSON_TYPES: list[tuple[type[serializers.Field], type, str]] = [
+    (serializers.ManyRelatedField, list, "not_a_list"),
+    (serializers.ListField, list, "not_a_list"),
+    (serializers.PrimaryKeyRelatedField, int, "incorrect_type"),
+    (serializers.SlugRelatedField, str, "invalid"),
+    (serializers.BooleanField, bool, "invalid"),
+    (serializers.IntegerField, int, "invalid"),
+    (serializers.CharField, str, "invalid"),
+]
+
+
+class JsonTypesMixin:
+    """Refuses a value of another JSON type than its field documents (JSON_TYPES), with
+    the field's own error, before DRF would convert it."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        fields = cast(serializers.Serializer, self).fields
+        errors: dict[str, Any] = {}
+        if isinstance(data, Mapping):
+            for field in fields.values():
+                value = data.get(field.field_name)
+                if field.read_only or value is None:
+                    continue
+                problem = json_type_problem(field, value)
+                if problem is not None:
+                    errors[str(field.field_name)] = problem
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+def json_type_problem(field: serializers.Field, value: Any) -> Any:
+    """The field's error for a value of the wrong JSON type, or None."""
+    for kind, types, code in JSON_TYPES:
+        if isinstance(field, kind):
+            wrong = not isinstance(value, types) or (isinstance(value, bool) and types is not bool)
+            if wrong:
+                return error_of(field, code, value)
+            child = getattr(field, "child", None)
+            if isinstance(field, serializers.ListField) and child is not None:
+                for index, item in enumerate(value):
+                    problem = json_type_problem(child, item)
+                    if problem is not None:
+                        return {index: problem}
+            return None
+    return None
+
+
+def error_of(field: serializers.Field, code: str, value: Any) -> Any:
+    try:
+        field.fail(
+            code,
+            data_type=type(value).__name__,
+            input_type=type(value).__name__,
+            input_value=value,
+        )
+    except serializers.ValidationError as error:
+        return error.detail
+    return None
+
+
+class FuzzyDateSerializer(JsonTypesMixin, serializers.Serializer):
     """A date as written, its EDTF value, and the calendar days it can mean."""
 
     text = serializers.CharField(
@@ -42,6 +107,8 @@ class FuzzyDateSerializer(serializers.Serializer):
 @extend_schema_field(FuzzyDateSerializer)
 class FuzzyDateField(serializers.Field):
     """Reads and writes the four `<prefix>_*` model fields as one object."""
+
+    inner_serializer = FuzzyDateSerializer  # its errors' names: api.schema.AutoSchema
 
     def __init__(self, prefix: str, **kwargs: Any) -> None:
         self.prefix = prefix
@@ -98,7 +165,7 @@ COMMON_HELP = {
 }
 
 
-class DescribedModelSerializer(serializers.ModelSerializer):
+class DescribedModelSerializer(JsonTypesMixin, serializers.ModelSerializer):
     def build_field(self, field_name: str, *args: Any) -> tuple[Any, dict[str, Any]]:
         field_class, kwargs = super().build_field(field_name, *args)
         if field_name in COMMON_HELP:
@@ -365,15 +432,35 @@ class ClaimSerializer(DescribedModelSerializer):
 
 
 class CitationInputSerializer(DescribedModelSerializer):
+    id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The id of one of this claim's citations, to change it; "
+        "leave it out to add a new citation.",
+    )
     source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
         queryset=Source.objects.all(), help_text="Id of the cited source."
     )
 
     class Meta:
         model = Citation
-        fields = ["source", "role", "quote", "locator", "reliability_note", "accessed_on"]
+        fields = ["id", "source", "role", "quote", "locator", "reliability_note", "accessed_on"]
         # Uniqueness within one claim is checked across the list, in ClaimInputSerializer.
         validators: list[Any] = []
+
+
+class TextSlugRelatedField(serializers.SlugRelatedField):
+    """A record named by a text key: one with a NUL in it is refused before the lookup (no
+    stored text holds one, and PostgreSQL would refuse the query)."""
+
+    default_error_messages = {
+        "null_characters_not_allowed": "Null characters are not allowed.",
+    }
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("null_characters_not_allowed")
+        return super().to_internal_value(data)
 
 
 class ClaimInputSerializer(DescribedModelSerializer):
@@ -391,7 +478,7 @@ class ClaimInputSerializer(DescribedModelSerializer):
         required=False,
         help_text="Ids of the people and organizations it is about.",
     )
-    topics = serializers.SlugRelatedField(
+    topics = TextSlugRelatedField(
         slug_field="slug",
         queryset=Topic.objects.all(),
         many=True,
@@ -404,8 +491,9 @@ class ClaimInputSerializer(DescribedModelSerializer):
         many=True,
         required=False,
         max_length=MAX_CITATIONS_PER_WRITE,
-        help_text="The claim's citations. When given, they replace the existing ones "
-        f"(at most {MAX_CITATIONS_PER_WRITE} in one request).",
+        help_text="The claim's citations, when given: one with an `id` changes that "
+        "citation, one without adds a citation, and the claim's citations whose ids are not "
+        f"in the list are removed (at most {MAX_CITATIONS_PER_WRITE} in one request).",
     )
 
     class Meta:
@@ -430,15 +518,74 @@ class ClaimInputSerializer(DescribedModelSerializer):
         claim = unsaved_copy(Claim, self.instance, plain)
         full_clean_for_api(claim, dates=Claim.FUZZY_DATES)
         attrs.update({f: getattr(claim, f) for f in date_field_names(Claim.FUZZY_DATES)})
-        seen: set[tuple[int, str]] = set()
-        for index, citation in enumerate(attrs.get("citations", [])):
-            key = (citation["source"].pk, citation["role"])
-            if key in seen:
-                raise serializers.ValidationError(
-                    {"citations": {str(index): ["This source is already cited in this role."]}}
-                )
-            seen.add(key)
+        if "citations" in attrs:
+            check_citation_ids(self.instance, attrs["citations"])
         return attrs
+
+
+def check_citation_ids(claim: Claim | None, citations: list[dict[str, Any]]) -> None:
+    """A nested citation list names each citation it keeps by id, so that nothing is
+    matched by guesswork: each id must be one of this claim's citations, named once; a new
+    citation names its source; no two citations may share a source and role once written;
+    and a new citation may not take the source and role of one the list removes (send that
+    one's id instead). Raises a 400 naming the citation's index."""
+    existing = (
+        {c.pk: (c.source_id, c.role) for c in claim.citations.only("source_id", "role")}
+        if claim is not None and claim.pk
+        else {}
+    )
+    for index, problem in citation_list_problems(existing, citations):
+        error: Any = [problem[1]] if problem[0] is None else {problem[0]: [problem[1]]}
+        raise serializers.ValidationError({"citations": {str(index): error}})
+
+
+DEFAULT_ROLE = Citation._meta.get_field("role").default
+
+
+def citation_list_problems(
+    existing: dict[int, tuple[int, str]], citations: list[dict[str, Any]]
+) -> Iterator[tuple[int, tuple[str | None, str]]]:
+    """(index, (field or None, message)) for each citation of the list that cannot be
+    written over the `existing` ones ({id: (source id, role)})."""
+    kept = {c["id"] for c in citations if "id" in c}
+    held_by = {key: pk for pk, key in existing.items()}
+    wanted: set[tuple[int, str]] = set()
+    named: set[int] = set()
+    for index, citation in enumerate(citations):
+        pk = citation.get("id")
+        if pk is not None and pk not in existing:
+            yield index, ("id", f"This claim has no citation {pk}: leave the id out to add one.")
+            continue
+        if pk is not None and pk in named:
+            yield index, ("id", f"Citation {pk} is in the list twice.")
+            continue
+        if pk is not None:
+            named.add(pk)
+        if pk is None and "source" not in citation:
+            yield index, ("source", "This field is required.")
+            continue
+        source, role = existing[pk] if pk is not None else (0, DEFAULT_ROLE)
+        key = (
+            citation["source"].pk if "source" in citation else source,
+            citation.get("role", role),
+        )
+        if key in wanted:
+            yield index, (None, "This source is already cited in this role.")
+        wanted.add(key)
+        # Rows are written as: removed ones deleted, kept ones updated, new ones inserted.
+        # A new citation may take the key a kept one gives up; a kept citation taking the
+        # key of another kept one would collide inside the one UPDATE.
+        holder = held_by.get(key)
+        if holder is not None and holder != pk and (pk is None) != (holder in kept):
+            advice = (
+                "send that citation with its id to change it."
+                if pk is None
+                else "change one of them in a write of its own."
+            )
+            yield (
+                index,
+                (None, f"This source is already cited in this role (citation {holder}): {advice}"),
+            )
 
 
 class ClaimLinkSerializer(DescribedModelSerializer):

@@ -1,8 +1,9 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from api.views import (
+    ApiNotFoundView,
     CitationCSVView,
     ClaimCSVView,
     ClaimViewSet,
@@ -25,4 +26,7 @@ urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # Last: anything else under /api/ (a misspelt path, an id like "1.5e3") is a 404 in
+    # the API's JSON error shape, not Django's HTML page.
+    re_path(r"", ApiNotFoundView.as_view()),
 ]

@@ -9,10 +9,11 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
+from django.urls import Resolver404, ResolverMatch, resolve
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import filters, mixins, status, viewsets
+from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound
 from rest_framework.generics import GenericAPIView
@@ -20,9 +21,10 @@ from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from api.documents import claim_documents, postgres_documents
-from api.filters import ClaimFilter, FilterBackend, search_words
+from api.filters import ClaimFilter, FilterBackend, SearchFilter, search_words
 from api.ordering import ClaimOrdering, StableOrdering
 from api.renderers import ORJSONRenderer
 from api.serializers import (
@@ -53,7 +55,7 @@ SEARCH_PARAMETER = OpenApiParameter(
 
 IF_MATCH = OpenApiParameter(
     "If-Match",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": r"\S"},  # blank is as good as missing: a 428
     location=OpenApiParameter.HEADER,
     required=True,
     description="The ETag of the GET you edited: the change is refused (412) if the record "
@@ -67,6 +69,8 @@ class VersionedUpdateMixin:
     another edit came first, 412 with the current record and its ETag, and nothing is
     written. The check and the write are one transaction with the row locked, so two
     editors cannot both pass it. The response carries the new ETag."""
+
+    needs_if_match = True  # documented by api.schema.AutoSchema
 
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         expected = request.headers.get("If-Match", "")
@@ -215,7 +219,7 @@ class ClaimViewSet(RecordViewSet):
         return save_claim(claim=claim, data=data.validated_data, user=editor)
 
     @extend_schema(
-        responses={200: OpenApiTypes.OBJECT},
+        responses={(200, "application/ld+json"): OpenApiTypes.OBJECT},
         description="The claim as schema.org ClaimReview JSON-LD, for fact-checking tools.",
     )
     @action(detail=True, url_path="claimreview")
@@ -232,7 +236,7 @@ class PersonViewSet(RecordViewSet):
     """People, organizations and groups. Anyone reads; editors create and change."""
 
     serializer_class = PersonSerializer
-    filter_backends = [filters.SearchFilter, StableOrdering]
+    filter_backends = [SearchFilter, StableOrdering]
     search_fields = ["name", "aliases", "description"]
     ordering_fields = ["name", "updated_at"]
     ordering = ["name"]
@@ -254,7 +258,7 @@ class SourceViewSet(RecordViewSet):
     """Sources, with their publisher and the sources they are based on."""
 
     serializer_class = SourceSerializer
-    filter_backends = [filters.SearchFilter, StableOrdering]
+    filter_backends = [SearchFilter, StableOrdering]
     search_fields = ["title", "url", "publisher__name"]
     ordering_fields = ["title", "updated_at"]
     ordering = ["-updated_at"]
@@ -343,7 +347,7 @@ class CitationCSVView(ClaimCSVView):
 class SourceCSVView(CSVExportView):
     export_name = "sources"
     queryset = Source.objects.all()
-    filter_backends = [filters.SearchFilter]
+    filter_backends = [SearchFilter]
     search_fields = SourceViewSet.search_fields
 
 
@@ -354,5 +358,29 @@ class SourceCSVView(CSVExportView):
 class PersonCSVView(CSVExportView):
     export_name = "people"
     queryset = Person.objects.all()
-    filter_backends = [filters.SearchFilter]
+    filter_backends = [SearchFilter]
     search_fields = PersonViewSet.search_fields
+
+
+class ApiNotFoundView(APIView):
+    """Any address under /api/ that names no endpoint, whatever the method."""
+
+    permission_classes = [permissions.AllowAny]
+    schema = None  # not an endpoint of the OpenAPI description
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if not request.path.endswith("/"):
+            match = resolve_or_none(f"{request.path}/")
+            if match is not None and match.func.__name__ != type(self).__name__:
+                raise NotFound(
+                    f"There is no API endpoint at this address: did you mean {request.path}/ ?"
+                )
+        raise NotFound("There is no API endpoint at this address: see /api/docs/.")
+
+
+def resolve_or_none(path: str) -> ResolverMatch | None:
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None

@@ -23,9 +23,10 @@ def save_claim(
 ) -> Claim:
     """Create or update a claim; when `citations` is given, make them exactly that list.
 
-    Citations are matched by (source, role): a match is updated, the rest are created, and
-    citations not in the list are deleted (their history keeps them). Every row is
-    validated with full_clean() before it is written; any error rolls everything back.
+    Citations are named by id (checked by the caller, api.serializers.check_citation_ids):
+    one with an id is changed, one without is added, and the claim's citations whose ids
+    are not in the list are deleted (their history keeps them). Every row is validated with
+    full_clean() before it is written; any error rolls everything back.
     """
     data = dict(data)
     people = data.pop("people", None)
@@ -56,23 +57,22 @@ def save_claim(
     if topics is not None:
         claim.topics.set(topics)
     if citations is not None:
-        _replace_citations(claim, citations, user)
+        _write_citations(claim, citations, user)
     return claim
 
 
-def _replace_citations(claim: Claim, citations: list[dict[str, Any]], user: User) -> None:
+def _write_citations(claim: Claim, citations: list[dict[str, Any]], user: User) -> None:
     """Make the claim's citations exactly this list, in a fixed number of statements
-    however long it is: one INSERT for the new ones, one UPDATE for the kept ones, one
-    DELETE for the rest (so the search document's trigger runs once for each)."""
-    existing = {(c.source_id, c.role): c for c in claim.citations.all()}
-    new, kept = [], []
+    however long it is: one DELETE for the ones left out, one UPDATE for the kept ones,
+    one INSERT for the new ones (so the search document's trigger runs once for each)."""
+    existing = {c.pk: c for c in claim.citations.all()}
+    new: list[Citation] = []
+    kept: list[Citation] = []
     for values in citations:
-        citation = existing.pop((values["source"].pk, values["role"]), None)
-        if citation is None:
-            citation = Citation(claim=claim)
-            new.append(citation)
-        else:
-            kept.append(citation)
+        values = dict(values)
+        pk = values.pop("id", None)
+        citation = Citation(claim=claim) if pk is None else existing.pop(pk)
+        (new if pk is None else kept).append(citation)
         for field, value in values.items():
             setattr(citation, field, value)
     for citation in [*new, *kept]:
@@ -80,11 +80,11 @@ def _replace_citations(claim: Claim, citations: list[dict[str, Any]], user: User
         # in the input and in the database: no query per citation to check either again.
         citation.full_clean(exclude=["claim", "source"], validate_constraints=False)
     if existing:
-        Citation.objects.filter(pk__in=[c.pk for c in existing.values()]).delete()
+        Citation.objects.filter(pk__in=list(existing)).delete()
     if kept:
-        fields = sorted({field for values in citations for field in values} | {"updated_at"})
+        fields = {field for values in citations for field in values} - {"id"}
         for citation in kept:
             citation.updated_at = timezone.now()
-        bulk_update_with_history(kept, Citation, fields, default_user=user)
+        bulk_update_with_history(kept, Citation, sorted(fields | {"updated_at"}), default_user=user)
     if new:
         bulk_create_with_history(new, Citation, default_user=user)

@@ -359,6 +359,10 @@ def test_the_browsable_api_shows_the_documents_postgresql_wrote(api_client: APIC
         "/api/v1/claims.csv?q=%00",
         "/api/v1/citations.csv?q=%00",
         "/api/v1/citations.csv?topic=a%00",
+        "/api/v1/sources/?search=a%00",
+        "/api/v1/people/?search=%00",
+        "/api/v1/sources.csv?search=a%00",
+        "/api/v1/people/?ordering=name%00",
     ],
 )
 def test_a_null_character_in_a_search_or_filter_is_a_400_naming_it(
@@ -371,7 +375,10 @@ def test_a_null_character_in_a_search_or_filter_is_a_400_naming_it(
     assert response.status_code == 400, url
     [error] = response.json()["errors"]
     assert error["attr"] == url.split("?")[1].split("=")[0]
-    assert "null" in error["detail"].lower()
+    assert (error["code"], error["detail"]) == (
+        "null_characters_not_allowed",
+        "Null characters are not allowed.",
+    )
 
 
 def test_a_null_character_in_the_reading_pages_search_is_a_form_error(client: Any) -> None:
@@ -413,4 +420,66 @@ def test_a_page_size_that_is_not_one_is_a_400(api_client: APIClient, value: str)
 
     assert response.status_code == 400
     [error] = response.json()["errors"]
-    assert (error["attr"], error["detail"]) == ("page_size", "Enter a whole number from 1 to 100.")
+    assert (error["attr"], error["detail"]) == (
+        "page_size",
+        "Enter a whole number from 1 up (pages hold 100 at most).",
+    )
+
+
+@pytest.mark.parametrize("value", ["100", "101", "0101", "99999999999999999999999"])
+def test_a_page_size_past_the_cap_gets_a_full_page(api_client: APIClient, value: str) -> None:
+    ClaimFactory.create_batch(101, state="published")
+
+    response = api_client.get("/api/v1/claims/", {"page_size": value})
+
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 100
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "detail"),
+    [
+        (
+            "get",
+            "/api/v1/claims/4.7e-248/",
+            "There is no API endpoint at this address: see /api/docs/.",
+        ),
+        (
+            "patch",
+            "/api/v1/people/.exe/",
+            "There is no API endpoint at this address: see /api/docs/.",
+        ),
+        ("post", "/api/v1/nothing/", "There is no API endpoint at this address: see /api/docs/."),
+        ("get", "/api/", "There is no API endpoint at this address: see /api/docs/."),
+        (
+            "get",
+            "/api/v1/claims",
+            "There is no API endpoint at this address: did you mean /api/v1/claims/ ?",
+        ),
+    ],
+)
+def test_an_address_under_api_that_names_no_endpoint_is_a_json_404(
+    api_client: APIClient, method: str, url: str, detail: str
+) -> None:
+    response = getattr(api_client, method)(url)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "type": "client_error",
+        "errors": [{"code": "not_found", "detail": detail, "attr": None}],
+    }
+
+
+def test_the_schema_documents_anonymous_reads_and_the_json_ld_of_claimreview(
+    api_client: APIClient,
+) -> None:
+    schema = api_client.get("/api/schema/?format=json").json()
+    claims = schema["paths"]["/api/v1/claims/"]
+
+    assert {} in claims["get"]["security"]
+    assert {} not in claims["post"]["security"]
+    review = schema["paths"]["/api/v1/claims/{id}/claimreview/"]["get"]["responses"]["200"]
+    assert list(review["content"]) == ["application/ld+json"]
+    patch = schema["paths"]["/api/v1/claims/{id}/"]["patch"]["responses"]
+    assert {"412", "428"} <= set(patch)

@@ -66,7 +66,9 @@ def test_an_editor_creates_a_claim_with_nested_citations(
     assert Citation.history.filter(claim_id=claim.pk).count() == 2
 
 
-def test_updating_citations_replaces_the_list_and_keeps_history(editor_api: APIClient) -> None:
+def test_citations_are_changed_added_and_removed_by_id_with_history(
+    editor_api: APIClient,
+) -> None:
     claim = ClaimFactory()
     kept = CitationFactory(claim=claim, role=Role.SUPPORTS, quote="old")
     dropped = CitationFactory(claim=claim, role=Role.CONTEXT)
@@ -78,19 +80,108 @@ def test_updating_citations_replaces_the_list_and_keeps_history(editor_api: APIC
         f"/api/v1/claims/{claim.pk}/",
         {
             "citations": [
-                {"source": kept.source_id, "role": "supports", "quote": "new"},
-                {"source": new_source.pk, "role": "disputes"},
+                # Its role changes too: the id says which citation this is, not the role.
+                {"id": kept.pk, "role": "disputes", "quote": "new"},
+                {"source": new_source.pk, "role": "supports"},
             ]
         },
     )
 
     assert response.status_code == 200, response.content
-    assert sorted(claim.citations.values_list("role", "quote")) == [
-        ("disputes", ""),
-        ("supports", "new"),
-    ]
-    assert claim.citations.get(role="supports").pk == kept.pk
+    assert sorted(claim.citations.values_list("pk", "source", "role", "quote")) == sorted(
+        [
+            (kept.pk, kept.source_id, "disputes", "new"),
+            (claim.citations.get(source=new_source).pk, new_source.pk, "supports", ""),
+        ]
+    )
     assert Citation.history.filter(id=dropped.pk, history_type="-").exists()
+    assert Citation.history.filter(id=kept.pk, history_type="~", quote="new").exists()
+    body = response.json()
+    assert {c["id"] for c in body["citations"]} == set(claim.citations.values_list("pk", flat=True))
+
+
+def test_a_citation_read_from_the_api_is_sent_back_by_id(editor_api: APIClient) -> None:
+    claim = ClaimFactory()
+    CitationFactory(claim=claim, quote="one")
+    url = f"/api/v1/claims/{claim.pk}/"
+    read = editor_api.get(url).json()["citations"]
+    sent = [{"id": c["id"], "source": c["source"]["id"], "role": c["role"]} for c in read]
+
+    response = edit(
+        editor_api, "patch", url, {"citations": [*sent, {"source": SourceFactory().pk}]}
+    )
+
+    assert response.status_code == 200, response.content
+    assert claim.citations.count() == 2
+    assert claim.citations.filter(pk=read[0]["id"], quote="one").exists()
+
+
+@pytest.mark.parametrize(
+    ("citations", "attr", "detail"),
+    [
+        (lambda c, o: [{"id": o.pk, "source": o.source_id}], "citations.0.id", "has no citation"),
+        (
+            lambda c, o: [{"id": c.pk, "source": c.source_id}, {"id": c.pk}],
+            "citations.1.id",
+            "is in the list twice",
+        ),
+        # A new citation in the place of one the list drops: the id says what is meant.
+        (
+            lambda c, o: [{"source": c.source_id, "role": c.role}],
+            "citations.0",
+            "already cited in this role (citation ",
+        ),
+        # Two kept citations swapping their roles would collide inside one UPDATE.
+        (
+            lambda c, o: [
+                {"id": c.pk, "role": "context"},
+                {"id": c.twin.pk, "role": "supports"},
+            ],
+            "citations.0",
+            "in a write of its own",
+        ),
+        (lambda c, o: [{"role": "supports"}], "citations.0.source", "required"),
+    ],
+)
+def test_a_citation_list_that_names_ids_wrongly_is_a_400_and_changes_nothing(
+    editor_api: APIClient, citations: Any, attr: str, detail: str
+) -> None:
+    claim = ClaimFactory(text="Unchanged.")
+    citation = CitationFactory(claim=claim, role=Role.SUPPORTS, quote="kept")
+    citation.twin = CitationFactory(claim=claim, source=citation.source, role=Role.CONTEXT)
+    other = CitationFactory()  # another claim's
+    before = sorted(Citation.objects.values_list("pk", "claim", "source", "role", "quote"))
+
+    response = edit(
+        editor_api,
+        "patch",
+        f"/api/v1/claims/{claim.pk}/",
+        {"text": "Changed.", "citations": citations(citation, other)},
+    )
+
+    assert response.status_code == 400, response.content
+    [(got_attr, got_detail)] = errors_of(response).items()
+    assert got_attr == attr
+    assert detail in got_detail
+    assert sorted(Citation.objects.values_list("pk", "claim", "source", "role", "quote")) == before
+    claim.refresh_from_db()
+    assert claim.text == "Unchanged."
+
+
+def test_a_new_claim_cannot_name_citation_ids(editor_api: APIClient) -> None:
+    other = CitationFactory()
+
+    response = editor_api.post(
+        "/api/v1/claims/",
+        {"text": "New.", "citations": [{"id": other.pk, "source": other.source_id}]},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert errors_of(response) == {
+        "citations.0.id": f"This claim has no citation {other.pk}: leave the id out to add one."
+    }
+    assert Citation.objects.get(pk=other.pk).claim_id == other.claim_id
 
 
 def test_patching_text_leaves_citations_alone(editor_api: APIClient) -> None:
@@ -114,7 +205,15 @@ def test_patching_text_leaves_citations_alone(editor_api: APIClient) -> None:
         ({"event": {"text": "x", "edtf": "2020/2019"}}, "event.edtf", "ends before it starts"),
         ({"made": "2019"}, "made.non_field_errors", "Invalid data"),
         ({"text": ""}, "text", "may not be blank"),
-        ({"text": 12}, None, None),
+        # JSON types as the schema documents them, not as DRF would convert them.
+        ({"text": 12}, "text", "Not a valid string"),
+        ({"claimant": "5"}, "claimant", "Incorrect type"),
+        ({"claimant": True}, "claimant", "Incorrect type"),
+        ({"people": {"1": 1}}, "people", "Expected a list"),
+        ({"topics": "xinjiang"}, "topics", "Expected a list"),
+        ({"citations": [{"source": 1, "quote": 5}]}, "citations.0.quote", "Not a valid string"),
+        ({"citations": [{"id": "1", "source": 1}]}, "citations.0.id", "valid integer"),
+        ({"made": {"text": 2019}}, "made.text", "Not a valid string"),
         ({"claimant": 999999}, "claimant", "does not exist"),
         ({"claimant": "Ted"}, "claimant", "Incorrect type"),
         ({"people": [999999]}, "people", "does not exist"),
@@ -133,16 +232,13 @@ def test_patching_text_leaves_citations_alone(editor_api: APIClient) -> None:
     ],
 )
 def test_bad_input_is_a_400_naming_the_field_and_writes_nothing(
-    editor_api: APIClient, payload: dict[str, Any], attr: str | None, message: str | None
+    editor_api: APIClient, payload: dict[str, Any], attr: str, message: str
 ) -> None:
     base = {"text": "A claim.", "state": "draft"}
     before = Claim.history.count()
 
     response = editor_api.post("/api/v1/claims/", {**base, **payload}, format="json")
 
-    if attr is None:  # a number where text is expected is accepted as its text
-        assert response.status_code == 201
-        return
     assert response.status_code == 400, response.content
     errors = errors_of(response)
     assert attr in errors, errors
@@ -366,7 +462,8 @@ def test_a_long_citation_list_is_written_in_one_statement_per_kind_of_change(
     assert created.status_code == 201
     claim = Claim.objects.get()
     # Keep 200 (changing their quotes), drop 100, add 100 more in another role.
-    second = [{**c, "quote": "Changed."} for c in first[:200]] + [
+    ids = {c["source"]["id"]: c["id"] for c in created.json()["citations"]}
+    second = [{**c, "id": ids[c["source"]], "quote": "Changed."} for c in first[:200]] + [
         {"source": s.pk, "role": "disputes", "quote": "New."} for s in sources[:100]
     ]
 
