@@ -19,6 +19,7 @@ from django.db import connection
 
 from api.serializers import ClaimSerializer
 from claims.models import Claim
+from claims.reviews import rating_histories
 from sources.models import EFFECTIVE_RELIABILITY_SQL, ProvenanceIndex
 
 Document = dict[str, Any]
@@ -107,14 +108,17 @@ def _source_fields(a: str, pub: str, links: str) -> tuple[tuple[str, str], ...]:
             "effective_reliability",
             _string(EFFECTIVE_RELIABILITY_SQL.format(source=a, publisher=pub)),
         ),
+        ("reliability", _string(f"{a}.reliability")),
+        ("reliability_note", _string(f"{a}.reliability_note")),
         ("based_on", f"COALESCE({links}.ids, '[]')"),
+        ("links", f"COALESCE({links}.notes, '[]')"),
     )
 
 
 _CLAIM_COLUMNS = (
     "id, text, summary, claimant_id, made_text, made_edtf, made_earliest, made_latest,"
     " event_text, event_edtf, event_earliest, event_latest, rating, rating_rationale,"
-    " state, language, created_at, updated_at"
+    " reviewed_on, reviewed_by_id, state, language, created_at, updated_at"
 )
 
 _PAGE_SQL = (
@@ -138,7 +142,9 @@ _PAGE_SQL = (
     " nearest AS MATERIALIZED (SELECT root, id, min(depth) AS depth FROM chain GROUP BY 1, 2),"
     " links AS MATERIALIZED (SELECT source_id, "
     + _list("based_on_id::text", "based_on_id")
-    + " AS ids FROM sources_provenance"
+    + " AS ids, "
+    + _list(_object(("based_on", _plain("based_on_id")), ("note", _string("note"))), "based_on_id")
+    + " AS notes FROM sources_provenance"
     # An array, so that PostgreSQL looks the few sources up in the index.
     " WHERE source_id = ANY(ARRAY(SELECT id FROM roots UNION SELECT id FROM nearest))"
     " GROUP BY source_id),"
@@ -155,8 +161,6 @@ _PAGE_SQL = (
     + _object(
         *_source_fields("s", "sp", "sl"),
         ("language", _string("s.language")),
-        ("reliability", _string("s.reliability")),
-        ("reliability_note", _string("s.reliability_note")),
         ("provenance", "COALESCE(pv.chain, '[]')"),
     )
     + " AS body FROM sources_source s LEFT JOIN sources_person sp ON sp.id = s.publisher_id"
@@ -180,6 +184,22 @@ _PAGE_SQL = (
     + _list(_person("pp"), "pp.name, pp.id")
     + " AS list FROM claims_claim_people cp JOIN sources_person pp ON pp.id = cp.person_id"
     " WHERE cp.claim_id IN (SELECT id FROM page) GROUP BY cp.claim_id),"
+    # Each change of rating in the claims' history (claims.reviews.rating_histories).
+    " history AS (SELECT h.id AS claim_id, h.rating, h.rating_rationale, h.history_date,"
+    " h.history_id, COALESCE(lag(h.rating) OVER (PARTITION BY h.id"
+    " ORDER BY h.history_date, h.history_id), 'unreviewed') AS previous"
+    " FROM claims_historicalclaim h WHERE h.id IN (SELECT id FROM page)),"
+    " ratings AS (SELECT claim_id, "
+    + _list(
+        _object(
+            ("previous_rating", _string("previous")),
+            ("rating", _string("rating")),
+            ("rationale", _string("rating_rationale")),
+            ("changed_at", _TIMESTAMP.format(t="history_date")),
+        ),
+        "history_date, history_id",
+    )
+    + " AS list FROM history WHERE previous <> rating GROUP BY claim_id),"
     " topics AS (SELECT ct.claim_id, "
     + _list(_object(("slug", _string("t.slug")), ("name", _string("t.name"))), "t.name")
     + " AS list FROM claims_claim_topics ct JOIN claims_topic t ON t.id = ct.topic_id"
@@ -196,6 +216,13 @@ _PAGE_SQL = (
         ("event", _date("c.event")),
         ("rating", _string("c.rating")),
         ("rating_rationale", _string("c.rating_rationale")),
+        ("reviewed_on", _nullable("c.reviewed_on")),
+        (
+            "reviewed_by",
+            "CASE WHEN rv.id IS NULL THEN 'null' ELSE to_json(COALESCE(NULLIF("
+            "btrim(rv.first_name || ' ' || rv.last_name, ' '), ''), rv.username))::text END",
+        ),
+        ("rating_history", "COALESCE(ratings.list, '[]')"),
         ("state", _string("c.state")),
         ("language", _string("c.language")),
         ("created_at", _TIMESTAMP.format(t="c.created_at")),
@@ -203,6 +230,8 @@ _PAGE_SQL = (
         ("citations", "COALESCE(citations.list, '[]')"),
     )
     + " FROM page c LEFT JOIN sources_person cl ON cl.id = c.claimant_id"
+    " LEFT JOIN auth_user rv ON rv.id = c.reviewed_by_id"
+    " LEFT JOIN ratings ON ratings.claim_id = c.id"
     " LEFT JOIN people ON people.claim_id = c.id LEFT JOIN topics ON topics.claim_id = c.id"
     " LEFT JOIN citations ON citations.claim_id = c.id ORDER BY c.ord"
 )
@@ -243,5 +272,5 @@ def serializer_documents(ids: list[int]) -> list[Document]:
     claims = Claim.objects.for_serializer().in_bulk(ids)
     ordered = [claims[pk] for pk in ids if pk in claims]
     source_ids = [c.source_id for claim in ordered for c in claim.citations.all()]
-    context = {"provenance": ProvenanceIndex(source_ids)}
+    context = {"provenance": ProvenanceIndex(source_ids), "rating_history": rating_histories(ids)}
     return list(ClaimSerializer(ordered, many=True, context=context).data)

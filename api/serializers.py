@@ -12,7 +12,8 @@ from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from claims.models import Citation, Claim, Topic
+from claims.models import Citation, Claim, Rating, Topic
+from claims.reviews import reviewer_name
 from claims.services import MAX_CITATIONS_PER_WRITE
 from sources.models import Person, Reliability, Source
 from sources.services import save_source
@@ -318,6 +319,11 @@ def date_field_names(prefixes: tuple[str, ...]) -> list[str]:
     return [f"{p}_{part}" for p in prefixes for part in ("text", "edtf", "earliest", "latest")]
 
 
+class ProvenanceLinkSerializer(serializers.Serializer):
+    based_on = serializers.IntegerField(help_text="Id of the source drawn on.")
+    note = serializers.CharField(help_text='How: "obtained the documents", "quotes".')
+
+
 class ProvenanceSourceSerializer(DescribedModelSerializer):
     """A source upstream in a provenance chain."""
 
@@ -333,6 +339,9 @@ class ProvenanceSourceSerializer(DescribedModelSerializer):
     based_on = serializers.SerializerMethodField(
         help_text="Ids of the sources this one is based on."
     )
+    links = serializers.SerializerMethodField(
+        help_text="How it draws on each source it is based on, by id."
+    )
 
     class Meta:
         model = Source
@@ -346,11 +355,22 @@ class ProvenanceSourceSerializer(DescribedModelSerializer):
             "is_primary",
             "publisher",
             "effective_reliability",
+            "reliability",
+            "reliability_note",
             "based_on",
+            "links",
         ]
 
     def get_based_on(self, source: Source) -> list[int]:
         return self.context["provenance"].based_on.get(source.pk, [])
+
+    @extend_schema_field(ProvenanceLinkSerializer(many=True))
+    def get_links(self, source: Source) -> Any:
+        links = [
+            {"based_on": based_on, "note": note}
+            for based_on, note in self.context["provenance"].links(source.pk)
+        ]
+        return ProvenanceLinkSerializer(links, many=True).data
 
 
 class CitedSourceSerializer(ProvenanceSourceSerializer):
@@ -364,8 +384,6 @@ class CitedSourceSerializer(ProvenanceSourceSerializer):
         fields = [
             *ProvenanceSourceSerializer.Meta.fields,
             "language",
-            "reliability",
-            "reliability_note",
             "provenance",
         ]
 
@@ -391,11 +409,28 @@ class CitationSerializer(DescribedModelSerializer):
         fields = ["id", "role", "quote", "locator", "reliability_note", "accessed_on", "source"]
 
 
+class RatingChangeSerializer(serializers.Serializer):
+    previous_rating = serializers.ChoiceField(
+        choices=Rating.choices, help_text="The rating before the change."
+    )
+    rating = serializers.ChoiceField(choices=Rating.choices, help_text="The rating it became.")
+    rationale = serializers.CharField(help_text="The rationale given with it.")
+    changed_at = serializers.DateTimeField(help_text="When it changed.")
+
+
 class ClaimSerializer(DescribedModelSerializer):
     """A claim as clients read it, with its citations and their sources' provenance.
 
-    Needs `provenance` (a ProvenanceIndex of every cited source) in its context.
+    Needs `provenance` (a ProvenanceIndex of every cited source) and `rating_history`
+    (claims.reviews.rating_histories of the claims) in its context.
     """
+
+    reviewed_by = serializers.SerializerMethodField(
+        help_text="Who last rated the claim (their name); null before any rating."
+    )
+    rating_history = serializers.SerializerMethodField(
+        help_text="Each change of the rating, oldest first: corrections and updates."
+    )
 
     claimant = PersonSummarySerializer(
         read_only=True, allow_null=True, help_text="Who made the claim; null when unattributed."
@@ -423,12 +458,23 @@ class ClaimSerializer(DescribedModelSerializer):
             "event",
             "rating",
             "rating_rationale",
+            "reviewed_on",
+            "reviewed_by",
+            "rating_history",
             "state",
             "language",
             "created_at",
             "updated_at",
             "citations",
         ]
+
+    def get_reviewed_by(self, claim: Claim) -> str | None:
+        return reviewer_name(claim.reviewed_by)
+
+    @extend_schema_field(RatingChangeSerializer(many=True))
+    def get_rating_history(self, claim: Claim) -> Any:
+        changes = self.context["rating_history"].get(claim.pk, [])
+        return RatingChangeSerializer(changes, many=True).data
 
 
 class CitationInputSerializer(DescribedModelSerializer):

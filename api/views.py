@@ -39,6 +39,7 @@ from claims.claimreview import claim_review
 from claims.exports import EXPORTS
 from claims.forms import ID
 from claims.models import Citation, Claim
+from claims.reviews import rating_histories
 from claims.search import search_claims
 from claims.services import save_claim
 from sources.exports import csv_response
@@ -225,10 +226,11 @@ class ClaimViewSet(RecordViewSet):
     @action(detail=True, url_path="claimreview")
     def claimreview(self, request: Request, pk: str | None = None) -> Response:
         claim = self.get_object()
-        return Response(
-            claim_review(claim, request, author=settings.CLAIMREVIEW_AUTHOR),
-            content_type="application/ld+json",
-        )
+        history = rating_histories([claim.pk]).get(claim.pk, [])
+        review = claim_review(claim, request, author=settings.CLAIMREVIEW_AUTHOR, history=history)
+        if review is None:
+            raise NotFound("This claim is not rated yet, so it has no ClaimReview.")
+        return Response(review, content_type="application/ld+json")
 
 
 @extend_schema_view(**VERSIONED)

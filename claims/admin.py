@@ -1,11 +1,13 @@
+import copy
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Max, Min, Q, QuerySet
-from django.forms import ModelForm, Textarea
+from django.forms import BaseInlineFormSet, ModelForm, Textarea
 from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -16,6 +18,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from claims.exports import EXPORTS
 from claims.imports import CitationResource, ClaimResource
 from claims.models import Citation, Claim, Topic
+from claims.rules import publishing_errors, stored_roles
 from sources.exports import csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin
 
@@ -37,8 +40,27 @@ COMPACT_TEXT: Mapping[type[models.Field], Mapping[str, Any]] = {
 MAX_INLINE_CITATIONS = 200
 
 
+class CitationFormSet(BaseInlineFormSet):
+    """The claim's citations as the editor leaves them decide whether it may be published
+    (claims.rules)."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        roles = [
+            form.cleaned_data["role"]
+            for form in self.forms
+            if form.cleaned_data.get("role") and not form.cleaned_data.get("DELETE")
+        ]
+        errors = publishing_errors(self.instance, roles)
+        if errors:
+            raise ValidationError(list(errors.values()))
+
+
 class CitationInline(admin.StackedInline):
     model = Citation
+    formset = CitationFormSet
     extra = 1
     formfield_overrides = COMPACT_TEXT
     autocomplete_fields = ["source"]
@@ -46,9 +68,23 @@ class CitationInline(admin.StackedInline):
 
 
 class ClaimForm(VersionedFormMixin, FuzzyDateFormMixin):
+    # True when the page has no citations inline (ClaimAdmin.get_form): then the stored
+    # citations decide whether the claim may be published (claims.rules).
+    rules_on_stored_citations = False
+
     class Meta:
         model = Claim
         fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.rules_on_stored_citations and not self.errors:
+            claim = copy.copy(self.instance)  # as this form would leave it
+            for field in ("state", "rating", "rating_rationale"):
+                setattr(claim, field, cleaned.get(field, getattr(claim, field)))
+            for field, message in publishing_errors(claim, stored_roles(claim)).items():
+                self.add_error(field, message)
+        return cleaned
 
 
 class AllOrNothingImportMixin(ImportMixin):
@@ -175,6 +211,14 @@ class ClaimAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
         return super().get_queryset(request).with_citation_counts()
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is not None and obj.citations.count() > MAX_INLINE_CITATIONS:
+            return type(form.__name__, (form,), {"rules_on_stored_citations": True})
+        return form
 
     def get_inlines(self, request: HttpRequest, obj: Claim | None) -> list[Any]:
         """The citations inline, unless the claim has more than a page can load and save

@@ -4,8 +4,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 
 from claims.models import Claim, Rating, Role
+from claims.reviews import RatingChange
 from sources.models import PersonKind
 
 # ClaimReview ratings are numbers on a scale; ours is named. 1 = false ... 5 = supported.
@@ -18,9 +20,16 @@ RATING_VALUES = {
 }
 
 
-def claim_review(claim: Claim, request: HttpRequest, *, author: str) -> dict[str, Any]:
-    """The claim, its claimant, where it appeared and our rating, as ClaimReview JSON-LD."""
-    url = request.build_absolute_uri(reverse("claim-detail", args=[claim.pk]))
+def claim_review(
+    claim: Claim, request: HttpRequest, *, author: str, history: list[RatingChange]
+) -> dict[str, Any] | None:
+    """The claim, its claimant, where it appeared and our rating, as ClaimReview JSON-LD;
+    None for a claim not yet rated (there is no review to publish). `history` is the
+    claim's rating changes (claims.reviews): the first is when the review was published,
+    the last when it was last changed. Its url is the claim's public page."""
+    if claim.rating == Rating.UNREVIEWED:
+        return None
+    url = request.build_absolute_uri(reverse("claim-page", args=[claim.pk]))
     rating: dict[str, Any] = {
         "@type": "Rating",
         "alternateName": Rating(claim.rating).label,
@@ -54,9 +63,19 @@ def claim_review(claim: Claim, request: HttpRequest, *, author: str) -> dict[str
         "@type": "ClaimReview",
         "url": url,
         "claimReviewed": claim.text,
-        "datePublished": claim.updated_at.date().isoformat(),
+        **_review_dates(claim, history),
         "author": {"@type": "Organization", "name": author},
         "reviewRating": rating,
         "itemReviewed": item,
         **({"reviewBody": claim.rating_rationale} if claim.rating_rationale else {}),
+    }
+
+
+def _review_dates(claim: Claim, history: list[RatingChange]) -> dict[str, str]:
+    if not history:  # rated before the history began
+        day = (claim.reviewed_on or claim.updated_at.date()).isoformat()
+        return {"datePublished": day, "dateModified": day}
+    return {
+        "datePublished": timezone.localdate(history[0].changed_at).isoformat(),
+        "dateModified": timezone.localdate(history[-1].changed_at).isoformat(),
     }

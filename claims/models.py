@@ -1,7 +1,7 @@
 """Claims, what they are about, and the citations that tie them to evidence."""
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,6 +9,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
 
     def for_serializer(self) -> "ClaimQuerySet":
         """Everything ClaimSerializer touches, in four queries, in the API's order."""
-        return self.select_related("claimant").prefetch_related(
+        return self.select_related("claimant", "reviewed_by").prefetch_related(
             Prefetch("people", queryset=Person.objects.order_by("name", "id")),
             Prefetch("topics", queryset=Topic.objects.order_by("name")),
             Prefetch(
@@ -239,6 +240,21 @@ class Claim(FuzzyDateModel):
         validators=[MaxLengthValidator(TEXT_LIMITS["note"])],
         help_text="Why this rating, in neutral words. Required once rated.",
     )
+    reviewed_on = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the claim was last rated (set when its rating changes).",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text="Who last rated the claim.",
+    )
     state = models.CharField(
         max_length=20,
         choices=State,
@@ -317,6 +333,28 @@ class Claim(FuzzyDateModel):
     @property
     def event_date(self) -> FuzzyDate:
         return self.fuzzy_date("event")
+
+    # The rating as last read from or written to the database (None: not loaded).
+    _stored_rating: str | None = Rating.UNREVIEWED
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> "Claim":
+        claim = super().from_db(db, field_names, values, **kwargs)
+        claim._stored_rating = claim.__dict__.get("rating")
+        return claim
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A change of rating is a review: record who made it (the editor saving) and when,
+        through whichever door it came. Clearing the rating clears the record."""
+        stored = self._stored_rating  # None: not loaded, so no telling
+        if "rating" in self.__dict__ and stored is not None and self.rating != stored:
+            rated = self.rating != Rating.UNREVIEWED
+            self.reviewed_on = timezone.localdate() if rated else None
+            self.reviewed_by_id = self.updated_by_id if rated else None
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "reviewed_on", "reviewed_by"}
+        super().save(*args, **kwargs)
+        self._stored_rating = self.rating
 
     def clean(self) -> None:
         super().clean()

@@ -3,11 +3,13 @@
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from claims.models import Citation, Claim
+from claims.rules import publishing_errors, stored_roles
 
 # Citations one write may send (the API answers 400 past it): a claim with more is
 # edited a part at a time.
@@ -58,6 +60,9 @@ def save_claim(
         claim.topics.set(topics)
     if citations is not None:
         _write_citations(claim, citations, user)
+    errors = publishing_errors(claim, stored_roles(claim))
+    if errors:
+        raise ValidationError(errors)  # rolls the whole write back
     return claim
 
 

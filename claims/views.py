@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from claims.claimreview import claim_review
 from claims.forms import ClaimSearchForm
 from claims.models import Claim, Rating, Topic
+from claims.reviews import rating_histories, reviewer_name
 from claims.search import search_claims
 from sources.models import Person, ProvenanceIndex, Reliability, Source
 
@@ -63,7 +64,8 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_object_or_404(Claim.objects.published().for_serializer(), pk=pk)
     citations = list(claim.citations.all())
     provenance = ProvenanceIndex(citation.source_id for citation in citations)
-    review = claim_review(claim, request, author=settings.CLAIMREVIEW_AUTHOR)
+    history = rating_histories([claim.pk]).get(claim.pk, [])
+    review = claim_review(claim, request, author=settings.CLAIMREVIEW_AUTHOR, history=history)
     return render(
         request,
         "claims/claim_detail.html",
@@ -74,7 +76,9 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 {"citation": citation, "node": _node(citation.source, provenance, frozenset())}
                 for citation in citations
             ],
-            "json_ld": _json_ld(review),
+            "json_ld": _json_ld(review) if review else None,
+            "reviewer": reviewer_name(claim.reviewed_by),
+            "rating_history": history,
         },
     )
 
@@ -84,8 +88,8 @@ def _node(source: Source, provenance: ProvenanceIndex, path: frozenset[int]) -> 
     one path, should a cycle slip past validation)."""
     path = path | {source.pk}
     children = [
-        _node(provenance.sources[i], provenance, path)
-        for i in provenance.based_on.get(source.pk, [])
+        {**_node(provenance.sources[i], provenance, path), "note": note}
+        for i, note in provenance.links(source.pk)
         if i not in path
     ]
     return {"source": source, "children": children}

@@ -314,6 +314,7 @@ SPECTACULAR_SETTINGS = {
         "PersonKindEnum": "sources.models.PersonKind",
         "SourceKindEnum": "sources.models.SourceKind",
         "ReliabilityEnum": "sources.models.Reliability",
+        "RatingEnum": "claims.models.Rating",
         "ValidationErrorEnum": (
             "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices"
         ),

@@ -417,8 +417,9 @@ class Provenance(models.Model):
         return False
 
 
-def upstream_links(source_ids: Iterable[int]) -> list[tuple[int, int]]:
-    """Every (source, based_on) link reachable upstream from these sources, in one query.
+def upstream_links(source_ids: Iterable[int]) -> list[tuple[int, int, str]]:
+    """Every (source, based_on, note) link reachable upstream from these sources, in one
+    query.
 
     A recursive CTE, so the number of queries does not grow with the length of a chain;
     UNION (not UNION ALL) stops at a cycle should one ever slip past validation.
@@ -429,17 +430,18 @@ def upstream_links(source_ids: Iterable[int]) -> list[tuple[int, int]]:
     table = Provenance._meta.db_table
     placeholders = ", ".join(["%s"] * len(ids))
     sql = f"""
-        WITH RECURSIVE chain(source_id, based_on_id) AS (
-            SELECT source_id, based_on_id FROM {table} WHERE source_id IN ({placeholders})
+        WITH RECURSIVE chain(source_id, based_on_id, note) AS (
+            SELECT source_id, based_on_id, note FROM {table}
+            WHERE source_id IN ({placeholders})
             UNION
-            SELECT link.source_id, link.based_on_id
+            SELECT link.source_id, link.based_on_id, link.note
             FROM {table} link JOIN chain ON link.source_id = chain.based_on_id
         )
-        SELECT source_id, based_on_id FROM chain
+        SELECT source_id, based_on_id, note FROM chain
     """  # noqa: S608 - the table name is ours; values are parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, ids)
-        return [(row[0], row[1]) for row in cursor.fetchall()]
+        return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
 
 
 class Upstream:
@@ -447,8 +449,11 @@ class Upstream:
 
     def __init__(self, source_ids: Iterable[int]) -> None:
         self.based_on: dict[int, list[int]] = defaultdict(list)
-        for source_id, based_on_id in upstream_links(source_ids):
+        # How each source draws on each it is based on: {(source, based_on): note}.
+        self.notes: dict[tuple[int, int], str] = {}
+        for source_id, based_on_id, note in upstream_links(source_ids):
             self.based_on[source_id].append(based_on_id)
+            self.notes[source_id, based_on_id] = note
         for ids in self.based_on.values():
             ids.sort()
 
@@ -477,6 +482,10 @@ class ProvenanceIndex:
         self.upstream = Upstream(source_ids)
         self.based_on = self.upstream.based_on
         self.sources = Source.objects.select_related("publisher").in_bulk(self.upstream.ids)
+
+    def links(self, source_id: int) -> list[tuple[int, str]]:
+        """(based_on id, note) of each source this one is based on, by id."""
+        return [(i, self.upstream.notes[source_id, i]) for i in self.based_on.get(source_id, [])]
 
     def chain(self, source_id: int) -> list[Source]:
         """Every source upstream of this one, nearest first."""

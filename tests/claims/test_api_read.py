@@ -268,7 +268,7 @@ def test_claimreview_is_schema_org_json_ld(api_client: APIClient) -> None:
     assert body["@context"] == "https://schema.org"
     assert body["@type"] == "ClaimReview"
     assert body["claimReviewed"] == "It also removes their organs on a massive scale."
-    assert body["url"] == f"http://testserver/api/v1/claims/{claim.pk}/"
+    assert body["url"] == f"http://testserver/claims/{claim.pk}/"  # the public page
     assert body["reviewRating"] == {
         "@type": "Rating",
         "alternateName": "Unsupported: no evidence given",
@@ -316,10 +316,11 @@ def test_claim_list_queries_do_not_grow_with_page_size_or_citations(
 def test_claimreview_query_count_is_fixed(
     api_client: APIClient, django_assert_num_queries: Any
 ) -> None:
-    claim = ClaimFactory()
+    claim = ClaimFactory(rating=Rating.MIXED, rating_rationale="Some for, some against.")
     CitationFactory.create_batch(5, claim=claim, role=Role.APPEARANCE)
 
-    with django_assert_num_queries(2):
+    # The claim with its claimant, its rating history, its appearances.
+    with django_assert_num_queries(3):
         response = api_client.get(f"/api/v1/claims/{claim.pk}/claimreview/")
 
     assert len(response.json()["itemReviewed"]["appearance"]) == 5

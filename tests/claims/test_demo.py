@@ -115,3 +115,40 @@ def test_demo_login_creates_an_editor_who_sees_the_demo_claims(client: Client) -
     claim = Claim.objects.get(text__startswith="In these forced labor camps")
     page = client.get(f"/admin/claims/claim/{claim.pk}/change/").content.decode()
     assert "Cited by the article, not checked against the original report." in page
+
+
+def test_every_published_demo_claim_keeps_the_publishing_rules() -> None:
+    from claims.rules import publishing_errors, stored_roles
+
+    call_command("load_demo", verbosity=0)
+
+    broken = {
+        claim.pk: errors
+        for claim in Claim.objects.published()
+        if (errors := publishing_errors(claim, stored_roles(claim)))
+    }
+    assert broken == {}
+
+
+def test_the_leaked_documents_caveat_and_link_notes_reach_the_claims_resting_on_them(
+    client: Client,
+) -> None:
+    call_command("load_demo", verbosity=0)
+    leak = Source.objects.get(kind="leaked_document")
+    resting = Claim.objects.published().filter(citations__source__provenance_links__isnull=False)
+    claim = next(c for c in resting.distinct() if leak.pk in _upstream_ids(client, c.pk))
+
+    body = client.get(f"/api/v1/claims/{claim.pk}/").json()
+    upstream = [s for c in body["citations"] for s in c["source"]["provenance"]]
+    [shown] = {s["id"]: s for s in upstream if s["id"] == leak.pk}.values()
+    assert shown["reliability_note"] == leak.reliability_note
+    assert "has not seen the documents" in shown["reliability_note"]
+    notes = {link["note"] for s in upstream for link in s["links"]} - {""}
+    page = client.get(f"/claims/{claim.pk}/").content.decode()
+    assert "has not seen the documents" in page
+    assert all(note in page for note in notes)
+
+
+def _upstream_ids(client: Client, pk: int) -> set[int]:
+    body = client.get(f"/api/v1/claims/{pk}/").json()
+    return {s["id"] for c in body["citations"] for s in c["source"]["provenance"]}

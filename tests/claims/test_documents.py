@@ -13,6 +13,7 @@ from api.documents import postgres_documents, serializer_documents
 from api.renderers import ORJSONRenderer
 from api.serializers import ClaimSerializer
 from claims.models import Claim, Role
+from claims.reviews import rating_histories
 from sources.models import Provenance, ProvenanceIndex
 from tests.factories import (
     CitationFactory,
@@ -49,7 +50,10 @@ HOSTILE = [
 def serializer_json(claims: list[Claim]) -> list[dict]:
     """The plain path: DRF's nested serializers over prefetched model instances."""
     source_ids = [c.source_id for claim in claims for c in claim.citations.all()]
-    context = {"provenance": ProvenanceIndex(source_ids)}
+    context = {
+        "provenance": ProvenanceIndex(source_ids),
+        "rating_history": rating_histories(c.pk for c in claims),
+    }
     return ClaimSerializer(claims, many=True, context=context).data
 
 

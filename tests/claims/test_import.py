@@ -78,18 +78,47 @@ def test_exported_claims_and_citations_import_into_an_empty_database_unchanged()
     claims_before, citations_before = export("claims"), export("citations")
 
     empty_the_database()
-    claims_result = import_file(ClaimResource(), claims_before)
-    citations_result = import_file(CitationResource(), citations_before)
+    # As README.md says: the claims as drafts, their citations, then the claims as they are
+    # (published claims need their evidence in first: claims.rules).
+    results = [
+        import_file(ClaimResource(), as_drafts(claims_before)),
+        import_file(CitationResource(), citations_before),
+        import_file(ClaimResource(), claims_before),
+    ]
 
-    assert not claims_result.has_errors()
-    assert not claims_result.has_validation_errors()
-    assert not citations_result.has_errors()
-    assert not citations_result.has_validation_errors()
+    for result in results:
+        assert not result.has_errors()
+        assert not result.has_validation_errors()
     assert export("claims") == claims_before
     assert export("citations") == citations_before
     assert Claim.objects.get(summary="-5").text == "=1+2 looks like a formula"
     assert sorted(Claim.objects.values_list("text", "summary")) == texts_before
     ClaimFactory()  # the id sequences moved past the imported ids
+
+
+def as_drafts(data: bytes) -> bytes:
+    """A claims.csv with every claim a draft."""
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, list(rows[0]), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({**row, "state": "draft"} for row in rows)
+    return out.getvalue().encode("utf-8")
+
+
+def test_a_published_evidence_rating_without_evidence_is_refused_by_row() -> None:
+    rows = good_rows(3)
+    rows[1].update(rating="false", rating_rationale="Because.")
+    rows[2].update(rating="false", rating_rationale="Because.", state="draft")
+
+    result = import_file(ClaimResource(), claims_csv(rows))
+
+    [invalid] = result.invalid_rows
+    assert invalid.number == 2
+    assert "“False” is published only with at least one citation" in str(
+        invalid.error_dict["rating"]
+    )
+    assert Claim.objects.count() == 0
 
 
 def test_one_bad_row_writes_nothing_and_names_the_row_and_reason() -> None:
@@ -132,7 +161,7 @@ def test_an_editor_previews_fixes_and_confirms_an_import(
 ) -> None:
     rows = good_rows(500)
     rows[10]["made_text"] = "soon"
-    rows[20]["rating"] = "false"  # rated without a rationale
+    rows[20]["rating"] = "unsupported"  # rated without a rationale
 
     preview = upload(editor_client, claims_csv(rows))
 
@@ -243,3 +272,39 @@ def test_confirming_writes_nothing_when_a_row_stopped_being_valid_since_the_prev
     [message] = [str(m) for m in done.context["messages"]]
     assert message.startswith("Nothing was imported")
     assert "row 2" in message
+
+
+def test_an_export_with_one_changed_cell_previews_and_writes_one_change(
+    editor_client: Client, editor: User
+) -> None:
+    call_command("load_demo", verbosity=0)
+    rows = list(csv.DictReader(io.StringIO(export("claims").decode("utf-8"), newline="")))
+    target = Claim.objects.get(pk=int(rows[3]["id"]))
+    rows[3]["summary"] = "A <b>new</b> summary."
+    out = io.StringIO(newline="")
+    writer = csv.DictWriter(out, list(rows[0]), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    stamps = dict(Claim.objects.values_list("pk", "updated_at"))
+    history = Claim.history.count()
+
+    preview = upload(editor_client, out.getvalue().encode("utf-8"))
+
+    assert preview.status_code == 200
+    page = preview.content.decode()
+    count = len(rows)
+    assert f"0 new, 1 changed, {count - 1} unchanged" in page
+    assert '<th scope="row">summary</th>' in page
+    assert f"<td><del>{target.summary}</del></td>" in page
+    assert "<td><ins>A &lt;b&gt;new&lt;/b&gt; summary.</ins></td>" in page
+    assert page.count('<th scope="row">') == 1  # no other cell is listed
+
+    done = editor_client.post(
+        "/admin/claims/claim/process_import/", preview.context["confirm_form"].initial
+    )
+
+    assert done.status_code == 302
+    assert Claim.history.count() == history + 1
+    assert Claim.objects.get(pk=target.pk).summary == "A <b>new</b> summary."
+    after = dict(Claim.objects.values_list("pk", "updated_at"))
+    assert [pk for pk in stamps if stamps[pk] != after[pk]] == [target.pk]

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from claims.models import Claim, Role, State
+from claims.models import Claim, Rating, Role, State
 from sources.models import Provenance
 from tests.factories import (
     CitationFactory,
@@ -116,7 +116,11 @@ def test_a_claim_page_shows_its_evidence_dates_and_provenance(client: Client) ->
 
 
 def test_a_claim_page_embeds_its_claimreview(client: Client) -> None:
-    claim = ClaimFactory(text="Organs </script><script>alert(1)</script> harvested.")
+    claim = ClaimFactory(
+        text="Organs </script><script>alert(1)</script> harvested.",
+        rating=Rating.DISPUTED,
+        rating_rationale="Disputed </script> by two reports.",
+    )
 
     html = client.get(f"/claims/{claim.pk}/").content.decode()
 

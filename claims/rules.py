@@ -1,0 +1,37 @@
+"""Publishing rules: what a claim needs before readers see it. One place, read by every
+door that writes claims (the admin form, the API's save_claim, the CSV import), so each
+gives the same error."""
+
+from collections.abc import Iterable
+
+from claims.models import Claim, Rating, Role, State
+
+# Ratings that assert something about the evidence, so need evidence cited.
+EVIDENCE_RATINGS = (Rating.SUPPORTED, Rating.MIXED, Rating.DISPUTED, Rating.FALSE)
+EVIDENCE_ROLES = (Role.SUPPORTS, Role.DISPUTES)
+
+
+def publishing_errors(claim: Claim, roles: Iterable[str]) -> dict[str, str]:
+    """{field: message} for what keeps `claim` from being published, given the roles of
+    the citations it will have; empty when it may be (or is not being) published."""
+    if claim.state != State.PUBLISHED:
+        return {}
+    if claim.rating in EVIDENCE_RATINGS and not set(roles) & set(EVIDENCE_ROLES):
+        label = Rating(claim.rating).label
+        return {
+            "rating": f"A claim rated “{label}” is published only with at least one citation "
+            "that supports or disputes it: add that evidence, or keep the claim a draft."
+        }
+    if claim.rating == Rating.UNSUPPORTED and not claim.rating_rationale.strip():
+        return {
+            "rating_rationale": "Say what evidence is missing: a claim rated “Unsupported” "
+            "is published with that explanation."
+        }
+    return {}
+
+
+def stored_roles(claim: Claim) -> list[str]:
+    """The roles of the claim's citations as stored (none for a claim not yet saved)."""
+    if claim.pk is None:
+        return []
+    return list(claim.citations.values_list("role", flat=True))

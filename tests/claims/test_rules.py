@@ -1,0 +1,142 @@
+"""Publishing rules (claims.rules) at every door that writes claims, with one message."""
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from claims.admin import MAX_INLINE_CITATIONS
+from claims.models import Citation, Claim, Rating, Role, State
+from tests.claims.test_admin import citation_fields, claim_form, version_of
+from tests.conftest import edit
+from tests.factories import CitationFactory, ClaimFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+
+NEEDS_EVIDENCE = (
+    "A claim rated “False” is published only with at least one citation that supports or "
+    "disputes it: add that evidence, or keep the claim a draft."
+)
+
+
+def published_false(**extra: Any) -> dict[str, Any]:
+    return {
+        "text": "The camps are vocational schools.",
+        "rating": "false",
+        "rating_rationale": "Because.",
+        "state": "published",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("roles", [[], ["appearance"], ["appearance", "context"]])
+def test_the_api_refuses_to_publish_an_evidence_rating_without_evidence(
+    editor_api: APIClient, roles: list[str]
+) -> None:
+    citations = [{"source": SourceFactory().pk, "role": role} for role in roles]
+
+    response = editor_api.post(
+        "/api/v1/claims/", published_false(citations=citations), format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"code": "invalid", "detail": NEEDS_EVIDENCE, "attr": "rating"}
+    ]
+    assert not Claim.objects.exists()
+    assert not Citation.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["supports", "disputes"])
+def test_the_api_publishes_it_with_supporting_or_disputing_evidence(
+    editor_api: APIClient, role: str
+) -> None:
+    citations = [{"source": SourceFactory().pk, "role": role}]
+
+    response = editor_api.post(
+        "/api/v1/claims/", published_false(citations=citations), format="json"
+    )
+
+    assert response.status_code == 201, response.content
+
+
+def test_a_draft_may_carry_any_rating_without_evidence(editor_api: APIClient) -> None:
+    response = editor_api.post("/api/v1/claims/", published_false(state="draft"), format="json")
+
+    assert response.status_code == 201
+
+
+def test_removing_the_last_evidence_of_a_published_claim_is_refused(
+    editor_api: APIClient,
+) -> None:
+    claim = ClaimFactory(state=State.PUBLISHED, rating=Rating.SUPPORTED, rating_rationale="x")
+    evidence = CitationFactory(claim=claim, role=Role.SUPPORTS)
+    appearance = CitationFactory(claim=claim, role=Role.APPEARANCE)
+
+    response = edit(
+        editor_api,
+        "patch",
+        f"/api/v1/claims/{claim.pk}/",
+        {"citations": [{"id": appearance.pk}]},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "rating"
+    assert (
+        "“Supported by evidence” is published only with" in response.json()["errors"][0]["detail"]
+    )
+    assert set(claim.citations.values_list("pk", flat=True)) == {evidence.pk, appearance.pk}
+
+
+def test_unsupported_is_published_with_what_is_missing() -> None:
+    from claims.rules import publishing_errors
+
+    claim = Claim(state=State.PUBLISHED, rating=Rating.UNSUPPORTED, rating_rationale=" ")
+
+    assert publishing_errors(claim, []) == {
+        "rating_rationale": "Say what evidence is missing: a claim rated “Unsupported” is "
+        "published with that explanation."
+    }
+    claim.rating_rationale = "No document or witness is named."
+    assert publishing_errors(claim, []) == {}
+
+
+def test_the_admin_refuses_it_with_the_same_message_and_saves_nothing(
+    editor_client: Client,
+) -> None:
+    source = SourceFactory()
+    data = claim_form(
+        **published_false(),
+        **{"citations-TOTAL_FORMS": "1"},
+        **citation_fields(0, source, Role.APPEARANCE),
+    )
+
+    response = editor_client.post("/admin/claims/claim/add/", data)
+
+    assert response.status_code == 200
+    assert NEEDS_EVIDENCE in response.content.decode()
+    assert not Claim.objects.exists()
+
+    data.update(citation_fields(0, source, Role.DISPUTES))
+    assert editor_client.post("/admin/claims/claim/add/", data).status_code == 302
+
+
+def test_the_admin_checks_the_stored_citations_when_the_page_has_too_many_to_show(
+    editor_client: Client,
+) -> None:
+    claim = ClaimFactory(state=State.DRAFT, rating=Rating.FALSE, rating_rationale="Because.")
+    CitationFactory.create_batch(MAX_INLINE_CITATIONS + 1, claim=claim, role=Role.APPEARANCE)
+    url = f"/admin/claims/claim/{claim.pk}/change/"
+    data = claim_form(
+        **published_false(text=claim.text), version=version_of(editor_client.get(url))
+    )
+    for key in [k for k in data if k.startswith("citations-")]:
+        del data[key]
+
+    response = editor_client.post(url, data)
+
+    assert response.status_code == 200
+    assert NEEDS_EVIDENCE in response.content.decode()
+    claim.refresh_from_db()
+    assert claim.state == State.DRAFT
