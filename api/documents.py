@@ -128,18 +128,24 @@ _PAGE_SQL = (
     f" JOIN (SELECT {_CLAIM_COLUMNS} FROM claims_claim) c ON c.id = p.id"
     " WHERE c.state = 'published' OR NOT %s),"
     " cited AS MATERIALIZED (SELECT ci.id, ci.claim_id, ci.source_id, ci.role, ci.quote,"
-    " ci.locator, ci.reliability_note, ci.accessed_on FROM claims_citation ci"
+    " ci.locator, ci.reliability_note, ci.accessed_on, ci.via_id FROM claims_citation ci"
     " WHERE ci.claim_id IN (SELECT id FROM page)),"
     # Each cited source once, however many citations name it.
     " roots AS MATERIALIZED (SELECT DISTINCT source_id AS id FROM cited),"
+    # The sources citations name as their `via`, whose own chains they show.
+    " vias AS MATERIALIZED (SELECT DISTINCT via_id AS id FROM cited WHERE via_id IS NOT NULL),"
     # Every source upstream of each cited source with its distance, walked once for the page
     # (50 links deep at most; UNION stops at a cycle should one slip past validation).
     " chain(root, id, depth) AS ("
     " SELECT l.source_id, l.based_on_id, 1 FROM sources_provenance l"
-    " WHERE l.source_id IN (SELECT id FROM roots)"
+    " WHERE l.source_id IN (SELECT id FROM roots UNION SELECT id FROM vias)"
     " UNION SELECT chain.root, l.based_on_id, chain.depth + 1"
     " FROM chain JOIN sources_provenance l ON l.source_id = chain.id WHERE chain.depth < 50),"
     " nearest AS MATERIALIZED (SELECT root, id, min(depth) AS depth FROM chain GROUP BY 1, 2),"
+    # Each chain as ids, nearest first (Upstream.order).
+    " chain_ids AS (SELECT root, "
+    + _list("id::text", "depth, id")
+    + " AS ids FROM nearest GROUP BY root),"
     " links AS MATERIALIZED (SELECT source_id, "
     + _list("based_on_id::text", "based_on_id")
     + " AS ids, "
@@ -175,11 +181,20 @@ _PAGE_SQL = (
             ("locator", _string("ci.locator")),
             ("reliability_note", _string("ci.reliability_note")),
             ("accessed_on", _nullable("ci.accessed_on")),
+            ("via", _nullable("ci.via_id")),
+            (
+                "chain",
+                "CASE WHEN ci.via_id IS NULL THEN COALESCE(cs.ids, '[]')"
+                " ELSE concat('[', ci.via_id, ',' || substr(cv.ids, 2, length(cv.ids) - 2), ']')"
+                " END",
+            ),
             ("source", "sources.body"),
         ),
         "ci.id",
     )
-    + " AS list FROM cited ci JOIN sources ON sources.id = ci.source_id GROUP BY ci.claim_id),"
+    + " AS list FROM cited ci JOIN sources ON sources.id = ci.source_id"
+    " LEFT JOIN chain_ids cs ON cs.root = ci.source_id"
+    " LEFT JOIN chain_ids cv ON cv.root = ci.via_id GROUP BY ci.claim_id),"
     " people AS (SELECT cp.claim_id, "
     + _list(_person("pp"), "pp.name, pp.id")
     + " AS list FROM claims_claim_people cp JOIN sources_person pp ON pp.id = cp.person_id"

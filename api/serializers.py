@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from claims.models import Citation, Claim, Rating, Topic
 from claims.reviews import reviewer_name
+from claims.rules import citation_chain
 from claims.services import MAX_CITATIONS_PER_WRITE
 from sources.models import Person, Reliability, Source
 from sources.services import save_source
@@ -404,9 +405,28 @@ class CitationSerializer(DescribedModelSerializer):
         read_only=True, help_text="The cited source, with its provenance."
     )
 
+    chain = serializers.SerializerMethodField(
+        help_text="Ids of the sources behind this citation, nearest first: its `via` and "
+        "the sources that one is based on when `via` is given, else every source upstream "
+        "of the cited one (each is in `source.provenance`)."
+    )
+
     class Meta:
         model = Citation
-        fields = ["id", "role", "quote", "locator", "reliability_note", "accessed_on", "source"]
+        fields = [
+            "id",
+            "role",
+            "quote",
+            "locator",
+            "reliability_note",
+            "accessed_on",
+            "via",
+            "chain",
+            "source",
+        ]
+
+    def get_chain(self, citation: Citation) -> list[int]:
+        return citation_chain(self.context["provenance"], citation)
 
 
 class RatingChangeSerializer(serializers.Serializer):
@@ -490,7 +510,16 @@ class CitationInputSerializer(DescribedModelSerializer):
 
     class Meta:
         model = Citation
-        fields = ["id", "source", "role", "quote", "locator", "reliability_note", "accessed_on"]
+        fields = [
+            "id",
+            "source",
+            "role",
+            "quote",
+            "locator",
+            "reliability_note",
+            "accessed_on",
+            "via",
+        ]
         # Uniqueness within one claim is checked across the list, in ClaimInputSerializer.
         validators: list[Any] = []
 

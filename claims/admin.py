@@ -63,8 +63,8 @@ class CitationInline(admin.StackedInline):
     formset = CitationFormSet
     extra = 1
     formfield_overrides = COMPACT_TEXT
-    autocomplete_fields = ["source"]
-    fields = [("source", "role"), "quote", ("locator", "accessed_on"), "reliability_note"]
+    autocomplete_fields = ["source", "via"]
+    fields = [("source", "role", "via"), "quote", ("locator", "accessed_on"), "reliability_note"]
 
 
 class ClaimForm(VersionedFormMixin, FuzzyDateFormMixin):

@@ -114,6 +114,9 @@ def load_demo_data(*, path: Path = DEMO_FILE) -> Counter[str]:
                     "quote": citation.get("quote", ""),
                     "locator": citation.get("locator", ""),
                     "reliability_note": citation.get("reliability_note", ""),
+                    # Which of the source's own sources the claim came through, where the
+                    # article names it ("The Guardian reported:").
+                    "via": sources[citation["via"]] if "via" in citation else None,
                 },
             )
     return created

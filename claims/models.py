@@ -20,6 +20,7 @@ from sources.models import (
     FuzzyDate,
     FuzzyDateModel,
     Person,
+    Provenance,
     Source,
     fuzzy_date_constraints,
 )
@@ -399,6 +400,15 @@ class Citation(models.Model):
     accessed_on = models.DateField(
         null=True, blank=True, help_text="When the source was read for this citation."
     )
+    via = models.ForeignKey(
+        Source,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cited_via",
+        help_text="The source the cited source took the claim from, one of those it is "
+        "directly based on: the chain shown is then this one, not every upstream source.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -424,3 +434,14 @@ class Citation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.source}"
+
+    def clean(self) -> None:
+        super().clean()
+        linked = Provenance.objects.filter(source_id=self.source_id, based_on_id=self.via_id)
+        if self.via_id is not None and self.source_id is not None and not linked.exists():
+            raise ValidationError(
+                {
+                    "via": "The cited source is not based on this one: choose one of the "
+                    "sources it is based on (its provenance), or leave this empty."
+                }
+            )

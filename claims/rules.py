@@ -4,7 +4,8 @@ gives the same error."""
 
 from collections.abc import Iterable
 
-from claims.models import Claim, Rating, Role, State
+from claims.models import Citation, Claim, Rating, Role, State
+from sources.models import ProvenanceIndex
 
 # Ratings that assert something about the evidence, so need evidence cited.
 EVIDENCE_RATINGS = (Rating.SUPPORTED, Rating.MIXED, Rating.DISPUTED, Rating.FALSE)
@@ -35,3 +36,12 @@ def stored_roles(claim: Claim) -> list[str]:
     if claim.pk is None:
         return []
     return list(claim.citations.values_list("role", flat=True))
+
+
+def citation_chain(provenance: ProvenanceIndex, citation: Citation) -> list[int]:
+    """The sources behind a citation, nearest first: its `via` and what that is based on
+    when given, else every source upstream of the cited one. api.documents builds the same
+    list in SQL."""
+    if citation.via_id is None:
+        return provenance.upstream.order(citation.source_id)
+    return [citation.via_id, *provenance.upstream.order(citation.via_id)]

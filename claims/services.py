@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -73,17 +73,24 @@ def _write_citations(claim: Claim, citations: list[dict[str, Any]], user: User) 
     existing = {c.pk: c for c in claim.citations.all()}
     new: list[Citation] = []
     kept: list[Citation] = []
-    for values in citations:
+    for index, values in enumerate(citations):
         values = dict(values)
         pk = values.pop("id", None)
         citation = Citation(claim=claim) if pk is None else existing.pop(pk)
         (new if pk is None else kept).append(citation)
         for field, value in values.items():
             setattr(citation, field, value)
-    for citation in [*new, *kept]:
         # The sources were looked up by the serializer, and (claim, source, role) is unique
         # in the input and in the database: no query per citation to check either again.
-        citation.full_clean(exclude=["claim", "source"], validate_constraints=False)
+        try:
+            citation.full_clean(exclude=["claim", "source"], validate_constraints=False)
+        except ValidationError as error:  # named as the API names it: citations.2.via
+            raise ValidationError(
+                {
+                    f"citations.{index}" + ("" if field == NON_FIELD_ERRORS else f".{field}"): m
+                    for field, m in error.message_dict.items()
+                }
+            ) from None
     if existing:
         Citation.objects.filter(pk__in=list(existing)).delete()
     if kept:

@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from claims.claimreview import claim_review
 from claims.forms import ClaimSearchForm
-from claims.models import Claim, Rating, Topic
+from claims.models import Citation, Claim, Rating, Topic
 from claims.reviews import rating_histories, reviewer_name
 from claims.search import search_claims
 from sources.models import Person, ProvenanceIndex, Reliability, Source
@@ -73,7 +73,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "claim": claim,
             "citations": citations,
             "provenance": [
-                {"citation": citation, "node": _node(citation.source, provenance, frozenset())}
+                {"citation": citation, "node": _citation_tree(citation, provenance)}
                 for citation in citations
             ],
             "json_ld": _json_ld(review) if review else None,
@@ -81,6 +81,17 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rating_history": history,
         },
     )
+
+
+def _citation_tree(citation: Citation, provenance: ProvenanceIndex) -> dict[str, Any]:
+    """The cited source and the chain that applies (claims.rules.citation_chain): through
+    its `via` when given, else every source it is based on."""
+    if citation.via_id is None:
+        return _node(citation.source, provenance, frozenset())
+    via = provenance.sources[citation.via_id]
+    step = _node(via, provenance, frozenset({citation.source_id}))
+    note = provenance.upstream.notes.get((citation.source_id, citation.via_id), "")
+    return {"source": citation.source, "children": [{**step, "note": note}]}
 
 
 def _node(source: Source, provenance: ProvenanceIndex, path: frozenset[int]) -> dict[str, Any]:

@@ -485,3 +485,46 @@ def test_a_long_citation_list_is_written_in_one_statement_per_kind_of_change(
     assert claim.citations.filter(quote="Changed.").count() == 200
     assert Citation.history.filter(history_type="~").count() == 200
     assert Citation.history.filter(history_type="-").count() == 100
+
+
+def test_a_citation_names_its_via_among_the_sources_its_source_is_based_on(
+    editor_api: APIClient,
+) -> None:
+    from sources.models import Provenance
+
+    article, report, leak, unrelated = SourceFactory.create_batch(4)
+    Provenance.objects.create(source=article, based_on=report, note="summarizes")
+    Provenance.objects.create(source=report, based_on=leak, note="obtained the documents")
+
+    refused = editor_api.post(
+        "/api/v1/claims/",
+        {"text": "x", "citations": [{"source": article.pk, "via": unrelated.pk}]},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert errors_of(refused) == {
+        "citations.0.via": "The cited source is not based on this one: choose one of the "
+        "sources it is based on (its provenance), or leave this empty."
+    }
+    assert not Claim.objects.exists()
+
+    created = editor_api.post(
+        "/api/v1/claims/",
+        {
+            "text": "x",
+            "citations": [
+                {"source": article.pk, "via": report.pk, "role": "appearance"},
+                {"source": article.pk, "role": "context"},
+            ],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    by_role = {c["role"]: c for c in created.json()["citations"]}
+    assert (by_role["appearance"]["via"], by_role["appearance"]["chain"]) == (
+        report.pk,
+        [report.pk, leak.pk],
+    )
+    assert (by_role["context"]["via"], by_role["context"]["chain"]) == (None, [report.pk, leak.pk])
+    [report_json] = [s for s in by_role["context"]["source"]["provenance"] if s["id"] == report.pk]
+    assert report_json["links"] == [{"based_on": leak.pk, "note": "obtained the documents"}]

@@ -152,3 +152,20 @@ def test_the_leaked_documents_caveat_and_link_notes_reach_the_claims_resting_on_
 def _upstream_ids(client: Client, pk: int) -> set[int]:
     body = client.get(f"/api/v1/claims/{pk}/").json()
     return {s["id"] for c in body["citations"] for s in c["source"]["provenance"]}
+
+
+def test_a_citation_through_the_ap_report_shows_only_that_chain(client: Client) -> None:
+    call_command("load_demo", verbosity=0)
+    ap = Source.objects.get(title__startswith="Associated Press")
+    claim = Claim.objects.get(text__startswith="In these forced labor camps")
+
+    body = client.get(f"/api/v1/claims/{claim.pk}/").json()
+    [through_article] = [c for c in body["citations"] if c["via"] is not None]
+
+    assert (through_article["via"], through_article["chain"]) == (ap.pk, [ap.pk])
+    assert len(through_article["source"]["provenance"]) > 1  # the article rests on more
+    page = client.get(f"/claims/{claim.pk}/").content.decode()
+    provenance = page.split('id="provenance-heading"')[1]
+    assert ap.title in provenance
+    for other in ("The New York Times", "The Guardian", "Fox News", "Leaked internal"):
+        assert other not in provenance, other
