@@ -1,14 +1,17 @@
 import copy
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import Max, Min, Q, QuerySet
-from django.forms import BaseInlineFormSet, ModelForm, Textarea
+from django.db import models, transaction
+from django.db.models import Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.forms import BaseInlineFormSet, ModelChoiceField, ModelForm, Textarea
 from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportMixin
@@ -17,7 +20,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from claims.exports import EXPORTS
 from claims.imports import CitationResource, ClaimResource
-from claims.models import Citation, Claim, Topic
+from claims.models import Citation, Claim, Role, State, Topic
 from claims.rules import publishing_errors, stored_roles
 from sources.exports import csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin
@@ -65,6 +68,19 @@ class CitationInline(admin.StackedInline):
     formfield_overrides = COMPACT_TEXT
     autocomplete_fields = ["source", "via"]
     fields = [("source", "role", "via"), "quote", ("locator", "accessed_on"), "reliability_note"]
+
+
+def locked(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+    """The selected claims, their rows locked until the action's transaction ends (so a
+    concurrent edit waits rather than being overwritten), in id order."""
+    ids = list(queryset.values_list("pk", flat=True))
+    return Claim.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+
+
+class ClaimActionForm(ActionForm):
+    """The changelist's action bar, with the topic the "add topic" action adds."""
+
+    topic = ModelChoiceField(Topic.objects.order_by("name"), required=False, label="Topic")
 
 
 class ClaimForm(VersionedFormMixin, FuzzyDateFormMixin):
@@ -153,11 +169,13 @@ class ClaimAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
     list_display = [
         "__str__",
         "claimant",
+        "appearance",
         "made_text",
         "rating",
         "state",
         "supports_count",
         "disputes_count",
+        "context_count",
         "updated_at",
     ]
     list_display_links = ["__str__"]
@@ -179,7 +197,18 @@ class ClaimAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
         "updated_by",
     ]
     inlines = [CitationInline]
-    actions = ["export_csv", "export_citations_csv"]
+    actions = ["publish", "unpublish", "add_topic", "export_csv", "export_citations_csv"]
+    action_form = ClaimActionForm
+
+    class Media:
+        css = {"all": ["admin/claims/claims.css"]}
+
+    def view_on_site(self, claim: Claim) -> str:
+        """Published claims link to their page; a draft to its preview, for editors."""
+        if claim.state == State.PUBLISHED:
+            return claim.get_absolute_url()
+        return reverse("claim-preview", args=[claim.pk])
+
     fieldsets = [
         (
             None,
@@ -210,7 +239,80 @@ class ClaimAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
-        return super().get_queryset(request).with_citation_counts()
+        appearance = Citation.objects.filter(claim=OuterRef("pk"), role=Role.APPEARANCE)
+        return (
+            super()
+            .get_queryset(request)
+            .with_citation_counts()
+            .annotate(
+                appearance_title=Subquery(appearance.order_by("id").values("source__title")[:1])
+            )
+        )
+
+    @admin.display(description="appears in", ordering="appearance_title")
+    def appearance(self, claim: Claim) -> str:
+        return claim.appearance_title or ""  # type: ignore[attr-defined]
+
+    @admin.display(description="context", ordering="context_count")
+    def context_count(self, claim: Claim) -> int:
+        return claim.context_count  # type: ignore[attr-defined]
+
+    @admin.action(description="Publish selected claims", permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
+        """Each claim that keeps the publishing rules (claims.rules) is published, with a
+        history entry; the others are listed with why."""
+        done, refused = 0, []
+        with transaction.atomic():
+            for claim in locked(queryset).filter(state=State.DRAFT):
+                claim.state = State.PUBLISHED
+                errors = publishing_errors(claim, stored_roles(claim))
+                if errors:
+                    refused.append(f"“{claim}”: {' '.join(errors.values())}")
+                    continue
+                self._save_state(request, claim)
+                done += 1
+        self.message_user(request, f"Published {done} claim{pluralize(done)}.")
+        if refused:
+            self.message_user(
+                request,
+                f"Not published ({len(refused)}): " + " ".join(refused[:10]),
+                messages.WARNING,
+            )
+
+    @admin.action(description="Unpublish selected claims (back to draft)", permissions=["change"])
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
+        done = 0
+        with transaction.atomic():
+            for claim in locked(queryset).filter(state=State.PUBLISHED):
+                claim.state = State.DRAFT
+                self._save_state(request, claim)
+                done += 1
+        self.message_user(request, f"Unpublished {done} claim{pluralize(done)}.")
+
+    @admin.action(
+        description="Add the topic chosen below to selected claims", permissions=["change"]
+    )
+    def add_topic(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
+        try:  # the action bar's own field (ClaimActionForm) reads the choice
+            topic = ClaimActionForm.base_fields["topic"].clean(request.POST.get("topic"))
+        except ValidationError:
+            topic = None
+        if topic is None:
+            self.message_user(
+                request, "Choose the topic to add, then run the action.", messages.ERROR
+            )
+            return
+        done = 0
+        with transaction.atomic():
+            for claim in locked(queryset).exclude(topics=topic):
+                claim.topics.add(topic)
+                self._save_state(request, claim)
+                done += 1
+        self.message_user(request, f"Added “{topic}” to {done} claim{pluralize(done)}.")
+
+    def _save_state(self, request: HttpRequest, claim: Claim) -> None:
+        claim.updated_by = cast(User, request.user)
+        claim.save(update_fields=["state", "updated_by", "updated_at"])
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any

@@ -9,6 +9,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -326,6 +327,10 @@ class Claim(FuzzyDateModel):
     def __str__(self) -> str:
         text = " ".join(self.text.split())
         return text if len(text) <= 80 else text[:79] + "…"
+
+    def get_absolute_url(self) -> str:
+        """The public page; a draft has none (editors preview it: claim_preview_url)."""
+        return reverse("claim-page", args=[self.pk])
 
     @property
     def made_date(self) -> FuzzyDate:

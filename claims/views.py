@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
@@ -62,6 +62,19 @@ def _list_context(request: HttpRequest, form: ClaimSearchForm, page: Page | None
 
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_object_or_404(Claim.objects.published().for_serializer(), pk=pk)
+    return _claim_page(request, claim, preview=False)
+
+
+def claim_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """A claim's page as readers would see it once published, for editors: drafts
+    included, marked as a preview. Anyone else gets the 404 a draft gives."""
+    if not request.user.has_perm("claims.change_claim"):
+        raise Http404
+    claim = get_object_or_404(Claim.objects.for_serializer(), pk=pk)
+    return _claim_page(request, claim, preview=True)
+
+
+def _claim_page(request: HttpRequest, claim: Claim, *, preview: bool) -> HttpResponse:
     citations = list(claim.citations.all())
     provenance = ProvenanceIndex(citation.source_id for citation in citations)
     history = rating_histories([claim.pk]).get(claim.pk, [])
@@ -76,7 +89,8 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 {"citation": citation, "node": _citation_tree(citation, provenance)}
                 for citation in citations
             ],
-            "json_ld": _json_ld(review) if review else None,
+            "json_ld": _json_ld(review) if review and not preview else None,
+            "preview": preview,
             "reviewer": reviewer_name(claim.reviewed_by),
             "rating_history": history,
         },
