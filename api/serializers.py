@@ -12,6 +12,7 @@ from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from claims.duplicates import duplicate_message, similar_claims
 from claims.models import Citation, Claim, Rating, Topic
 from claims.reviews import reviewer_name
 from claims.rules import citation_chain
@@ -571,6 +572,13 @@ class ClaimInputSerializer(DescribedModelSerializer):
         f"in the list are removed (at most {MAX_CITATIONS_PER_WRITE} in one request).",
     )
 
+    confirm_repetition = serializers.BooleanField(
+        required=False,
+        write_only=True,
+        help_text="On creating a claim: true when it repeats a claim the claimant made before, "
+        "on another occasion (without it, an exact duplicate is refused).",
+    )
+
     class Meta:
         model = Claim
         fields = [
@@ -586,9 +594,16 @@ class ClaimInputSerializer(DescribedModelSerializer):
             "state",
             "language",
             "citations",
+            "confirm_repetition",
         ]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        confirmed = attrs.pop("confirm_repetition", False)
+        if self.instance is None:
+            claimant = attrs.get("claimant")
+            self.similar = similar_claims(attrs.get("text", ""), claimant.pk if claimant else None)
+            if not confirmed and any(s.exact for s in self.similar):
+                raise serializers.ValidationError({"text": [duplicate_message(self.similar)]})
         plain = {k: v for k, v in attrs.items() if k not in ("people", "topics", "citations")}
         claim = unsaved_copy(Claim, self.instance, plain)
         full_clean_for_api(claim, dates=Claim.FUZZY_DATES)

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
-from django.urls import Resolver404, ResolverMatch, resolve
+from django.urls import Resolver404, ResolverMatch, resolve, reverse
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -156,7 +156,20 @@ VERSIONED = {
 
 @extend_schema_view(
     list=extend_schema(parameters=[SEARCH_PARAMETER]),
-    create=extend_schema(request=ClaimInputSerializer, responses={201: ClaimSerializer}),
+    create=extend_schema(
+        request=ClaimInputSerializer,
+        responses={201: ClaimSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Link",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description="Claims already recorded that look like this one, each "
+                '`<url>; rel="related"; title="similar claim"`: check they are not the same.',
+            )
+        ],
+    ),
     update=extend_schema(
         request=ClaimInputSerializer, responses={200: ClaimSerializer}, parameters=[IF_MATCH]
     ),
@@ -206,8 +219,19 @@ class ClaimViewSet(RecordViewSet):
         return Response(orjson.Fragment(documents[0][1]))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        claim = self._save(None, partial=False)
-        return Response(claim_documents([claim])[0], status=status.HTTP_201_CREATED)
+        data = ClaimInputSerializer(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        editor = cast(User, self.request.user)
+        claim = save_claim(claim=None, data=data.validated_data, user=editor)
+        response = Response(claim_documents([claim])[0], status=status.HTTP_201_CREATED)
+        similar = [s.claim for s in data.similar if s.claim.pk != claim.pk]
+        if similar:
+            response["Link"] = ", ".join(
+                f"<{request.build_absolute_uri(reverse('claim-detail', args=[c.pk]))}>;"
+                ' rel="related"; title="similar claim"'
+                for c in similar
+            )
+        return response
 
     def perform_write(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         claim = self._save(self.get_object(), partial=kwargs.get("partial", False))

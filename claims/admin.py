@@ -9,15 +9,23 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Max, Min, OuterRef, Q, QuerySet, Subquery
-from django.forms import BaseInlineFormSet, ModelChoiceField, ModelForm, Textarea
+from django.forms import (
+    BaseInlineFormSet,
+    BooleanField,
+    ModelChoiceField,
+    ModelForm,
+    Textarea,
+)
 from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 from simple_history.admin import SimpleHistoryAdmin
 
+from claims.duplicates import Similar, similar_claims
 from claims.exports import EXPORTS
 from claims.imports import CitationResource, ClaimResource
 from claims.models import Citation, Claim, Role, State, Topic
@@ -77,6 +85,27 @@ def locked(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
     return Claim.objects.select_for_update().filter(pk__in=ids).order_by("pk")
 
 
+def similar_claims_message(similar: list[Similar]) -> SafeString:
+    """The similar claims, linked, with what to do."""
+    links = format_html_join(
+        ", ",
+        '<a href="{}" target="_blank">claim {}</a>{}',
+        (
+            (
+                reverse("admin:claims_claim_change", args=[s.claim.pk]),
+                s.claim.pk,
+                " (same claimant, same words)" if s.exact else "",
+            )
+            for s in similar
+        ),
+    )
+    return format_html(
+        "Similar claims are already recorded: {}. Check them; if this one is different, or "
+        "the same claim made again on another occasion, tick “Save it anyway” and save.",
+        links,
+    )
+
+
 class ClaimActionForm(ActionForm):
     """The changelist's action bar, with the topic the "add topic" action adds."""
 
@@ -88,12 +117,24 @@ class ClaimForm(VersionedFormMixin, FuzzyDateFormMixin):
     # citations decide whether the claim may be published (claims.rules).
     rules_on_stored_citations = False
 
+    confirm_repetition = BooleanField(
+        required=False,
+        label="Save it anyway",
+        help_text="Tick when the claims listed above are not this one, or when this is the "
+        "same claim made again on another occasion.",
+    )
+
     class Meta:
         model = Claim
         fields = "__all__"
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if self.instance.pk is None and "text" in cleaned and "confirm_repetition" in self.fields:
+            claimant = cleaned.get("claimant")
+            similar = similar_claims(cleaned["text"], claimant.pk if claimant else None)
+            if similar and not cleaned.get("confirm_repetition"):
+                self.add_error("text", similar_claims_message(similar))
         if self.rules_on_stored_citations and not self.errors:
             claim = copy.copy(self.instance)  # as this form would leave it
             for field in ("state", "rating", "rating_rationale"):
@@ -313,6 +354,17 @@ class ClaimAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
     def _save_state(self, request: HttpRequest, claim: Claim) -> None:
         claim.updated_by = cast(User, request.user)
         claim.save(update_fields=["state", "updated_by", "updated_at"])
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        """Adding a claim asks to confirm it when similar ones are recorded."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None:
+            return fieldsets
+        first, *rest = fieldsets
+        return [
+            (first[0], {**first[1], "fields": [*first[1]["fields"], "confirm_repetition"]}),
+            *rest,
+        ]
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any

@@ -18,6 +18,7 @@ from django.core.management.color import no_style
 from django.db import connection
 from import_export import fields, resources, widgets
 
+from claims.duplicates import duplicate_message, similar_claims
 from claims.forms import ID
 from claims.models import Citation, Claim, Topic
 from claims.rules import publishing_errors, stored_roles
@@ -136,7 +137,7 @@ def _listed(*columns: str) -> dict[str, fields.Field]:
 class ClaimResource(ImportResource):
     """claims.csv: one row per claim, with its claimant, people and topics."""
 
-    locals().update(_listed("claimant", "claimant_id", "people", "topics"))
+    locals().update(_listed("claimant", "claimant_id", "people", "topics", "confirm_repetition"))
 
     class Meta:
         model = Claim
@@ -156,6 +157,7 @@ class ClaimResource(ImportResource):
             "rating_rationale",
             "state",
             "language",
+            "confirm_repetition",
         )
         import_id_fields = ("id",)
         clean_model_instances = True
@@ -180,6 +182,11 @@ class ClaimResource(ImportResource):
             # rating is imported as a draft first, then published once they are in.
             rules = publishing_errors(instance, stored_roles(instance))
             errors = {field: [message] for field, message in rules.items()}
+        confirmed = getattr(instance, "_confirm_repetition", False)
+        if not errors and instance._state.adding and not confirmed:
+            similar = similar_claims(instance.text, instance.claimant_id)
+            if any(s.exact for s in similar):
+                errors = {"text": [duplicate_message(similar)]}
         if errors:
             raise ValidationError(errors)
 
@@ -222,6 +229,10 @@ class ClaimResource(ImportResource):
                     _saved(Person(pk=pk, name=name), "claimant")
 
     def read_by_hand(self, instance: Claim, row: dict[str, Any]) -> None:
+        # An exact duplicate of a recorded claim is refused unless this column says it is
+        # the same claim made again on another occasion.
+        confirm = _cell(row, "confirm_repetition").strip().lower()
+        instance._confirm_repetition = confirm in ("1", "true", "yes")  # type: ignore[attr-defined]
         claimant = _cell(row, "claimant").strip()
         pk = _id(row, "claimant_id")
         instance.claimant = _person(claimant, pk=pk, column="claimant") if claimant else None
