@@ -19,6 +19,7 @@ from django.db import connection
 
 from api.serializers import ClaimSerializer
 from claims.models import Claim
+from claims.relations import related_claims
 from claims.reviews import rating_histories
 from sources.models import EFFECTIVE_RELIABILITY_SQL, ProvenanceIndex
 
@@ -124,9 +125,13 @@ _CLAIM_COLUMNS = (
 _PAGE_SQL = (
     "WITH RECURSIVE"
     # The claims asked for that may be shown, with their place in the page.
-    " page AS MATERIALIZED (SELECT p.ord, c.* FROM unnest({ids}) WITH ORDINALITY AS p(id, ord)"
+    # The parameter after the ids: whether only published claims may be shown (each row
+    # carries it, for the related claims below).
+    " page AS MATERIALIZED (SELECT p.ord, c.*, params.published_only"
+    " FROM unnest({ids}) WITH ORDINALITY AS p(id, ord)"
     f" JOIN (SELECT {_CLAIM_COLUMNS} FROM claims_claim) c ON c.id = p.id"
-    " WHERE c.state = 'published' OR NOT %s),"
+    " CROSS JOIN (SELECT %s::boolean AS published_only) params"
+    " WHERE c.state = 'published' OR NOT params.published_only),"
     " cited AS MATERIALIZED (SELECT ci.id, ci.claim_id, ci.source_id, ci.role, ci.quote,"
     " ci.locator, ci.reliability_note, ci.accessed_on, ci.via_id FROM claims_citation ci"
     " WHERE ci.claim_id IN (SELECT id FROM page)),"
@@ -215,6 +220,24 @@ _PAGE_SQL = (
         "history_date, history_id",
     )
     + " AS list FROM history WHERE previous <> rating GROUP BY claim_id),"
+    # Related claims both ways (claims.relations.related_claims), drafts only if allowed.
+    " relation_ends AS (SELECT r.id, r.kind, r.claim_id AS owner, 'outgoing' AS direction,"
+    " r.other_id AS other FROM claims_claimrelation r WHERE r.claim_id IN (SELECT id FROM page)"
+    " UNION ALL SELECT r.id, r.kind, r.other_id, 'incoming', r.claim_id"
+    " FROM claims_claimrelation r WHERE r.other_id IN (SELECT id FROM page)),"
+    " related AS (SELECT re.owner, "
+    + _list(
+        _object(
+            ("kind", _string("re.kind")),
+            ("direction", _string("re.direction")),
+            ("claim", _object(("id", _plain("oc.id")), ("text", _string("oc.text")))),
+        ),
+        "re.direction DESC, re.id",
+    )
+    + " AS list FROM relation_ends re JOIN claims_claim oc ON oc.id = re.other"
+    " JOIN claims_claim owner_claim ON owner_claim.id = re.owner"
+    " WHERE NOT (SELECT published_only FROM page LIMIT 1)"
+    " OR (oc.state = 'published' AND owner_claim.state = 'published') GROUP BY re.owner),"
     " topics AS (SELECT ct.claim_id, "
     + _list(_object(("slug", _string("t.slug")), ("name", _string("t.name"))), "t.name")
     + " AS list FROM claims_claim_topics ct JOIN claims_topic t ON t.id = ct.topic_id"
@@ -243,12 +266,14 @@ _PAGE_SQL = (
         ("created_at", _TIMESTAMP.format(t="c.created_at")),
         ("updated_at", _TIMESTAMP.format(t="c.updated_at")),
         ("citations", "COALESCE(citations.list, '[]')"),
+        ("relations", "COALESCE(related.list, '[]')"),
     )
     + " FROM page c LEFT JOIN sources_person cl ON cl.id = c.claimant_id"
     " LEFT JOIN auth_user rv ON rv.id = c.reviewed_by_id"
     " LEFT JOIN ratings ON ratings.claim_id = c.id"
     " LEFT JOIN people ON people.claim_id = c.id LEFT JOIN topics ON topics.claim_id = c.id"
-    " LEFT JOIN citations ON citations.claim_id = c.id ORDER BY c.ord"
+    " LEFT JOIN citations ON citations.claim_id = c.id"
+    " LEFT JOIN related ON related.owner = c.id ORDER BY c.ord"
 )
 
 
@@ -263,13 +288,17 @@ def page_sql(ids: str) -> str:
 PAGE_SQL = page_sql("%s::bigint[]")
 
 
-def claim_documents(claims: Sequence[Claim]) -> list[Any]:
+def claim_documents(claims: Sequence[Claim], *, published_only: bool) -> list[Any]:
     """JSON documents for these claims, in their order, for the API's renderer: on
     PostgreSQL the compact JSON it wrote in one query (orjson.Fragment, copied into the
-    body as it is), elsewhere ClaimSerializer's output, in seven queries."""
+    body as it is), elsewhere ClaimSerializer's output, in nine queries. With
+    `published_only` (a reader who may not see drafts) relations to drafts are left out;
+    the claims themselves are the caller's to choose."""
+    ids = [claim.pk for claim in claims]
     if connection.vendor == "postgresql":
-        return [orjson.Fragment(text) for _, text in postgres_documents([c.pk for c in claims])]
-    return serializer_documents([claim.pk for claim in claims])
+        rows = postgres_documents(ids, published_only=published_only)
+        return [orjson.Fragment(text) for _, text in rows]
+    return serializer_documents(ids, published_only=published_only)
 
 
 def postgres_documents(ids: list[int], *, published_only: bool = False) -> list[tuple[int, str]]:
@@ -282,10 +311,17 @@ def postgres_documents(ids: list[int], *, published_only: bool = False) -> list[
         return cursor.fetchall()
 
 
-def serializer_documents(ids: list[int]) -> list[Document]:
-    """The documents as ClaimSerializer writes them, in the order of `ids`."""
+def serializer_documents(ids: list[int], *, published_only: bool = False) -> list[Document]:
+    """The documents as ClaimSerializer writes them, in the order of `ids` (with
+    `published_only`, drafts and relations to drafts are left out, as PostgreSQL does)."""
     claims = Claim.objects.for_serializer().in_bulk(ids)
     ordered = [claims[pk] for pk in ids if pk in claims]
     source_ids = [c.source_id for claim in ordered for c in claim.citations.all()]
-    context = {"provenance": ProvenanceIndex(source_ids), "rating_history": rating_histories(ids)}
+    if published_only:
+        ordered = [claim for claim in ordered if claim.state == "published"]
+    context = {
+        "provenance": ProvenanceIndex(source_ids),
+        "rating_history": rating_histories(ids),
+        "relations": related_claims(ids, published_only=published_only),
+    }
     return list(ClaimSerializer(ordered, many=True, context=context).data)

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claims.duplicates import duplicate_message, similar_claims
-from claims.models import Citation, Claim, Rating, Topic
+from claims.models import Citation, Claim, Rating, RelationKind, Topic
 from claims.reviews import reviewer_name
 from claims.rules import citation_chain
 from claims.services import MAX_CITATIONS_PER_WRITE
@@ -439,12 +439,32 @@ class RatingChangeSerializer(serializers.Serializer):
     changed_at = serializers.DateTimeField(help_text="When it changed.")
 
 
+class RelatedClaimSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The related claim's id.")
+    text = serializers.CharField(help_text="The related claim as stated.")
+
+
+class ClaimRelationSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RelationKind.choices, help_text="How they relate.")
+    direction = serializers.ChoiceField(
+        choices=["outgoing", "incoming"],
+        help_text="outgoing: this claim <kind> the other; incoming: the other <kind> this one.",
+    )
+    claim = RelatedClaimSerializer(help_text="The other claim.")
+
+
 class ClaimSerializer(DescribedModelSerializer):
     """A claim as clients read it, with its citations and their sources' provenance.
 
-    Needs `provenance` (a ProvenanceIndex of every cited source) and `rating_history`
-    (claims.reviews.rating_histories of the claims) in its context.
+    Needs `provenance` (a ProvenanceIndex of every cited source), `rating_history`
+    (claims.reviews.rating_histories) and `relations` (claims.relations.related_claims)
+    of the claims in its context.
     """
+
+    relations = serializers.SerializerMethodField(
+        help_text="Claims this one repeats, contradicts, refines or responds to, and those "
+        "that do so to it (outgoing first)."
+    )
 
     reviewed_by = serializers.SerializerMethodField(
         help_text="Who last rated the claim (their name); null before any rating."
@@ -487,7 +507,21 @@ class ClaimSerializer(DescribedModelSerializer):
             "created_at",
             "updated_at",
             "citations",
+            "relations",
         ]
+
+    @extend_schema_field(ClaimRelationSerializer(many=True))
+    def get_relations(self, claim: Claim) -> Any:
+        related = self.context["relations"].get(claim.pk, [])
+        rows = [
+            {
+                "kind": r.kind,
+                "direction": r.direction,
+                "claim": {"id": r.claim_id, "text": r.claim_text},
+            }
+            for r in related
+        ]
+        return ClaimRelationSerializer(rows, many=True).data
 
     def get_reviewed_by(self, claim: Claim) -> str | None:
         return reviewer_name(claim.reviewed_by)

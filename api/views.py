@@ -38,7 +38,7 @@ from api.serializers import (
 from claims.claimreview import claim_review
 from claims.exports import EXPORTS
 from claims.forms import ID
-from claims.models import Citation, Claim
+from claims.models import Citation, Claim, ClaimRelation
 from claims.reviews import rating_histories
 from claims.search import search_claims
 from claims.services import save_claim
@@ -203,11 +203,15 @@ class ClaimViewSet(RecordViewSet):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(claim_documents(page or []))
+        published_only = not request.user.has_perm("claims.change_claim")  # as visible_to()
+        documents = claim_documents(page or [], published_only=published_only)
+        return self.get_paginated_response(documents)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if connection.vendor != "postgresql":
-            return Response(claim_documents([self.get_object()])[0])
+            may_see_drafts = request.user.has_perm("claims.change_claim")
+            claim = self.get_object()
+            return Response(claim_documents([claim], published_only=not may_see_drafts)[0])
         # One query: PostgreSQL finds the claim, checks it may be shown, builds its JSON.
         pk = str(kwargs["pk"])
         if not ID.fullmatch(pk):  # not an id (ASCII digits only), or past bigint
@@ -223,7 +227,8 @@ class ClaimViewSet(RecordViewSet):
         data.is_valid(raise_exception=True)
         editor = cast(User, self.request.user)
         claim = save_claim(claim=None, data=data.validated_data, user=editor)
-        response = Response(claim_documents([claim])[0], status=status.HTTP_201_CREATED)
+        document = claim_documents([claim], published_only=False)[0]  # an editor's
+        response = Response(document, status=status.HTTP_201_CREATED)
         similar = [s.claim for s in data.similar if s.claim.pk != claim.pk]
         if similar:
             response["Link"] = ", ".join(
@@ -235,7 +240,7 @@ class ClaimViewSet(RecordViewSet):
 
     def perform_write(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         claim = self._save(self.get_object(), partial=kwargs.get("partial", False))
-        return Response(claim_documents([claim])[0])
+        return Response(claim_documents([claim], published_only=False)[0])  # an editor's
 
     def _save(self, claim: Claim | None, *, partial: bool) -> Claim:
         data = ClaimInputSerializer(instance=claim, data=self.request.data, partial=partial)
@@ -365,6 +370,21 @@ class CitationCSVView(ClaimCSVView):
 
     def rows(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return Citation.objects.filter(claim__in=queryset.values("pk"))
+
+
+@extend_schema(
+    responses=CSV_RESPONSE,
+    description="Relations between claims as CSV (this claim repeats, contradicts, refines or "
+    "responds to the other), between claims the client may see. "
+    "Columns: docs/data-dictionary.md.",
+)
+class ClaimRelationCSVView(CSVExportView):
+    export_name = "claim_relations"
+    queryset = Claim.objects.none()  # for DjangoModelPermissionsOrAnonReadOnly
+
+    def get_queryset(self) -> QuerySet[ClaimRelation]:
+        visible = Claim.objects.visible_to(self.request.user).values("pk")
+        return ClaimRelation.objects.filter(claim__in=visible, other__in=visible)
 
 
 @extend_schema(

@@ -28,7 +28,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from claims.duplicates import Similar, similar_claims
 from claims.exports import EXPORTS
 from claims.imports import CitationResource, ClaimResource
-from claims.models import Citation, Claim, Role, State, Topic
+from claims.models import Citation, Claim, ClaimRelation, Role, State, Topic
 from claims.rules import publishing_errors, stored_roles
 from sources.exports import csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin
@@ -110,6 +110,16 @@ class ClaimActionForm(ActionForm):
     """The changelist's action bar, with the topic the "add topic" action adds."""
 
     topic = ModelChoiceField(Topic.objects.order_by("name"), required=False, label="Topic")
+
+
+class ClaimRelationInline(admin.TabularInline):
+    model = ClaimRelation
+    fk_name = "claim"
+    extra = 0
+    autocomplete_fields = ["other"]
+    fields = ["kind", "other", "note"]
+    verbose_name = "related claim"
+    verbose_name_plural = "Related claims (this claim repeats, contradicts, refines or responds to)"
 
 
 class ClaimForm(VersionedFormMixin, FuzzyDateFormMixin):
@@ -237,7 +247,7 @@ class ClaimAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
         "updated_at",
         "updated_by",
     ]
-    inlines = [CitationInline]
+    inlines = [CitationInline, ClaimRelationInline]
     actions = ["publish", "unpublish", "add_topic", "export_csv", "export_citations_csv"]
     action_form = ClaimActionForm
 
@@ -382,6 +392,7 @@ class ClaimAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
         count = obj.citations.count()
         if count <= MAX_INLINE_CITATIONS:
             return list(self.inlines)
+        inlines = [inline for inline in self.inlines if inline is not CitationInline]
         if request.method == "GET":
             url = reverse("admin:claims_citation_changelist") + f"?claim__id__exact={obj.pk}"
             self.message_user(
@@ -394,7 +405,7 @@ class ClaimAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
                 ),
                 messages.INFO,
             )
-        return []
+        return inlines
 
     @admin.display(description="supports", ordering="supports_count")
     def supports_count(self, claim: Claim) -> int:

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
-from claims.models import Citation, Claim, Role, Topic
+from claims.models import Citation, Claim, ClaimRelation, Role, Topic
 from sources.exports import (
     CHUNK_SIZE,
     PEOPLE,
@@ -191,6 +191,25 @@ def _citation_rows(citations: QuerySet[Citation], base: str) -> Iterator[list[An
         ]
 
 
+RELATION_COLUMNS = (
+    Column("id", "integer", "The relation's id.", "r.id"),
+    Column("claim_id", "integer", "The claim that relates to another.", "r.claim_id"),
+    Column("claim_text", "text", "That claim as stated.", "c.text"),
+    Column(
+        "kind", "text", "How: repeats, contradicts, refines or responds_to the other.", "r.kind"
+    ),
+    Column("other_claim_id", "integer", "The claim it relates to.", "r.other_id"),
+    Column("other_claim_text", "text", "That claim as stated.", "o.text"),
+    Column("note", "text", "Why, in a few words.", "r.note"),
+)
+
+
+def _relation_rows(relations: QuerySet[ClaimRelation], base: str) -> Iterator[list[Any]]:
+    relations = relations.select_related("claim", "other").order_by("id")
+    for r in relations.iterator(chunk_size=CHUNK_SIZE):
+        yield [r.pk, r.claim_id, r.claim.text, r.kind, r.other_id, r.other.text, r.note]
+
+
 EXPORTS = {
     "claims": Export(
         "claims",
@@ -213,6 +232,14 @@ EXPORTS = {
     ),
     "sources": SOURCES,
     "people": PEOPLE,
+    "claim_relations": Export(
+        "claim_relations",
+        "One row per relation between two claims (this claim <kind> the other).",
+        RELATION_COLUMNS,
+        "FROM claims_claimrelation r JOIN claims_claim c ON c.id = r.claim_id "
+        "JOIN claims_claim o ON o.id = r.other_id WHERE r.id IN ({ids}) ORDER BY r.id",
+        _relation_rows,
+    ),
 }
 
 

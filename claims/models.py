@@ -450,3 +450,50 @@ class Citation(models.Model):
                     "sources it is based on (its provenance), or leave this empty."
                 }
             )
+
+
+class RelationKind(models.TextChoices):
+    REPEATS = "repeats", "repeats"
+    CONTRADICTS = "contradicts", "contradicts"
+    REFINES = "refines", "refines"
+    RESPONDS_TO = "responds_to", "responds to"
+
+
+class ClaimRelation(models.Model):
+    """A typed link from one claim to another: this claim repeats, contradicts, refines
+    or responds to that one. Read both ways (api.documents, the claim page)."""
+
+    claim = models.ForeignKey(Claim, models.CASCADE, related_name="relations")
+    kind = models.CharField(max_length=20, choices=RelationKind, help_text="How they relate.")
+    other = models.ForeignKey(
+        Claim,
+        models.CASCADE,
+        related_name="related_from",
+        verbose_name="other claim",
+        help_text="The claim this one relates to.",
+    )
+    note = models.CharField(max_length=500, blank=True, help_text="Why, in a few words.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim", "kind", "other"],
+                name="claim_relation_unique",
+                violation_error_message="These claims are already related this way.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(claim=models.F("other")),
+                name="claim_relation_not_self",
+                violation_error_message="A claim cannot relate to itself.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=RelationKind.values),
+                name="claim_relation_kind_valid",
+                violation_error_message="Choose one of the kinds of relation.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim} {self.get_kind_display()} {self.other}"

@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from claims.claimreview import claim_review
 from claims.forms import ClaimSearchForm
 from claims.models import Citation, Claim, Rating, Topic
+from claims.relations import related_claims
 from claims.reviews import rating_histories, reviewer_name
 from claims.search import search_claims
 from sources.models import Person, ProvenanceIndex, Reliability, Source
@@ -93,6 +94,7 @@ def _claim_page(request: HttpRequest, claim: Claim, *, preview: bool) -> HttpRes
             "preview": preview,
             "reviewer": reviewer_name(claim.reviewed_by),
             "rating_history": history,
+            "related": related_claims([claim.pk], published_only=not preview).get(claim.pk, []),
         },
     )
 

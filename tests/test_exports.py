@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from claims.exports import EXPORTS, data_dictionary
 from claims.management.commands.export_csv import QUERYSETS
-from claims.models import Claim, Role, State
+from claims.models import Claim, ClaimRelation, Role, State
 from sources.exports import _cell, copy_statement, stream_csv
 from tests.factories import (
     CitationFactory,
@@ -61,10 +61,16 @@ def hostile_data(naughty_strings: list[str]) -> None:
     call_command("load_demo")
     naughty_strings = [*FORMULAS, *naughty_strings]
     publisher = OrganizationFactory(name="=cmd|' /C calc'!A0", aliases="+1\n-2\n@3")
+    previous = None
     for index, text in enumerate(naughty_strings):
         claim = ClaimFactory(
             text=text, summary=text, rating_rationale=text, claimant=PersonFactory(name=text[:200])
         )
+        if previous is not None:
+            ClaimRelation.objects.create(
+                claim=claim, kind="refines", other=previous, note=text[:500]
+            )
+        previous = claim
         claim.people.add(PersonFactory(name=text[:200], aliases=text))
         source = SourceFactory(title=text[:500], publisher=publisher, reliability_note=text)
         CitationFactory(claim=claim, source=source, quote=text, locator=text[:200])
@@ -242,10 +248,10 @@ def test_an_analyst_counts_claims_by_publisher_reliability(api_client: APIClient
 
 # COPY is one statement; the Python path reads claims with their people and topics (3),
 # sources with authors and provenance (3), citations or people in one query.
-PYTHON_QUERIES = {"claims": 3, "citations": 1, "sources": 3, "people": 1}
+PYTHON_QUERIES = {"claims": 3, "citations": 1, "sources": 3, "people": 1, "claim_relations": 1}
 
 
-@pytest.mark.parametrize("name", ["claims", "citations", "sources", "people"])
+@pytest.mark.parametrize("name", sorted(PYTHON_QUERIES))
 @pytest.mark.parametrize("use_copy", [True, False])
 def test_export_query_count_does_not_grow_with_rows(
     api_client: APIClient, django_assert_num_queries: Any, name: str, use_copy: bool, settings: Any
@@ -256,9 +262,11 @@ def test_export_query_count_does_not_grow_with_rows(
     expected = 1 if use_copy else PYTHON_QUERIES[name]
 
     def make(count: int) -> None:
-        for claim in ClaimFactory.create_batch(count):
+        claims = ClaimFactory.create_batch(count, state="published")
+        for claim, other in zip(claims, claims[1:] + claims[:1], strict=True):
             claim.people.add(PersonFactory())
             CitationFactory.create_batch(2, claim=claim)
+            ClaimRelation.objects.create(claim=claim, kind="refines", other=other)
 
     make(2)
     with django_assert_num_queries(expected):
@@ -313,3 +321,21 @@ def test_export_csv_command_writes_the_whole_database(tmp_path: Path) -> None:
     rows = list(csv.DictReader(target.open(encoding="utf-8", newline="")))
     assert len(rows) == Claim.objects.count() == 20
     assert any(r["state"] == "draft" for r in rows)
+
+
+def test_claim_relations_csv_lists_relations_between_claims_the_client_may_see(
+    api_client: APIClient, editor_api: APIClient
+) -> None:
+    a, b = ClaimFactory(state="published", text="=A"), ClaimFactory(state="published")
+    draft = ClaimFactory(state="draft")
+    ClaimRelation.objects.create(claim=a, kind="contradicts", other=b, note="Opposite figures.")
+    ClaimRelation.objects.create(claim=draft, kind="repeats", other=a)
+
+    public = rows_of(api_client.get("/api/v1/claim_relations.csv"))
+    everything = rows_of(editor_api.get("/api/v1/claim_relations.csv"))
+
+    assert [(r["claim_id"], r["kind"], r["other_claim_id"], r["note"]) for r in public] == [
+        (str(a.pk), "contradicts", str(b.pk), "Opposite figures.")
+    ]
+    assert public[0]["claim_text"] == "'=A"  # the formula guard
+    assert len(everything) == 2

@@ -24,7 +24,7 @@ def test_demo_claims_render_identically(db: None) -> None:
     assert ORJSONRenderer().render(plain) == JSONRenderer().render(plain)
     # The documents as the API builds them here (PostgreSQL's JSON where it is the
     # database) give the same bytes, and the same indented output when asked for.
-    documents = claim_documents(claims)
+    documents = claim_documents(claims, published_only=False)
     assert ORJSONRenderer().render(documents) == ORJSONRenderer().render(plain)
     indented = "application/json; indent=2"
     assert ORJSONRenderer().render(documents, indented) == JSONRenderer().render(plain, indented)

@@ -40,6 +40,10 @@ def claim_form(**overrides: Any) -> dict[str, Any]:
         "citations-INITIAL_FORMS": "0",
         "citations-MIN_NUM_FORMS": "0",
         "citations-MAX_NUM_FORMS": "1000",
+        "relations-TOTAL_FORMS": "0",
+        "relations-INITIAL_FORMS": "0",
+        "relations-MIN_NUM_FORMS": "0",
+        "relations-MAX_NUM_FORMS": "1000",
     }
     data.update(overrides)
     return data
@@ -374,6 +378,7 @@ def test_naughty_strings_in_every_text_field_are_saved_and_shown_escaped(
         data = claim_form(
             text=text,
             summary=text,
+            confirm_repetition="on",  # many are alike ("undef", "undefined")
             **{"citations-TOTAL_FORMS": "1"},
             **citation_fields(
                 0, source, Role.SUPPORTS, quote=text, locator=text[:200], reliability_note=text

@@ -13,6 +13,7 @@ from api.documents import postgres_documents, serializer_documents
 from api.renderers import ORJSONRenderer
 from api.serializers import ClaimSerializer
 from claims.models import Claim, Role
+from claims.relations import related_claims
 from claims.reviews import rating_histories
 from sources.models import Provenance, ProvenanceIndex
 from tests.factories import (
@@ -53,6 +54,7 @@ def serializer_json(claims: list[Claim]) -> list[dict]:
     context = {
         "provenance": ProvenanceIndex(source_ids),
         "rating_history": rating_histories(c.pk for c in claims),
+        "relations": related_claims([c.pk for c in claims], published_only=False),
     }
     return ClaimSerializer(claims, many=True, context=context).data
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from claims.exports import EXPORTS, data_dictionary
-from claims.models import Citation, Claim
+from claims.models import Citation, Claim, ClaimRelation
 from sources.exports import stream_csv
 from sources.models import Person, Source
 
@@ -14,6 +14,7 @@ QUERYSETS = {
     "citations": Citation.objects.all,
     "sources": Source.objects.all,
     "people": Person.objects.all,
+    "claim_relations": ClaimRelation.objects.all,
 }
 
 
