@@ -64,6 +64,11 @@ def json_type_problem(field: serializers.Field, value: Any) -> Any:
             wrong = not isinstance(value, types) or (isinstance(value, bool) and types is not bool)
             if wrong:
                 return error_of(field, code, value)
+            # The documented maxLength holds for the text as sent: DRF would trim the
+            # spaces around it first and take a longer one.
+            limit = getattr(field, "max_length", None)
+            if isinstance(value, str) and limit is not None and len(value) > limit:
+                return error_of(field, "max_length", value)
             child = getattr(field, "child", None)
             if isinstance(field, serializers.ListField) and child is not None:
                 for index, item in enumerate(value):
@@ -81,6 +86,7 @@ def error_of(field: serializers.Field, code: str, value: Any) -> Any:
             data_type=type(value).__name__,
             input_type=type(value).__name__,
             input_value=value,
+            max_length=getattr(field, "max_length", None),
         )
     except serializers.ValidationError as error:
         return error.detail

@@ -29,7 +29,7 @@ from claims.duplicates import Similar, similar_claims
 from claims.exports import EXPORTS
 from claims.imports import CitationResource, ClaimResource
 from claims.models import Citation, Claim, ClaimRelation, Role, State, Topic
-from claims.rules import publishing_errors, stored_roles
+from claims.rules import citation_change_errors, publishing_errors, stored_roles
 from sources.exports import csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin
 
@@ -433,8 +433,37 @@ class ClaimAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
 
 
+class CitationForm(ModelForm):
+    """A citation changed on its own page keeps its claim's publishing rules."""
+
+    class Meta:
+        model = Citation
+        fields = [
+            "claim",
+            "source",
+            "role",
+            "via",
+            "quote",
+            "locator",
+            "accessed_on",
+            "reliability_note",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        citation = copy.copy(self.instance)  # as this form would leave it
+        for field in ("claim", "role"):
+            if cleaned.get(field) is not None:
+                setattr(citation, field, cleaned[field])
+        if not self.errors:
+            for message in citation_change_errors(citation).values():
+                self.add_error("role", message)
+        return cleaned
+
+
 @admin.register(Citation)
 class CitationAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
+    form = CitationForm
     resource_classes = [CitationResource]
     import_formats = [CSV]
     import_template_name = "admin/claims/import.html"
@@ -452,3 +481,15 @@ class CitationAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
         self, request: HttpRequest, queryset: QuerySet[Citation]
     ) -> StreamingHttpResponse:
         return csv_response(EXPORTS["citations"], queryset, request)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """Deleting a published claim's last evidence is refused, saying why (Django lists
+        it with what the deletion would need; nothing is deleted)."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        ids = {citation.pk for citation in objs}
+        for citation in objs:
+            claim = citation.claim
+            roles = list(claim.citations.exclude(pk__in=ids).values_list("role", flat=True))
+            for message in publishing_errors(claim, roles).values():
+                protected.append(f"{claim}: {message}")
+        return deleted, counts, perms_needed, protected

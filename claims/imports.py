@@ -21,7 +21,7 @@ from import_export import fields, resources, widgets
 from claims.duplicates import duplicate_message, similar_claims
 from claims.forms import ID
 from claims.models import Citation, Claim, Topic
-from claims.rules import publishing_errors, stored_roles
+from claims.rules import citation_change_errors, publishing_errors, stored_roles
 from sources.exports import needs_guard
 from sources.models import Person, PersonKind, Reliability, Source
 
@@ -331,6 +331,15 @@ class CitationResource(ImportResource):
         import_id_fields = ("id",)
         clean_model_instances = True
         skip_html_diff = True
+
+    def validate_instance(
+        self, instance: Citation, import_validation_errors: Any = None, validate_unique: bool = True
+    ) -> None:
+        super().validate_instance(instance, import_validation_errors, validate_unique)
+        # A published claim keeps at least the evidence its rating needs (claims.rules).
+        rules = citation_change_errors(instance)
+        if rules:
+            raise ValidationError({"role": list(rules.values())})
 
     def read_by_hand(self, instance: Citation, row: dict[str, Any]) -> None:
         claim_id = _id(row, "claim_id")

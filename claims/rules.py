@@ -45,3 +45,18 @@ def citation_chain(provenance: ProvenanceIndex, citation: Citation) -> list[int]
     if citation.via_id is None:
         return provenance.upstream.order(citation.source_id)
     return [citation.via_id, *provenance.upstream.order(citation.via_id)]
+
+
+def citation_change_errors(citation: Citation, *, deleting: bool = False) -> dict[str, str]:
+    """What a change to one citation (saving it as it now is, or deleting it) would do to
+    the publishing rules of the claims it belongs to, before and after the change."""
+    claim_ids = {citation.claim_id}
+    if citation.pk is not None:
+        claim_ids |= set(Citation.objects.filter(pk=citation.pk).values_list("claim_id", flat=True))
+    errors: dict[str, str] = {}
+    for claim in Claim.objects.filter(pk__in=claim_ids):
+        roles = list(claim.citations.exclude(pk=citation.pk).values_list("role", flat=True))
+        if not deleting and claim.pk == citation.claim_id:
+            roles.append(citation.role)
+        errors.update(publishing_errors(claim, roles))
+    return errors

@@ -529,3 +529,14 @@ def test_a_citation_names_its_via_among_the_sources_its_source_is_based_on(
     assert (by_role["context"]["via"], by_role["context"]["chain"]) == (None, [report.pk, leak.pk])
     [report_json] = [s for s in by_role["context"]["source"]["provenance"] if s["id"] == report.pk]
     assert report_json["links"] == [{"based_on": leak.pk, "note": "obtained the documents"}]
+
+
+def test_a_text_past_its_documented_length_is_refused_as_sent_not_after_trimming(
+    editor_api: APIClient,
+) -> None:
+    title = " \n" + "x" * 500  # 502 characters; 500 once trimmed
+
+    response = editor_api.post("/api/v1/sources/", {"title": title}, format="json")
+
+    assert response.status_code == 400
+    assert errors_of(response) == {"title": "Ensure this field has no more than 500 characters."}

@@ -140,3 +140,62 @@ def test_the_admin_checks_the_stored_citations_when_the_page_has_too_many_to_sho
     assert NEEDS_EVIDENCE in response.content.decode()
     claim.refresh_from_db()
     assert claim.state == State.DRAFT
+
+
+def published_false_with_evidence() -> tuple[Claim, Citation]:
+    claim = ClaimFactory(state=State.PUBLISHED, rating=Rating.FALSE, rating_rationale="Shown.")
+    return claim, CitationFactory(claim=claim, role=Role.DISPUTES)
+
+
+def test_the_citation_admin_keeps_the_rules_when_a_role_changes(editor_client: Client) -> None:
+    claim, evidence = published_false_with_evidence()
+    url = f"/admin/claims/citation/{evidence.pk}/change/"
+    data = {
+        "claim": claim.pk,
+        "source": evidence.source_id,
+        "role": "context",
+        "via": "",
+        "quote": "",
+        "locator": "",
+        "accessed_on": "",
+        "reliability_note": "",
+    }
+
+    response = editor_client.post(url, data)
+
+    assert response.status_code == 200
+    assert NEEDS_EVIDENCE in response.content.decode()
+    evidence.refresh_from_db()
+    assert evidence.role == Role.DISPUTES
+
+
+def test_the_citation_admin_refuses_to_delete_a_claims_last_evidence(
+    editor_client: Client,
+) -> None:
+    _, evidence = published_false_with_evidence()
+
+    confirm = editor_client.get(f"/admin/claims/citation/{evidence.pk}/delete/")
+    deleted = editor_client.post(f"/admin/claims/citation/{evidence.pk}/delete/", {"post": "yes"})
+
+    assert NEEDS_EVIDENCE in confirm.content.decode()
+    assert deleted.status_code == 200  # the page again, saying why; nothing deleted
+    assert NEEDS_EVIDENCE in deleted.content.decode()
+    assert Citation.objects.filter(pk=evidence.pk).exists()
+
+
+def test_the_citations_import_keeps_the_rules() -> None:
+    from claims.imports import CitationResource
+    from tests.claims.test_import import import_file
+
+    claim, evidence = published_false_with_evidence()
+    data = (
+        "claim_id,citation_id,role,source_id\n"
+        f"{claim.pk},{evidence.pk},context,{evidence.source_id}\n"
+    ).encode()
+
+    result = import_file(CitationResource(), data)
+
+    [invalid] = result.invalid_rows
+    assert NEEDS_EVIDENCE in str(invalid.error_dict["role"])
+    evidence.refresh_from_db()
+    assert evidence.role == Role.DISPUTES
