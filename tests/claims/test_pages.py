@@ -201,9 +201,10 @@ def test_pages_use_a_fixed_number_of_queries(
         "person": f"/people/{claim.claimant_id}/",
     }
     # list: count, page (claimants and citation counts joined), topics for the form;
-    # claim: the claim and its claimant, people, topics, citations with their sources,
-    # the provenance links and upstream sources, the ClaimReview's appearances.
-    expected = {"list": 3, "claim": 7, "source": 4, "person": 4}[kind]
+    # claim: the claim and its claimant and reviewer, people, topics, citations with their
+    # sources, the provenance links and upstream sources, its rating history, its related
+    # claims (these claims are unrated: no ClaimReview, so no query for its appearances).
+    expected = {"list": 3, "claim": 8, "source": 4, "person": 4}[kind]
     with django_assert_num_queries(expected):
         assert client.get(urls[kind]).status_code == 200
     make(15)
