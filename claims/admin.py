@@ -428,8 +428,8 @@ class ClaimAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: Claim, form: ModelForm, change: bool) -> None:
         if not change:
-            obj.created_by = request.user  # type: ignore[assignment]
-        obj.updated_by = request.user  # type: ignore[assignment]
+            obj.created_by = request.user
+        obj.updated_by = request.user
         super().save_model(request, obj, form, change)
 
 

@@ -134,6 +134,21 @@ def _listed(*columns: str) -> dict[str, fields.Field]:
     return {column: fields.Field(column_name=column) for column in columns}
 
 
+# The claims.csv columns a row sets as they are (the others are read by hand).
+PLAIN_COLUMNS = (
+    "text",
+    "summary",
+    "made_text",
+    "made_edtf",
+    "event_text",
+    "event_edtf",
+    "rating",
+    "rating_rationale",
+    "state",
+    "language",
+)
+
+
 class ClaimResource(ImportResource):
     """claims.csv: one row per claim, with its claimant, people and topics."""
 
@@ -147,16 +162,7 @@ class ClaimResource(ImportResource):
             "claimant_id",
             "people",
             "topics",
-            "text",
-            "summary",
-            "made_text",
-            "made_edtf",
-            "event_text",
-            "event_edtf",
-            "rating",
-            "rating_rationale",
-            "state",
-            "language",
+            *PLAIN_COLUMNS,
             "confirm_repetition",
         )
         import_id_fields = ("id",)
@@ -251,21 +257,6 @@ class ClaimResource(ImportResource):
             instance.people.set(instance._import_people)  # type: ignore[attr-defined]
         if "topics" in row:
             instance.topics.set(instance._import_topics)  # type: ignore[attr-defined]
-
-
-# The claims.csv columns a row sets as they are (the others are read by hand).
-PLAIN_COLUMNS = (
-    "text",
-    "summary",
-    "made_text",
-    "made_edtf",
-    "event_text",
-    "event_edtf",
-    "rating",
-    "rating_rationale",
-    "state",
-    "language",
-)
 
 
 def cell_changes(original: Claim, claim: Claim, row: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -171,6 +171,19 @@ def _citation_count(role: str) -> Coalesce:
     return Coalesce(Subquery(citations), 0)
 
 
+def editor_field(**kwargs: Any) -> Any:
+    """Which account did something to a record; kept (as null) if the account goes."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        **kwargs,
+    )
+
+
 class Claim(FuzzyDateModel):
     FUZZY_DATES = ("made", "event")
 
@@ -248,15 +261,7 @@ class Claim(FuzzyDateModel):
         editable=False,
         help_text="When the claim was last rated (set when its rating changes).",
     )
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-        help_text="Who last rated the claim.",
-    )
+    reviewed_by = editor_field(help_text="Who last rated the claim.")
     state = models.CharField(
         max_length=20,
         choices=State,
@@ -268,22 +273,8 @@ class Claim(FuzzyDateModel):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
+    created_by = editor_field()
+    updated_by = editor_field()
 
     history = HistoricalRecords(m2m_fields=[people, topics])
 
