@@ -29,7 +29,12 @@ from claims.duplicates import Similar, similar_claims
 from claims.exports import EXPORTS
 from claims.imports import CitationResource, ClaimResource
 from claims.models import Citation, Claim, ClaimRelation, Role, State, Topic
-from claims.rules import citation_change_errors, publishing_errors, stored_roles
+from claims.rules import (
+    citation_change_errors,
+    publishing_errors,
+    roles_by_claim,
+    stored_roles,
+)
 from sources.exports import csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin
 
@@ -314,9 +319,11 @@ class ClaimAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
         history entry; the others are listed with why."""
         done, refused = 0, []
         with transaction.atomic():
-            for claim in locked(queryset).filter(state=State.DRAFT):
+            drafts = list(locked(queryset).filter(state=State.DRAFT))
+            roles = roles_by_claim(claim.pk for claim in drafts)
+            for claim in drafts:
                 claim.state = State.PUBLISHED
-                errors = publishing_errors(claim, stored_roles(claim))
+                errors = publishing_errors(claim, roles[claim.pk])
                 if errors:
                     refused.append(f"“{claim}”: {' '.join(errors.values())}")
                     continue
@@ -486,10 +493,9 @@ class CitationAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
         """Deleting a published claim's last evidence is refused, saying why (Django lists
         it with what the deletion would need; nothing is deleted)."""
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        ids = {citation.pk for citation in objs}
-        for citation in objs:
-            claim = citation.claim
-            roles = list(claim.citations.exclude(pk__in=ids).values_list("role", flat=True))
-            for message in publishing_errors(claim, roles).values():
+        claim_ids = {citation.claim_id for citation in objs}
+        roles = roles_by_claim(claim_ids, without=[citation.pk for citation in objs])
+        for claim in Claim.objects.filter(pk__in=claim_ids).order_by("pk"):
+            for message in publishing_errors(claim, roles[claim.pk]).values():
                 protected.append(f"{claim}: {message}")
         return deleted, counts, perms_needed, protected
