@@ -1,11 +1,13 @@
 """CSV exports of claims and citations; the machinery and rules are in sources/exports.py."""
 
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from claims.models import Citation, Claim, ClaimRelation, Role, Topic
+from claims.rules import citation_chain
 from sources.exports import (
     CHUNK_SIZE,
     PEOPLE,
@@ -16,7 +18,14 @@ from sources.exports import (
     joined_names,
     names_column,
 )
-from sources.models import EFFECTIVE_RELIABILITY_SQL, Person
+from sources.models import EFFECTIVE_RELIABILITY_SQL, Person, ProvenanceIndex, Source
+
+# A source in a citation's chain: "title [reliability]" (chain_label() in Python).
+CHAIN_LABEL_SQL = "concat({source}.title, ' [', " + EFFECTIVE_RELIABILITY_SQL + ", ']')"
+
+
+def chain_label(source: Source) -> str:
+    return f"{source.title} [{source.effective_reliability}]"
 
 
 def _role_count(role: Role) -> str:
@@ -107,6 +116,55 @@ CITATION_COLUMNS = (
         "The source's effective reliability: its own rating, else its publisher's.",
         EFFECTIVE_RELIABILITY_SQL.format(source="s", publisher="publisher"),
     ),
+    Column(
+        "via_source_id",
+        "integer",
+        "The upstream source through which the cited source got the claim, if the citation "
+        "names one (the cited source is based on it).",
+        "ci.via_id",
+    ),
+    Column("via_source_title", "text", "That source's title.", "via.title"),
+    Column(
+        "via_note",
+        "text",
+        "How the cited source draws on that one (the provenance link's note).",
+        "via_link.note",
+    ),
+    Column(
+        "chain_source_ids",
+        "text",
+        "The sources behind this citation, nearest first, separated by '; ': its via source "
+        "and what that is based on when it names one, else every source upstream of the "
+        "cited one. Each is a row of sources.csv (reliability and its note).",
+        "CASE WHEN ci.via_id IS NULL THEN chains.ids "
+        "ELSE concat_ws('; ', ci.via_id::text, chains.ids) END",
+    ),
+    Column(
+        "chain",
+        "text",
+        "The same sources as 'title [reliability]', separated by '; '.",
+        "CASE WHEN ci.via_id IS NULL THEN chains.labels "
+        f"ELSE concat_ws('; ', {CHAIN_LABEL_SQL.format(source='via', publisher='via_pub')}, "
+        "chains.labels) END",
+    ),
+)
+
+# The chain of each source that citations' chains start from (their via, else their
+# source), walked once per export, set-wise (as api.documents does for a page).
+CITATION_CHAINS_SQL = (
+    "WITH RECURSIVE roots AS MATERIALIZED (SELECT DISTINCT COALESCE(via_id, source_id) AS id"  # noqa: S608
+    " FROM claims_citation WHERE id IN ({ids})),"
+    # 50 links deep at most; UNION stops at a cycle should one slip past validation.
+    " walk(root, id, depth) AS (SELECT l.source_id, l.based_on_id, 1 FROM sources_provenance l"
+    " WHERE l.source_id IN (SELECT id FROM roots)"
+    " UNION SELECT walk.root, l.based_on_id, walk.depth + 1"
+    " FROM walk JOIN sources_provenance l ON l.source_id = walk.id WHERE walk.depth < 50),"
+    " nearest AS (SELECT root, id, min(depth) AS depth FROM walk GROUP BY 1, 2),"
+    # Nearest first, then by id: Upstream.order.
+    " chains AS (SELECT n.root, string_agg(n.id::text, '; ' ORDER BY n.depth, n.id) AS ids,"
+    f" string_agg({CHAIN_LABEL_SQL.format(source='u', publisher='up')}, '; '"
+    " ORDER BY n.depth, n.id) AS labels FROM nearest n JOIN sources_source u ON u.id = n.id"
+    " LEFT JOIN sources_person up ON up.id = u.publisher_id GROUP BY n.root)"
 )
 
 
@@ -158,37 +216,53 @@ def _claim_rows(claims: QuerySet[Claim], base: str) -> Iterator[list[Any]]:
 
 
 def _citation_rows(citations: QuerySet[Citation], base: str) -> Iterator[list[Any]]:
-    citations = citations.select_related("claim__claimant", "source__publisher").order_by(
-        "claim_id", "id"
-    )
-    for ci in citations.iterator(chunk_size=CHUNK_SIZE):
-        c, s = ci.claim, ci.source
-        yield [
-            c.pk,
-            c.text,
-            c.claimant.name if c.claimant else None,
-            c.rating,
-            c.state,
-            ci.pk,
-            ci.role,
-            ci.quote,
-            ci.locator,
-            ci.reliability_note,
-            ci.accessed_on,
-            s.pk,
-            s.title,
-            s.kind,
-            s.url,
-            s.archive_url,
-            s.published_text,
-            s.published_edtf,
-            s.published_earliest,
-            s.published_latest,
-            s.is_primary,
-            s.publisher.name if s.publisher else None,
-            s.publisher.reliability if s.publisher else None,
-            s.effective_reliability,
-        ]
+    citations = citations.select_related(
+        "claim__claimant", "source__publisher", "via__publisher"
+    ).order_by("claim_id", "id")
+    rows = citations.iterator(chunk_size=CHUNK_SIZE)
+    while chunk := list(islice(rows, CHUNK_SIZE)):
+        # The provenance of the chunk's sources: two queries, however long the chains.
+        provenance = ProvenanceIndex({ci.source_id for ci in chunk})
+        for ci in chunk:
+            yield _citation_row(ci, provenance)
+
+
+def _citation_row(ci: Citation, provenance: ProvenanceIndex) -> list[Any]:
+    c, s, via = ci.claim, ci.source, ci.via
+    chain = [provenance.sources[i] for i in citation_chain(provenance, ci)]
+    if via is not None:
+        chain[0] = via  # the same source, with its publisher already read
+    return [
+        c.pk,
+        c.text,
+        c.claimant.name if c.claimant else None,
+        c.rating,
+        c.state,
+        ci.pk,
+        ci.role,
+        ci.quote,
+        ci.locator,
+        ci.reliability_note,
+        ci.accessed_on,
+        s.pk,
+        s.title,
+        s.kind,
+        s.url,
+        s.archive_url,
+        s.published_text,
+        s.published_edtf,
+        s.published_earliest,
+        s.published_latest,
+        s.is_primary,
+        s.publisher.name if s.publisher else None,
+        s.publisher.reliability if s.publisher else None,
+        s.effective_reliability,
+        ci.via_id,
+        via.title if via else None,
+        provenance.upstream.notes.get((s.pk, via.pk)) if via else None,
+        "; ".join(str(source.pk) for source in chain),
+        "; ".join(chain_label(source) for source in chain),
+    ]
 
 
 RELATION_COLUMNS = (
@@ -227,8 +301,14 @@ EXPORTS = {
         "LEFT JOIN sources_person claimant ON claimant.id = c.claimant_id "
         "JOIN sources_source s ON s.id = ci.source_id "
         "LEFT JOIN sources_person publisher ON publisher.id = s.publisher_id "
+        "LEFT JOIN sources_source via ON via.id = ci.via_id "
+        "LEFT JOIN sources_person via_pub ON via_pub.id = via.publisher_id "
+        "LEFT JOIN sources_provenance via_link "
+        "ON via_link.source_id = ci.source_id AND via_link.based_on_id = ci.via_id "
+        "LEFT JOIN chains ON chains.root = COALESCE(ci.via_id, ci.source_id) "
         "WHERE ci.id IN ({ids}) ORDER BY c.id, ci.id",
         _citation_rows,
+        sql_with=CITATION_CHAINS_SQL,
     ),
     "sources": SOURCES,
     "people": PEOPLE,

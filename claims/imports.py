@@ -23,7 +23,7 @@ from claims.forms import ID
 from claims.models import Citation, Claim, Topic
 from claims.rules import citation_change_errors, publishing_errors, stored_roles
 from sources.exports import needs_guard
-from sources.models import Person, PersonKind, Reliability, Source
+from sources.models import Person, PersonKind, Provenance, Reliability, Source
 
 # Python's csv module refuses cells over 131,072 characters; a file with one gets, like
 # any other long text, the field's own "at most N characters" error instead.
@@ -91,6 +91,10 @@ def _person(name: str, *, pk: int | None, column: str) -> Person:
     )
 
 
+# A changed cell in an import preview: (column, stored value, value in the file).
+Change = tuple[str, str, str]
+
+
 class ImportResource(resources.ModelResource):
     """Text cells lose the exports' formula guard; explicit ids keep sequences in step."""
 
@@ -127,6 +131,48 @@ class ImportResource(resources.ModelResource):
         super().do_instance_save(instance, is_create)
         if explicit_id:
             _catch_up_sequence(type(instance))
+
+    # A row that changes nothing is skipped (Meta.skip_unchanged): no save, no history
+    # entry, no new updated_at. The preview lists each changed cell, not an HTML diff.
+
+    def changes(self, original: Any, instance: Any, row: dict[str, Any]) -> list[Change]:
+        """(column, stored value, value in the file) for each cell that would change the
+        record: for a new one, each cell that says something."""
+        raise NotImplementedError
+
+    def skip_row(
+        self,
+        instance: Any,
+        original: Any,
+        row: dict[str, Any],
+        import_validation_errors: Any = None,
+    ) -> bool:
+        self._changes = [] if import_validation_errors else self.changes(original, instance, row)
+        return original.pk is not None and not import_validation_errors and not self._changes
+
+    def after_import(self, dataset: Any, result: Any, **kwargs: Any) -> None:
+        super().after_import(dataset, result, **kwargs)
+        result.cell_changes = True  # rows carry `changes`
+
+    def after_import_row(self, row: Any, row_result: Any, **kwargs: Any) -> None:
+        super().after_import_row(row, row_result, **kwargs)
+        # Shown by the import preview (templates/admin/claims/import.html).
+        row_result.changes = getattr(self, "_changes", [])
+        row_result.number = kwargs.get("row_number")
+        self._changes = []
+
+
+def plain_changes(original: Any, instance: Any, row: dict[str, Any], columns: Any) -> list[Change]:
+    """Changes of the plain columns given in the row, named (column, attribute)."""
+    return [
+        (column, _shown(getattr(original, name)), _shown(getattr(instance, name)))
+        for column, name in columns
+        if column in row and getattr(original, name) != getattr(instance, name)
+    ]
+
+
+def _shown(value: Any) -> str:
+    return "" if value is None else str(value)
 
 
 def _listed(*columns: str) -> dict[str, fields.Field]:
@@ -167,8 +213,6 @@ class ClaimResource(ImportResource):
         )
         import_id_fields = ("id",)
         clean_model_instances = True
-        # A row that changes nothing is skipped: no save, no history entry, no new
-        # updated_at. The preview lists each changed cell instead of an HTML diff.
         skip_unchanged = True
         report_skipped = True
         skip_html_diff = True
@@ -196,26 +240,8 @@ class ClaimResource(ImportResource):
         if errors:
             raise ValidationError(errors)
 
-    def skip_row(
-        self,
-        instance: Claim,
-        original: Claim,
-        row: dict[str, Any],
-        import_validation_errors: Any = None,
-    ) -> bool:
-        self._changes = [] if import_validation_errors else cell_changes(original, instance, row)
-        return original.pk is not None and not import_validation_errors and not self._changes
-
-    def after_import(self, dataset: Any, result: Any, **kwargs: Any) -> None:
-        super().after_import(dataset, result, **kwargs)
-        result.cell_changes = True  # rows carry `changes`
-
-    def after_import_row(self, row: Any, row_result: Any, **kwargs: Any) -> None:
-        super().after_import_row(row, row_result, **kwargs)
-        # Shown by the import preview (templates/admin/claims/import.html).
-        row_result.changes = getattr(self, "_changes", [])
-        row_result.number = kwargs.get("row_number")
-        self._changes = []
+    def changes(self, original: Claim, claim: Claim, row: dict[str, Any]) -> list[Change]:
+        return cell_changes(original, claim, row)
 
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
         super().before_import(dataset, **kwargs)
@@ -259,14 +285,9 @@ class ClaimResource(ImportResource):
             instance.topics.set(instance._import_topics)  # type: ignore[attr-defined]
 
 
-def cell_changes(original: Claim, claim: Claim, row: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(column, stored value, value in the file) for each cell of the row that would change
-    the claim: for a new claim, each cell that says something."""
-    changes = [
-        (name, str(getattr(original, name)), str(getattr(claim, name)))
-        for name in PLAIN_COLUMNS
-        if name in row and getattr(original, name) != getattr(claim, name)
-    ]
+def cell_changes(original: Claim, claim: Claim, row: dict[str, Any]) -> list[Change]:
+    """ClaimResource.changes."""
+    changes = plain_changes(original, claim, row, [(name, name) for name in PLAIN_COLUMNS])
     if ("claimant" in row or "claimant_id" in row) and original.claimant_id != claim.claimant_id:
         before = original.claimant.name if original.claimant is not None else ""
         changes.append(("claimant", before, claim.claimant.name if claim.claimant else ""))
@@ -296,6 +317,17 @@ CITATION_COLUMNS_READ_BY_HAND = (
     "publisher",
     "publisher_reliability",
     "source_reliability",
+    "via_source_id",
+    "via_source_title",
+    "via_note",
+)
+# (column, attribute) of the citations.csv cells a row sets as they are.
+CITATION_PLAIN_COLUMNS = (
+    ("role", "role"),
+    ("quote", "quote"),
+    ("locator", "locator"),
+    ("reliability_note", "reliability_note"),
+    ("accessed_on", "accessed_on"),
 )
 
 
@@ -321,7 +353,21 @@ class CitationResource(ImportResource):
         )
         import_id_fields = ("id",)
         clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
         skip_html_diff = True
+
+    def changes(self, original: Citation, citation: Citation, row: dict[str, Any]) -> list[Change]:
+        changes = plain_changes(original, citation, row, CITATION_PLAIN_COLUMNS)
+        for column, name in (
+            ("claim_id", "claim"),
+            ("source_id", "source"),
+            ("via_source_id", "via"),
+        ):
+            if getattr(original, f"{name}_id") != getattr(citation, f"{name}_id"):
+                before, after = (_shown(getattr(c, name, None)) for c in (original, citation))
+                changes.append((column, before, after))
+        return changes
 
     def validate_instance(
         self, instance: Citation, import_validation_errors: Any = None, validate_unique: bool = True
@@ -332,6 +378,16 @@ class CitationResource(ImportResource):
         if rules:
             raise ValidationError({"role": list(rules.values())})
 
+    def before_import(self, dataset: Any, **kwargs: Any) -> None:
+        super().before_import(dataset, **kwargs)
+        # The cited sources first, with all their columns, before a row names one of them
+        # as its via (which gives only a title).
+        for row in dataset.dict:
+            # An invalid source is reported on its row, where it is read again.
+            with contextlib.suppress(ValidationError):
+                if _id(row, "source_id") is not None:
+                    self._source(row)
+
     def read_by_hand(self, instance: Citation, row: dict[str, Any]) -> None:
         claim_id = _id(row, "claim_id")
         claim = Claim.objects.filter(pk=claim_id).first() if claim_id else None
@@ -341,6 +397,28 @@ class CitationResource(ImportResource):
             )
         instance.claim = claim
         instance.source = self._source(row)
+        instance.via = self._via(row, instance.source)
+
+    def _via(self, row: dict[str, Any], source: Source) -> Source | None:
+        """The citation's via source; the link from its source to it is made when missing
+        (citations.csv carries that one link of the provenance, with its note)."""
+        pk = _id(row, "via_source_id")
+        if pk is None:
+            return None
+        via = Source.objects.filter(pk=pk).first()
+        if via is None:
+            title = _cell(row, "via_source_title")
+            if not title.strip():
+                raise ValidationError(
+                    {"via_source_title": f"There is no source {pk}: give its title to add it."}
+                )
+            via = _saved(Source(pk=pk, title=title), "via_source_title")
+        if not Provenance.objects.filter(source=source, based_on=via).exists():
+            _saved(
+                Provenance(source=source, based_on=via, note=_cell(row, "via_note")),
+                "via_source_id",
+            )
+        return via
 
     def _source(self, row: dict[str, Any]) -> Source:
         pk = _id(row, "source_id")

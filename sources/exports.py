@@ -58,6 +58,7 @@ class Export:
     columns: tuple[Column, ...]
     sql_from: str  # FROM and WHERE; "{ids}" is replaced by the selected ids' subquery
     rows: Callable[[QuerySet[Any], str], Iterator[list[Any]]]  # the Python path
+    sql_with: str = ""  # a WITH clause the columns may read, also with "{ids}"
 
     @property
     def header(self) -> list[str]:
@@ -249,12 +250,16 @@ def copy_statement(export: Export, queryset: QuerySet[Any], base_url: str) -> tu
     """The COPY statement and its parameters (also used by the benchmark)."""
     ids_sql, ids_params = queryset.order_by().values("pk").query.sql_with_params()
     select = ", ".join(f"{_sql_value(column)} AS {column.name}" for column in export.columns)
-    params: list[Any] = []
+    params: list[Any] = list(ids_params) * export.sql_with.count("{ids}")
     if "%(base)s" in select:
         select = select.replace("%(base)s", "%s")
         params += [base_url] * select.count("%s")
-    sql = f"SELECT {select} {export.sql_from.replace('{ids}', ids_sql)}"
-    return f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", [*params, *ids_params]
+    params += list(ids_params) * export.sql_from.count("{ids}")
+    with_sql, from_sql = (
+        sql.replace("{ids}", ids_sql) for sql in (export.sql_with, export.sql_from)
+    )
+    sql = f"{with_sql} SELECT {select} {from_sql}".strip()
+    return f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", params
 
 
 def _copy(export: Export, queryset: QuerySet[Any], base_url: str) -> Iterator[bytes]:

@@ -13,11 +13,13 @@ from claims.exports import EXPORTS, data_dictionary
 from claims.management.commands.export_csv import QUERYSETS
 from claims.models import Claim, ClaimRelation, Role, State
 from sources.exports import _cell, copy_statement, stream_csv
+from sources.models import Source
 from tests.factories import (
     CitationFactory,
     ClaimFactory,
     OrganizationFactory,
     PersonFactory,
+    ProvenanceFactory,
     SourceFactory,
 )
 
@@ -61,7 +63,7 @@ def hostile_data(naughty_strings: list[str]) -> None:
     call_command("load_demo")
     naughty_strings = [*FORMULAS, *naughty_strings]
     publisher = OrganizationFactory(name="=cmd|' /C calc'!A0", aliases="+1\n-2\n@3")
-    previous = None
+    previous = previous_source = None
     for index, text in enumerate(naughty_strings):
         claim = ClaimFactory(
             text=text, summary=text, rating_rationale=text, claimant=PersonFactory(name=text[:200])
@@ -74,6 +76,13 @@ def hostile_data(naughty_strings: list[str]) -> None:
         claim.people.add(PersonFactory(name=text[:200], aliases=text))
         source = SourceFactory(title=text[:500], publisher=publisher, reliability_note=text)
         CitationFactory(claim=claim, source=source, quote=text, locator=text[:200])
+        if previous_source is not None and index % 3:
+            # Short chains (three sources at most), each link's note and a citation via it.
+            ProvenanceFactory(source=source, based_on=previous_source, note=text[:300])
+            CitationFactory(
+                claim=claim, source=source, via=previous_source, quote=text, role=Role.CONTEXT
+            )
+        previous_source = source
         if index % 50 == 0:
             ClaimFactory(text=f"Draft {index}", state=State.DRAFT)
 
@@ -247,8 +256,9 @@ def test_an_analyst_counts_claims_by_publisher_reliability(api_client: APIClient
 
 
 # COPY is one statement; the Python path reads claims with their people and topics (3),
-# sources with authors and provenance (3), citations or people in one query.
-PYTHON_QUERIES = {"claims": 3, "citations": 1, "sources": 3, "people": 1, "claim_relations": 1}
+# sources with authors and provenance (3), citations with the provenance of their sources
+# (3: upstream links and upstream sources per chunk), people in one query.
+PYTHON_QUERIES = {"claims": 3, "citations": 3, "sources": 3, "people": 1, "claim_relations": 1}
 
 
 @pytest.mark.parametrize("name", sorted(PYTHON_QUERIES))
@@ -265,7 +275,10 @@ def test_export_query_count_does_not_grow_with_rows(
         claims = ClaimFactory.create_batch(count, state="published")
         for claim, other in zip(claims, claims[1:] + claims[:1], strict=True):
             claim.people.add(PersonFactory())
-            CitationFactory.create_batch(2, claim=claim)
+            cited, _ = CitationFactory.create_batch(2, claim=claim)
+            upstream = ProvenanceFactory(source=cited.source).based_on
+            ProvenanceFactory(source=upstream)
+            CitationFactory(claim=claim, source=cited.source, via=upstream, role=Role.CONTEXT)
             ClaimRelation.objects.create(claim=claim, kind="refines", other=other)
 
     make(2)
@@ -339,3 +352,26 @@ def test_claim_relations_csv_lists_relations_between_claims_the_client_may_see(
     ]
     assert public[0]["claim_text"] == "'=A"  # the formula guard
     assert len(everything) == 2
+
+
+def test_citations_csv_gives_each_citation_its_own_chain(api_client: APIClient) -> None:
+    call_command("load_demo", verbosity=0)
+    based_on_others = Source.objects.filter(provenance_links__isnull=False).distinct()
+    article = based_on_others.get(derived_links__isnull=True)
+    ap = Source.objects.get(title__startswith="Associated Press")
+    leak = Source.objects.get(kind="leaked_document")
+    rows = rows_of(api_client.get("/api/v1/citations.csv"))
+
+    [via_ap] = [r for r in rows if r["via_source_id"] == str(ap.pk)]
+    # Through the AP report: that one source, not the article's seven reports and the leak.
+    assert via_ap["source_id"] == str(article.pk)
+    assert via_ap["via_source_title"] == ap.title
+    assert via_ap["via_note"] == "cites"
+    assert via_ap["chain_source_ids"] == str(ap.pk)
+    assert via_ap["chain"] == f"{ap.title} [generally_reliable]"
+    # Without a via, the cited source's whole upstream tree, nearest first.
+    whole = next(r for r in rows if r["source_id"] == str(article.pk) and not r["via_source_id"])
+    ids = whole["chain_source_ids"].split("; ")
+    assert len(ids) == Source.objects.count() - 1
+    assert ids[-2:] == [str(leak.pk), str(leak.provenance_links.get().based_on_id)]
+    assert whole["via_note"] == ""
