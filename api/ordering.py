@@ -41,7 +41,7 @@ class ClaimOrdering(StableOrdering):
     def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> list[str]:
         ordering = super().get_ordering(request, queryset, view)
         # A search's own order settles its ties (claims.search.search_ordering).
-        return search_ordering() if ordering[0] == "rank" else ordering
+        return search_ordering(queryset) if ordering[0] == "rank" else ordering
 
     def get_default_ordering(self, view: Any) -> list[str]:
         if getattr(view, "ranked", False):

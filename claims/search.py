@@ -1,5 +1,6 @@
 """Full-text search over claims: their text, summaries and citation quotes."""
 
+import re
 import struct
 from typing import Any
 
@@ -9,13 +10,19 @@ from django.db.models.expressions import RawSQL
 
 from claims.models import SEARCH_INDEX_NAME, Citation, Claim, ClaimQuerySet
 
+# RUM's distance operator has crashed the PostgreSQL backend (signal 11 in rum.so) on a
+# search for "-1", websearch's NOT of a word: RUM mishandles negated terms (postgrespro/rum
+# issues #123 and #153). A search with a minus at the start of a word, which websearch
+# may read as NOT, is ranked the GIN way (ts_rank) instead, off the RUM ordering.
+NEGATION = re.compile(r"(?:^|\W)-")
+
 
 def search_claims(queryset: QuerySet[Claim], query: str) -> QuerySet[Claim]:
     """Claims matching words in their text, summary or citation quotes, annotated with `rank`.
 
     PostgreSQL: websearch syntax on each claim's stored document (migration 0007), `rank`
     lower is better: the RUM index's distance, which it can return best first, or, on a
-    GIN index, minus ts_rank. Order by `search_ordering()`. SQLite has no full-text search
+    GIN index, minus ts_rank. Order by `search_ordering(results)`. SQLite has no full-text search
     here: a case-insensitive substring match, so trying the app locally still finds things.
     """
     if connection.vendor != "postgresql":
@@ -26,15 +33,29 @@ def search_claims(queryset: QuerySet[Claim], query: str) -> QuerySet[Claim]:
     # The words reach SQL only as parameters. The column is not qualified by its table, so
     # the SQL holds when this queryset becomes a subquery (the citations export uses it).
     tsquery = "websearch_to_tsquery('english'::regconfig, %s)"
-    if search_index_method() == "rum":
-        rank_sql = f"search_document <=> {tsquery}"
+    negated = NEGATION.search(query) is not None
+    by_index = search_index_method() == "rum" and not negated
+    if by_index:
+        rank = RawSQL(f"search_document <=> {tsquery}", [query], output_field=RankField())  # noqa: S611
+    elif negated and _only_negations(query):
+        # Only words to leave out ("-camps"): nothing to rank by, and ranking nearly every
+        # claim would take seconds at a million. Newest first (search_ordering's tie-break).
+        rank = RawSQL("0::real", [], output_field=RankField())
     else:
-        rank_sql = f"-ts_rank(search_document, {tsquery})"
+        rank = RawSQL(f"-ts_rank(search_document, {tsquery})", [query], output_field=RankField())  # noqa: S611
     matches = RawSQL(f"search_document @@ {tsquery}", [query], output_field=BooleanField())  # noqa: S611
-    rank = RawSQL(rank_sql, [query], output_field=RankField())  # noqa: S611
     ranked = queryset.filter(matches).annotate(rank=rank)
-    ranked.__class__ = RankedClaimQuerySet  # type: ignore[assignment]
+    if by_index:
+        ranked.__class__ = RankedClaimQuerySet  # type: ignore[assignment]
     return ranked
+
+
+def _only_negations(query: str) -> bool:
+    """Whether the search only leaves words out: its tsquery has nothing to look up."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT querytree(websearch_to_tsquery('english'::regconfig, %s))", [query])
+        row = cursor.fetchone()
+    return row is not None and row[0] == "T"
 
 
 class RankField(FloatField):
@@ -70,9 +91,9 @@ class RankedClaimQuerySet(ClaimQuerySet):
             return forward[::-1][k]
 
 
-def search_ordering() -> list[str]:
+def search_ordering(results: QuerySet[Claim]) -> list[str]:
     """Best match first: RUM's order (see RankedClaimQuerySet), else rank then newest."""
-    return ["rank"] if search_index_method() == "rum" else ["rank", "-id"]
+    return ["rank"] if isinstance(results, RankedClaimQuerySet) else ["rank", "-id"]
 
 
 def search_index_method() -> str:

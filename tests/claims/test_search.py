@@ -251,7 +251,8 @@ def test_every_slice_of_a_search_sees_the_same_order() -> None:
     # Many ties: whatever the slice (cursor pages are slices), the order is one order.
     for n in range(30):
         ClaimFactory(text="wages " * (n % 4 + 1) + "were paid", summary="wages" if n % 3 else "")
-    claims = search_claims(Claim.objects.published(), "wages").order_by(*search_ordering())
+    claims = search_claims(Claim.objects.published(), "wages")
+    claims = claims.order_by(*search_ordering(claims))
     whole = [(c.pk, c.rank) for c in claims[0:100]]
 
     assert len(whole) == 30
@@ -281,3 +282,36 @@ def test_huge_stored_text_and_quotes_keep_the_claim_saved_and_searchable(
     for word in ("t1q", "s1q", "supportsz1q"):
         found = api_client.get("/api/v1/claims/", {"q": word}).json()["results"]
         assert [c["id"] for c in found] == [claim.pk], word
+
+
+@pytest.mark.parametrize("query", ["-1", "wages -camp", 'x -"two words"', "(-x)"])
+def test_a_negated_word_is_never_ranked_by_rum(query: str, api_client: APIClient) -> None:
+    """RUM crashed the backend on "-1" (claims.search.NEGATION): such searches rank by
+    ts_rank, and answer."""
+    ClaimFactory(text="The camp paid no wages.")
+
+    sql = str(search_claims(Claim.objects.all(), query).query)
+
+    assert "<=>" not in sql
+    assert api_client.get("/api/v1/claims/", {"q": query}).status_code == 200
+    assert api_client.get("/", {"q": query}).status_code == 200
+
+
+def test_a_hyphenated_word_is_still_ranked_by_the_index() -> None:
+    if search_index_method() != "rum":
+        pytest.skip("the RUM extension is not installed here")
+    assert "<=>" in str(search_claims(Claim.objects.all(), "e-mail well-known").query)
+
+
+def test_a_search_that_only_leaves_words_out_lists_the_rest_newest_first(
+    api_client: APIClient,
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("websearch syntax is PostgreSQL's")
+    older = ClaimFactory(text="Old wages.")
+    ClaimFactory(text="The camp.")
+    newer = ClaimFactory(text="New wages.")
+
+    body = api_client.get("/api/v1/claims/", {"q": "-camp"}).json()
+
+    assert [claim["id"] for claim in body["results"]] == [newer.pk, older.pk]
