@@ -144,8 +144,11 @@ _PAGE_SQL = (
     " chain(root, id, depth) AS ("
     " SELECT l.source_id, l.based_on_id, 1 FROM sources_provenance l"
     " WHERE l.source_id IN (SELECT id FROM roots UNION SELECT id FROM vias)"
-    " UNION SELECT chain.root, l.based_on_id, chain.depth + 1"
-    " FROM chain JOIN sources_provenance l ON l.source_id = chain.id WHERE chain.depth < 50),"
+    # LATERAL ... OFFSET 0: each step looks its few links up in the index; joined plainly,
+    # PostgreSQL guesses a large working table and hashes every link at every step.
+    " UNION SELECT chain.root, l.based_on_id, chain.depth + 1 FROM chain CROSS JOIN LATERAL"
+    " (SELECT based_on_id FROM sources_provenance WHERE source_id = chain.id OFFSET 0) l"
+    " WHERE chain.depth < 50),"
     " nearest AS MATERIALIZED (SELECT root, id, min(depth) AS depth FROM chain GROUP BY 1, 2),"
     # Each chain as ids, nearest first (Upstream.order).
     " chain_ids AS (SELECT root, "

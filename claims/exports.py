@@ -157,8 +157,9 @@ CITATION_CHAINS_SQL = (
     # 50 links deep at most; UNION stops at a cycle should one slip past validation.
     " walk(root, id, depth) AS (SELECT l.source_id, l.based_on_id, 1 FROM sources_provenance l"
     " WHERE l.source_id IN (SELECT id FROM roots)"
-    " UNION SELECT walk.root, l.based_on_id, walk.depth + 1"
-    " FROM walk JOIN sources_provenance l ON l.source_id = walk.id WHERE walk.depth < 50),"
+    " UNION SELECT walk.root, l.based_on_id, walk.depth + 1 FROM walk CROSS JOIN LATERAL"
+    " (SELECT based_on_id FROM sources_provenance WHERE source_id = walk.id OFFSET 0) l"
+    " WHERE walk.depth < 50),"
     " nearest AS (SELECT root, id, min(depth) AS depth FROM walk GROUP BY 1, 2),"
     # Nearest first, then by id: Upstream.order.
     " chains AS (SELECT n.root, string_agg(n.id::text, '; ' ORDER BY n.depth, n.id) AS ids,"

@@ -3,6 +3,7 @@
 This app knows nothing of claims; `claims` builds on it.
 """
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from django.db import connection, models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from sources.dates import FuzzyDateError, edtf_bounds, to_edtf
+from sources.dates import FuzzyDateError, edtf_bounds, readable_date, to_edtf
 
 # The longest free text each kind of field takes, in characters, at every door (admin,
 # API, import): TextField's max_length alone would only reach forms. Far above what
@@ -32,6 +33,18 @@ class FuzzyDate:
     edtf: str
     earliest: date | None
     latest: date | None
+
+    @property
+    def readable(self) -> str:
+        """As a reader would write it ("31 July (year uncertain, probably 2019)")."""
+        return readable_date(self.text, self.edtf)
+
+    @property
+    def machine(self) -> str:
+        """An HTML datetime value when the date is one certain year, month or day, else ""."""
+        return (
+            self.edtf if re.fullmatch(r"\d{4}(?:-(?:0[1-9]|1[0-2])(?:-\d{2})?)?", self.edtf) else ""
+        )
 
 
 class FuzzyDateModel(models.Model):
@@ -104,6 +117,20 @@ class Reliability(models.TextChoices):
     GENERALLY_UNRELIABLE = "generally_unreliable", "Generally unreliable"
     DEPRECATED = "deprecated", "Deprecated"
     UNRATED = "unrated", "Unrated"
+
+
+# For readers: what each reliability rating means (the ratings page, /ratings/).
+RELIABILITY_MEANINGS: dict[str, str] = {
+    Reliability.GENERALLY_RELIABLE: "A record of accuracy and of correcting its errors. Still "
+    "read the piece itself: a reliable outlet can be wrong, and can be quoting others.",
+    Reliability.NO_CONSENSUS: "Reliable on some topics or at some times and not others: "
+    "weigh each piece, and look for corroboration.",
+    Reliability.GENERALLY_UNRELIABLE: "Not to be relied on for facts without corroboration "
+    "from a reliable source.",
+    Reliability.DEPRECATED: "Known for publishing fabrications: do not rely on it.",
+    Reliability.UNRATED: "Not rated here, and so neither reliable nor unreliable: unknown. "
+    "The note beside the rating says why, and what is known of the source.",
+}
 
 
 class PersonKind(models.TextChoices):
@@ -336,6 +363,10 @@ class Source(FuzzyDateModel):
             raise ValidationError({"publisher": "A publisher must be an organization."})
 
     @property
+    def published_date(self) -> FuzzyDate:
+        return self.fuzzy_date("published")
+
+    @property
     def effective_reliability(self) -> str:
         """The source's own rating if set, else its publisher's, else unrated."""
         if self.reliability:
@@ -422,7 +453,9 @@ def upstream_links(source_ids: Iterable[int]) -> list[tuple[int, int, str]]:
     query.
 
     A recursive CTE, so the number of queries does not grow with the length of a chain;
-    UNION (not UNION ALL) stops at a cycle should one ever slip past validation.
+    UNION (not UNION ALL) stops at a cycle should one ever slip past validation. Each step
+    looks its links up in the index (LATERAL ... OFFSET 0): joined plainly, PostgreSQL
+    guesses a large working table and hashes every link in the table at every step.
     """
     ids = sorted(set(source_ids))
     if not ids:
@@ -434,8 +467,8 @@ def upstream_links(source_ids: Iterable[int]) -> list[tuple[int, int, str]]:
             SELECT source_id, based_on_id, note FROM {table}
             WHERE source_id IN ({placeholders})
             UNION
-            SELECT link.source_id, link.based_on_id, link.note
-            FROM {table} link JOIN chain ON link.source_id = chain.based_on_id
+            SELECT link.source_id, link.based_on_id, link.note FROM chain CROSS JOIN LATERAL
+            (SELECT * FROM {table} WHERE source_id = chain.based_on_id OFFSET 0) link
         )
         SELECT source_id, based_on_id, note FROM chain
     """  # noqa: S608 - the table name is ours; values are parameters
