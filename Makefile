@@ -9,7 +9,7 @@ export DEBUG ?= true
 TEST_DATABASE_URL ?= $(or $(DATABASE_URL),$(shell pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null \
 	&& echo postgres://postgres@127.0.0.1:5432/claimtrail))
 
-.PHONY: install run test lint check clean
+.PHONY: install run test lint check clean axe
 
 install: $(VENV)/.installed
 
@@ -25,9 +25,15 @@ run: install
 	$(BIN)/python manage.py demo_login
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: install
+test: install axe
 	@echo "Testing on $(or $(TEST_DATABASE_URL),SQLite)"
 	DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# axe-core for the browser tests' accessibility audit, from the npm registry (package.json).
+axe:
+	@if [ -f node_modules/axe-core/axe.min.js ]; then :; \
+	elif command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent; \
+	else echo "npm not found: the accessibility audit will be skipped"; fi
 
 lint: install
 	$(BIN)/ruff check .
@@ -37,4 +43,4 @@ lint: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache node_modules

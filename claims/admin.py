@@ -257,7 +257,8 @@ class ClaimAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
     action_form = ClaimActionForm
 
     class Media:
-        css = {"all": ["admin/claims/claims.css"]}
+        css = {"all": ["admin/claims/claims.css", "admin/claimtrail/a11y.css"]}
+        js = ["admin/claimtrail/a11y.js"]
 
     def view_on_site(self, claim: Claim) -> str:
         """Published claims link to their page; a draft to its preview, for editors."""
@@ -482,6 +483,10 @@ class CitationAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
     autocomplete_fields = ["claim", "source"]
     readonly_fields = ["created_at", "updated_at"]
     actions = ["export_csv"]
+
+    class Media:
+        css = {"all": ["admin/claimtrail/a11y.css"]}
+        js = ["admin/claimtrail/a11y.js"]
 
     @admin.action(description="Export selected as CSV", permissions=["view"])
     def export_csv(

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from django.db import transaction
 from django.db.models import Model
 
-from claims.models import Citation, Claim, Rating, State, Topic
+from claims.models import Citation, Claim, ClaimRelation, Rating, State, Topic
 from sources.models import Person, Provenance, Reliability, Source
 
 DEMO_FILE = Path(__file__).parent / "demo" / "seed_article.json"
@@ -80,8 +80,9 @@ def load_demo_data(*, path: Path = DEMO_FILE) -> Counter[str]:
                 defaults={"note": link.get("note", "")},
             )
 
+    claims: dict[str, Claim] = {}
     for row in data["claims"]:
-        claim = _get_or_create(
+        claims[row["key"]] = claim = _get_or_create(
             Claim,
             created,
             lookup={"text": row["text"]},
@@ -119,6 +120,13 @@ def load_demo_data(*, path: Path = DEMO_FILE) -> Counter[str]:
                     "via": sources[citation["via"]] if "via" in citation else None,
                 },
             )
+    for row in data.get("relations", []):
+        _get_or_create(
+            ClaimRelation,
+            created,
+            lookup={"claim": claims[row["claim"]], "other": claims[row["other"]]},
+            defaults={"kind": row["kind"], "note": row.get("note", "")},
+        )
     return created
 
 

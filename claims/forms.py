@@ -31,14 +31,24 @@ class IdField(forms.RegexField):
         return int(text) if text else None
 
 
+DATE_ERRORS = {"invalid": "Enter a date like 2018-12-31."}
+
+
 class ClaimSearchForm(forms.Form):
     q = forms.CharField(label="Search claims, summaries and quotes", required=False)
     rating = forms.ChoiceField(
-        label="Rating", choices=[("", "Any"), *Rating.choices], required=False
+        label="Rating",
+        choices=[("", "Any"), *Rating.choices],
+        required=False,
+        error_messages={"invalid_choice": "Choose one of the ratings listed."},
     )
-    topic = forms.SlugField(label="Topic", required=False)
-    made_after = forms.DateField(label="Made from", required=False)
-    made_before = forms.DateField(label="Made until", required=False)
+    topic = forms.SlugField(
+        label="Topic",
+        required=False,
+        error_messages={"invalid": "Choose one of the topics listed."},
+    )
+    made_after = forms.DateField(label="Made from", required=False, error_messages=DATE_ERRORS)
+    made_before = forms.DateField(label="Made until", required=False, error_messages=DATE_ERRORS)
     person = IdField(label="About")
     claimant = IdField(label="Made by")
     publisher = IdField(label="Citing sources published by")

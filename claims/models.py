@@ -45,6 +45,41 @@ class Rating(models.TextChoices):
     FALSE = "false", "False"
 
 
+# For readers: the one-line conclusion a claim page shows under each rating, and what the
+# rating means (the ratings page, /ratings/).
+RATING_MEANINGS: dict[str, tuple[str, str]] = {
+    Rating.UNREVIEWED: (
+        "Not reviewed yet: the evidence below has not been weighed.",
+        "An editor has recorded the claim, who made it and where it appears, but has not "
+        "yet weighed the evidence. Unreviewed is not a verdict either way.",
+    ),
+    Rating.SUPPORTED: (
+        "The evidence cited supports it.",
+        "At least one citation supports the claim, and the weight of the evidence cited "
+        "is with it.",
+    ),
+    Rating.MIXED: (
+        "The evidence cited points both ways.",
+        "Citations support some of the claim and dispute the rest, or evidence for and "
+        "against it carries similar weight.",
+    ),
+    Rating.UNSUPPORTED: (
+        "No evidence is given for it.",
+        "Neither the claimant nor anything cited here gives evidence for the claim. This "
+        "does not say the claim is false; the rationale says what is missing.",
+    ),
+    Rating.DISPUTED: (
+        "The evidence cited disputes it.",
+        "At least one citation disputes the claim, and the weight of the evidence cited is "
+        "against it.",
+    ),
+    Rating.FALSE: (
+        "The evidence cited shows it is false.",
+        "Evidence cited here contradicts the claim directly.",
+    ),
+}
+
+
 class State(models.TextChoices):
     DRAFT = "draft", "Draft"
     PUBLISHED = "published", "Published"

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Case, Count, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.http import urlencode
@@ -18,13 +18,17 @@ from django.utils.safestring import SafeString, mark_safe
 
 from claims.claimreview import claim_review
 from claims.forms import ClaimSearchForm
-from claims.models import Citation, Claim, Rating, Topic
+from claims.models import RATING_MEANINGS, Citation, Claim, Rating, Role, Topic
 from claims.relations import related_claims
 from claims.reviews import rating_histories, reviewer_name
 from claims.search import search_claims
-from sources.models import Person, ProvenanceIndex, Reliability, Source
+from sources.models import RELIABILITY_MEANINGS, Person, ProvenanceIndex, Reliability, Source
 
 PAGE_SIZE = 20
+# The filters with a field of their own on the list page (the others come from links).
+ON_PAGE = ("q", "rating", "topic", "made_after", "made_before")
+# Citations listed by role in the roles' own order: where claims appear, then evidence.
+ROLE_ORDER = Case(*(When(role=role, then=Value(n)) for n, role in enumerate(Role.values)))
 # Characters that could end a <script> element or open a comment, escaped inside JSON.
 _JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 
@@ -52,7 +56,17 @@ def _list_context(request: HttpRequest, form: ClaimSearchForm, page: Page | None
     return {
         "page": page,
         "query": chosen.get("q", "").strip(),
-        "errors": form.errors,
+        # Each bad filter named as the form labels it: "Made from: enter a date like …".
+        "errors": [
+            (
+                field.name if field.name in ON_PAGE else "",
+                field.label,
+                " ".join(str(m)[:1].lower() + str(m)[1:] for m in field.errors),
+            )
+            for field in form
+            if field.errors
+        ],
+        "filtered": any(key != "q" for key in chosen),
         "chosen": chosen,
         "named": [{"key": key, "value": pk, "name": names.get(pk)} for key, pk in ids.items()],
         "ratings": Rating.choices,
@@ -78,6 +92,9 @@ def claim_preview(request: HttpRequest, pk: int) -> HttpResponse:
 def _claim_page(request: HttpRequest, claim: Claim, *, preview: bool) -> HttpResponse:
     citations = list(claim.citations.all())
     provenance = ProvenanceIndex(citation.source_id for citation in citations)
+    drawn: set[int] = set()
+    for citation in citations:
+        citation.chain = _citation_chain(citation, provenance, drawn)  # type: ignore[attr-defined]
     history = rating_histories([claim.pk]).get(claim.pk, [])
     review = claim_review(claim, request, author=settings.CLAIMREVIEW_AUTHOR, history=history)
     return render(
@@ -85,11 +102,10 @@ def _claim_page(request: HttpRequest, claim: Claim, *, preview: bool) -> HttpRes
         "claims/claim_detail.html",
         {
             "claim": claim,
+            # The rating's name as a large label ("Unsupported"), and its conclusion.
+            "verdict": claim.get_rating_display().split(":")[0],
+            "conclusion": RATING_MEANINGS[claim.rating][0],
             "citations": citations,
-            "provenance": [
-                {"citation": citation, "node": _citation_tree(citation, provenance)}
-                for citation in citations
-            ],
             "json_ld": _json_ld(review) if review and not preview else None,
             "preview": preview,
             "reviewer": reviewer_name(claim.reviewed_by),
@@ -99,27 +115,71 @@ def _claim_page(request: HttpRequest, claim: Claim, *, preview: bool) -> HttpRes
     )
 
 
-def _citation_tree(citation: Citation, provenance: ProvenanceIndex) -> dict[str, Any]:
-    """The cited source and the chain that applies (claims.rules.citation_chain): through
-    its `via` when given, else every source it is based on."""
+def _citation_chain(
+    citation: Citation, provenance: ProvenanceIndex, drawn: set[int]
+) -> list[dict[str, Any]]:
+    """The sources behind a citation (claims.rules.citation_chain), as trees under its
+    source: through its `via` when given, else every source its source is based on.
+    `drawn` holds the sources whose own sources the page has shown already; those are
+    not drawn again, but pointed to."""
+    path = frozenset({citation.source_id})
     if citation.via_id is None:
-        return _node(citation.source, provenance, frozenset())
-    via = provenance.sources[citation.via_id]
-    step = _node(via, provenance, frozenset({citation.source_id}))
-    note = provenance.upstream.notes.get((citation.source_id, citation.via_id), "")
-    return {"source": citation.source, "children": [{**step, "note": note}]}
+        links = provenance.links(citation.source_id)
+    else:
+        links = [
+            (
+                citation.via_id,
+                provenance.upstream.notes.get((citation.source_id, citation.via_id), ""),
+            )
+        ]
+    return [_node(provenance, i, note, path, drawn, depth=1) for i, note in links]
 
 
-def _node(source: Source, provenance: ProvenanceIndex, path: frozenset[int]) -> dict[str, Any]:
-    """A source and, below it, the sources it is based on, and so on (no source twice on
+def _node(
+    provenance: ProvenanceIndex,
+    source_id: int,
+    note: str,
+    path: frozenset[int],
+    drawn: set[int],
+    *,
+    depth: int,
+) -> dict[str, Any]:
+    """One source in a chain and, below it, the sources it is based on (no source twice on
     one path, should a cycle slip past validation)."""
-    path = path | {source.pk}
-    children = [
-        {**_node(provenance.sources[i], provenance, path), "note": note}
-        for i, note in provenance.links(source.pk)
-        if i not in path
+    node: dict[str, Any] = {
+        "source": provenance.sources[source_id],
+        "note": note,
+        "depth": depth,
+        "children": [],
+        "size": 0,
+        "shown_above": False,
+    }
+    links = [(i, n) for i, n in provenance.links(source_id) if i not in path]
+    if not links:
+        return node
+    if source_id in drawn:
+        node["shown_above"] = True
+        return node
+    drawn.add(source_id)
+    node["children"] = [
+        _node(provenance, i, n, path | {source_id}, drawn, depth=depth + 1) for i, n in links
     ]
-    return {"source": source, "children": children}
+    node["size"] = sum(1 + child["size"] for child in node["children"])
+    return node
+
+
+def ratings(request: HttpRequest) -> HttpResponse:
+    """What each claim rating and each reliability rating means."""
+    return render(
+        request,
+        "claims/ratings.html",
+        {
+            "ratings": [(value, label, *RATING_MEANINGS[value]) for value, label in Rating.choices],
+            "reliabilities": [
+                (value, label, RELIABILITY_MEANINGS[value]) for value, label in Reliability.choices
+            ],
+        },
+    )
 
 
 def _json_ld(data: dict[str, Any]) -> SafeString:
@@ -132,7 +192,7 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
     citations = (
         source.citations.filter(claim__state="published")
         .select_related("claim__claimant")
-        .order_by("role", "-claim__updated_at")
+        .order_by(ROLE_ORDER, "-claim__updated_at")
     )
     return render(
         request,
@@ -140,8 +200,10 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "source": source,
             "reliability_label": Reliability(source.effective_reliability).label,
-            "based_on": source.based_on.select_related("publisher").order_by("title"),
-            "derived": source.derived_sources.select_related("publisher").order_by("title"),
+            "based_on": source.provenance_links.select_related("based_on").order_by(
+                "based_on__title"
+            ),
+            "derived": source.derived_links.select_related("source").order_by("source__title"),
             "citations": citations,
         },
     )
@@ -150,12 +212,19 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(Person, pk=pk)
     published = Claim.objects.published().order_by("-updated_at", "-id")
+    made = published.filter(claimant=person)
+    counts = dict(made.order_by().values_list("rating").annotate(total=Count("id")))
     return render(
         request,
         "sources/person_detail.html",
         {
             "person": person,
-            "made": published.filter(claimant=person)[:50],
+            "made": made[:50],
+            "made_count": sum(counts.values()),
+            # Counts by rating, in the ratings' own order.
+            "made_by_rating": [
+                (value, label, counts[value]) for value, label in Rating.choices if value in counts
+            ],
             "about": published.filter(people=person)[:50],
             "published": person.published_sources.order_by("title")[:50],
         },

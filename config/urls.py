@@ -21,4 +21,5 @@ urlpatterns = [
     path("claims/<int:pk>/preview/", views.claim_preview, name="claim-preview"),
     path("sources/<int:pk>/", views.source_detail, name="source-page"),
     path("people/<int:pk>/", views.person_detail, name="person-page"),
+    path("ratings/", views.ratings, name="ratings"),
 ]

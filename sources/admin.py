@@ -93,6 +93,12 @@ class SourceAdmin(SimpleHistoryAdmin):
     readonly_fields = ["published_earliest", "published_latest", "created_at", "updated_at"]
     inlines = [ProvenanceInline]
     actions = ["export_csv"]
+
+    class Media:
+        # Names for the autocomplete widgets (static/admin/claimtrail/a11y.js).
+        css = {"all": ["admin/claimtrail/a11y.css"]}
+        js = ["admin/claimtrail/a11y.js"]
+
     fieldsets = [
         (
             None,

@@ -200,3 +200,124 @@ def _to_date(bound: time.struct_time | float, value: str) -> date | None:
 def _shorten(text: str, limit: int = 60) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Reading pages show dates as people write them, never as EDTF: "26 Sept. 2019", "end of
+# 2018", "31 July (year uncertain, probably 2019)". Month names as newsrooms abbreviate
+# them (AP style, as Django's "N" date format writes them).
+_MONTH_NAMES = {
+    1: "Jan.",
+    2: "Feb.",
+    3: "March",
+    4: "April",
+    5: "May",
+    6: "June",
+    7: "July",
+    8: "Aug.",
+    9: "Sept.",
+    10: "Oct.",
+    11: "Nov.",
+    12: "Dec.",
+}
+_FULL_MONTHS = {number: name for number, name in enumerate(calendar.month_name) if name}
+_SUB_YEARS = {
+    21: "spring",
+    22: "summer",
+    23: "autumn",
+    24: "winter",
+    33: "first quarter of",
+    34: "second quarter of",
+    35: "third quarter of",
+    36: "last quarter of",
+    40: "first half of",
+    41: "second half of",
+}
+_SINGLE = re.compile(
+    r"^(?P<year>\d{4})(?P<q>[?~%]?)(?:-(?P<month>\d{2}))?(?:-(?P<day>\d{2}))?(?P<whole>[?~%]?)$"
+)
+
+
+def readable_date(text: str, edtf: str) -> str:
+    """A date for a reading page: the editor's wording when it is words with a year in
+    them ("end of 2018"), else written out from the EDTF value. Every result names its
+    year, or says the year is uncertain and which it probably is."""
+    wording = " ".join(text.split())
+    if re.search(r"[a-z]", wording, re.IGNORECASE) and re.search(r"\b\d{4}\b", wording):
+        return wording
+    if written := _written(edtf):
+        return written
+    if re.search(r"\b\d{4}\b", wording) and not _is_edtf(wording):
+        return wording
+    try:
+        earliest, latest = edtf_bounds(edtf)
+    except FuzzyDateError:
+        return wording
+    days = [_day(bound) for bound in (earliest, latest)]
+    if days[0] and days[1]:
+        return days[0] if days[0] == days[1] else f"between {days[0]} and {days[1]}"
+    return f"{days[0]} or later" if days[0] else f"{days[1]} or earlier"
+
+
+def _day(day: date | None) -> str:
+    return f"{day.day} {_MONTH_NAMES[day.month]} {day.year}" if day else ""
+
+
+def _written(value: str) -> str | None:
+    if decade := re.fullmatch(r"(\d{2,3})X{1,2}", value):
+        digits = decade[1]
+        return f"the {digits}{'0' * (4 - len(digits))}s"
+    if single := _single(value):
+        words, year, qualifier = single
+        return _qualified(words, year, qualifier)
+    if value.startswith(("{", "[")) and value.endswith(("}", "]")):
+        parts = [part for text in value[1:-1].split(",") if (part := _single(text))]
+        years = {(year, qualifier) for _, year, qualifier in parts}
+        if len(parts) != value.count(",") + 1:
+            return None
+        joined = " and " if value[0] == "{" else " or "
+        if len(years) != 1:  # each with its own year: "May 2019 and Sept. 2020"
+            whole = [_qualified(*part) for part in parts]
+            return ", ".join(whole[:-1]) + joined + whole[-1]
+        names = [words for words, _, _ in parts]
+        words = ", ".join(names[:-1]) + joined + names[-1] if len(names) > 1 else names[0]
+        [(year, qualifier)] = years
+        return _qualified(words, year, qualifier)
+    if "/" in value:
+        start, end = value.split("/", 1)
+        first, last = (_written(part) if part not in ("", "..") else None for part in (start, end))
+        if first and last:
+            return f"from {first} to {last}"
+        if first and end in ("", ".."):
+            return f"{first} or later"
+        if last and start in ("", ".."):
+            return f"{last} or earlier"
+    return None
+
+
+def _single(value: str) -> tuple[str, str, str] | None:
+    """(the date without its year, the year, its qualifier) of a single EDTF date."""
+    match = _SINGLE.match(value)
+    if not match:
+        return None
+    month, day = int(match["month"] or 0), int(match["day"] or 0)
+    if month > 12:
+        if month not in _SUB_YEARS:
+            return None
+        return _SUB_YEARS[month], match["year"], match["q"]
+    if month and day:
+        words = f"{day} {_MONTH_NAMES[month]}"
+    elif month:
+        words = _FULL_MONTHS[month]
+    else:
+        words = ""
+    return words, match["year"], match["q"] or match["whole"]
+
+
+def _qualified(words: str, year: str, qualifier: str) -> str:
+    if not qualifier:
+        return f"{words} {year}".strip()
+    if qualifier == "~":
+        return f"about {words} {year}".replace("  ", " ")
+    if not words:
+        return f"probably {year}" if qualifier == "?" else f"about {year}, uncertain"
+    return f"{words} (year uncertain, probably {year})"

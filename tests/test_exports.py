@@ -248,9 +248,10 @@ def test_an_analyst_counts_claims_by_publisher_reliability(api_client: APIClient
         by_reliability.setdefault(row["source_reliability"], set()).add(row["claim_id"])
 
     counts = {rating: len(claims) for rating, claims in by_reliability.items()}
-    # NYT, The Guardian and AP reports back four published claims; the rest rest on
-    # unrated sources (the article itself, the leak, speeches) or Fox News.
-    assert counts["generally_reliable"] == 4
+    # The New York Times (3 claims), The Guardian (4) and AP (1) reports are cited by eight
+    # published claims; the rest rest on unrated sources (the article itself, the leak,
+    # the speeches). Fox News's claim is a draft.
+    assert counts["generally_reliable"] == 8
     assert counts["unrated"] >= 10
     assert sum(1 for r in rows if r["claim_state"] == "draft") == 0
 
@@ -332,7 +333,7 @@ def test_export_csv_command_writes_the_whole_database(tmp_path: Path) -> None:
     call_command("export_csv", "claims", "--output", str(target))
 
     rows = list(csv.DictReader(target.open(encoding="utf-8", newline="")))
-    assert len(rows) == Claim.objects.count() == 20
+    assert len(rows) == Claim.objects.count() == 23
     assert any(r["state"] == "draft" for r in rows)
 
 

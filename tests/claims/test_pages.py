@@ -107,12 +107,17 @@ def test_a_claim_page_shows_its_evidence_dates_and_provenance(client: Client) ->
     assert response.status_code == 200
     assert "Show absolutely no mercy." in html
     assert "end of 2018" in html
-    assert "EDTF 2018-36" in html
+    # The EDTF value only in the date's details, never in the body text.
+    assert "<code>2018-36</code>" in html
+    assert "2018-36" not in re.sub(
+        r'<details class="date-details">.*?</details>', "", html, flags=re.S
+    )
     assert "“We must be as harsh as them.”" in html
     assert "Based on documents the newspaper obtained." in html
-    diagram = html[html.index('aria-label="Provenance diagram"') :]
-    assert diagram.index("The newspaper&#x27;s report") < diagram.index("The leaked documents")
-    assert "primary source" in diagram
+    citation = html[html.index('id="evidence-heading"') :]
+    assert citation.index("The newspaper&#x27;s report") < citation.index("The leaked documents")
+    assert "It is based on:" in citation
+    assert "primary source" in citation
 
 
 def test_a_claim_page_embeds_its_claimreview(client: Client) -> None:
@@ -204,7 +209,7 @@ def test_pages_use_a_fixed_number_of_queries(
     # claim: the claim and its claimant and reviewer, people, topics, citations with their
     # sources, the provenance links and upstream sources, its rating history, its related
     # claims (these claims are unrated: no ClaimReview, so no query for its appearances).
-    expected = {"list": 3, "claim": 8, "source": 4, "person": 4}[kind]
+    expected = {"list": 3, "claim": 8, "source": 4, "person": 5}[kind]
     with django_assert_num_queries(expected):
         assert client.get(urls[kind]).status_code == 200
     make(15)

@@ -1,0 +1,97 @@
+/* Accessible names for the admin's select2 autocomplete widgets and tabular inlines.
+ *
+ * Django's autocomplete markup leaves its comboboxes and search fields without a name
+ * (axe rules aria-input-field-name and label), puts a <span> straight inside a <ul> (list),
+ * leaves a tabular inline's first header empty (empty-table-header) and its fields
+ * labelled by a title only (label-title-only). This names each widget and field after its
+ * label or column header, on load and whenever the form changes (a new inline row, a new
+ * choice). No markup of Django's is replaced.
+ */
+(function () {
+  "use strict";
+
+  function fieldName(select) {
+    var label = select.id && document.querySelector('label[for="' + select.id + '"]');
+    if (label) {
+      return label.textContent.replace(/:\s*$/, "").trim();
+    }
+    // A tabular inline's cell: its column header names the field.
+    var cell = select.closest("td");
+    var table = cell && cell.closest("table");
+    var field = cell && Array.prototype.find.call(cell.classList, function (name) {
+      return name.indexOf("field-") === 0;
+    });
+    var header = field && table.querySelector("thead th.column-" + field.slice(6));
+    return header ? header.textContent.trim() : select.name;
+  }
+
+  function setAttribute(element, name, value) {
+    if (element && element.getAttribute(name) !== value) {
+      element.setAttribute(name, value);
+    }
+  }
+
+  function nameWidgets() {
+    document.querySelectorAll("select.admin-autocomplete").forEach(function (select) {
+      var container = select.nextElementSibling;
+      if (!container || !container.classList.contains("select2")) {
+        return;
+      }
+      var name = fieldName(select);
+      var rendered = container.querySelector(".select2-selection__rendered");
+      if (rendered && !select.multiple) {
+        var chosen = rendered.textContent.replace(/^×/, "").trim();
+        setAttribute(rendered, "aria-label", name + ": " + (chosen || "none chosen"));
+      }
+      container.querySelectorAll(".select2-search__field").forEach(function (field) {
+        setAttribute(field, "aria-label", name);
+      });
+      if (rendered && select.multiple) {
+        Array.prototype.forEach.call(rendered.children, function (child) {
+          if (child.tagName !== "LI") {
+            setAttribute(child, "role", "listitem");
+          }
+        });
+      }
+    });
+    document.querySelectorAll(".tabular tbody td").forEach(function (cell) {
+      var header = cell.closest("table").querySelectorAll("thead th")[cell.cellIndex];
+      var name = header && header.textContent.replace(/\?$/, "").trim();
+      var row = cell.closest("tr");
+      var number = Array.prototype.indexOf.call(row.parentNode.children, row) + 1;
+      cell.querySelectorAll("input:not([type=hidden]), select, textarea").forEach(function (field) {
+        if (name && !(field.labels && field.labels.length) && !field.hasAttribute("aria-labelledby")) {
+          setAttribute(field, "aria-label", name + ", row " + number);
+        }
+      });
+    });
+    document.querySelectorAll(".tabular thead th.original").forEach(function (header) {
+      if (!header.textContent.trim()) {
+        var text = document.createElement("span");
+        text.className = "claimtrail-visually-hidden";
+        text.textContent = "Saved record";
+        header.appendChild(text);
+      }
+    });
+  }
+
+  var scheduled = false;
+  function schedule() {
+    if (!scheduled) {
+      scheduled = true;
+      window.requestAnimationFrame(function () {
+        scheduled = false;
+        nameWidgets();
+      });
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    nameWidgets();
+    new MutationObserver(schedule).observe(document.body, {
+      childList: true,
+      subtree: true,
+      characterData: true,
+    });
+  });
+})();
