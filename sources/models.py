@@ -453,22 +453,28 @@ def upstream_links(source_ids: Iterable[int]) -> list[tuple[int, int, str]]:
     query.
 
     A recursive CTE, so the number of queries does not grow with the length of a chain;
-    UNION (not UNION ALL) stops at a cycle should one ever slip past validation. Each step
-    looks its links up in the index (LATERAL ... OFFSET 0): joined plainly, PostgreSQL
-    guesses a large working table and hashes every link in the table at every step.
+    UNION (not UNION ALL) stops at a cycle should one ever slip past validation. On
+    PostgreSQL each step looks its links up in the index (LATERAL ... OFFSET 0): joined
+    plainly, it guesses a large working table and hashes every link at every step.
     """
     ids = sorted(set(source_ids))
     if not ids:
         return []
     table = Provenance._meta.db_table
     placeholders = ", ".join(["%s"] * len(ids))
+    if connection.vendor == "postgresql":
+        step = (
+            f"chain CROSS JOIN LATERAL (SELECT * FROM {table}"  # noqa: S608
+            " WHERE source_id = chain.based_on_id OFFSET 0) link"
+        )
+    else:  # SQLite has no LATERAL
+        step = f"{table} link JOIN chain ON link.source_id = chain.based_on_id"
     sql = f"""
         WITH RECURSIVE chain(source_id, based_on_id, note) AS (
             SELECT source_id, based_on_id, note FROM {table}
             WHERE source_id IN ({placeholders})
             UNION
-            SELECT link.source_id, link.based_on_id, link.note FROM chain CROSS JOIN LATERAL
-            (SELECT * FROM {table} WHERE source_id = chain.based_on_id OFFSET 0) link
+            SELECT link.source_id, link.based_on_id, link.note FROM {step}
         )
         SELECT source_id, based_on_id, note FROM chain
     """  # noqa: S608 - the table name is ours; values are parameters

@@ -333,7 +333,7 @@ def test_export_csv_command_writes_the_whole_database(tmp_path: Path) -> None:
     call_command("export_csv", "claims", "--output", str(target))
 
     rows = list(csv.DictReader(target.open(encoding="utf-8", newline="")))
-    assert len(rows) == Claim.objects.count() == 23
+    assert len(rows) == Claim.objects.count() == 24
     assert any(r["state"] == "draft" for r in rows)
 
 
