@@ -19,10 +19,11 @@ pytestmark = pytest.mark.django_db
 
 # The page of claims, then their JSON: built by PostgreSQL in one query, or elsewhere by
 # ClaimSerializer from the claims with their claimants, people, topics, citations with
-# sources and publishers, provenance links (one recursive query) and upstream sources.
-DOCUMENT_QUERIES = 2 if connection.vendor == "postgresql" else 7
+# sources and publishers, provenance links (one recursive query), upstream sources, the
+# rating histories and the relations.
+DOCUMENT_QUERIES = 2 if connection.vendor == "postgresql" else 9
 # A claim: on PostgreSQL one query finds it, checks it may be shown and builds its JSON.
-DETAIL_QUERIES = 1 if connection.vendor == "postgresql" else 7
+DETAIL_QUERIES = 1 if connection.vendor == "postgresql" else 9
 
 
 def ids(response: Any) -> list[int]:
