@@ -16,7 +16,7 @@ from sources.exports import (
     Export,
     date_columns,
     joined_names,
-    names_column,
+    names_cte,
 )
 from sources.models import EFFECTIVE_RELIABILITY_SQL, Person, ProvenanceIndex, Source
 
@@ -30,8 +30,26 @@ def chain_label(source: Source) -> str:
 
 def _role_count(role: Role) -> str:
     # `role` is one of our own choices, never user input.
-    sql = "(SELECT count(*) FROM claims_citation ci WHERE ci.claim_id = c.id AND ci.role = '{}')"
-    return sql.format(role.value)
+    return f"COALESCE(counts.{role.value}, 0)"
+
+
+# Each export's aggregates are computed once, set-wise, for all its rows (GROUP BY claim),
+# and joined by id: not once per row by a correlated subquery.
+CLAIM_AGGREGATES_SQL = (
+    "WITH counts AS (SELECT ci.claim_id, "  # noqa: S608 - our constants only
+    + ", ".join(
+        f"count(*) FILTER (WHERE ci.role = '{role.value}') AS {role.value}"
+        for role in (Role.SUPPORTS, Role.DISPUTES, Role.CONTEXT)
+    )
+    + ", bool_or(s.is_primary) AS has_primary FROM claims_citation ci"
+    " JOIN sources_source s ON s.id = ci.source_id"
+    " WHERE ci.claim_id IN ({ids}) GROUP BY ci.claim_id), "
+    + names_cte("claim_people", through="claims_claim_people", owner="claim")
+    + ", claim_topics AS (SELECT ct.claim_id, string_agg(t.slug, '; ' ORDER BY t.slug"
+    ' COLLATE "C") AS slugs FROM claims_claim_topics ct'
+    " JOIN claims_topic t ON t.id = ct.topic_id"
+    " WHERE ct.claim_id IN ({ids}) GROUP BY ct.claim_id)"
+)
 
 
 CLAIM_COLUMNS = (
@@ -40,21 +58,8 @@ CLAIM_COLUMNS = (
     Column("summary", "text", "The claim in neutral words, if given.", "c.summary"),
     Column("claimant", "text", "Who made it; empty when unattributed.", "claimant.name"),
     Column("claimant_id", "integer", "The claimant's id.", "c.claimant_id"),
-    names_column(
-        "people",
-        "Who it is about: names separated by '; '.",
-        through="claims_claim_people",
-        owner="claim",
-        owner_alias="c",
-    ),
-    Column(
-        "topics",
-        "text",
-        "Topic slugs separated by '; '.",
-        "(SELECT string_agg(t.slug, '; ' ORDER BY t.slug COLLATE \"C\") "
-        "FROM claims_claim_topics ct JOIN claims_topic t ON t.id = ct.topic_id "
-        "WHERE ct.claim_id = c.id)",
-    ),
+    Column("people", "text", "Who it is about: names separated by '; '.", "claim_people.names"),
+    Column("topics", "text", "Topic slugs separated by '; '.", "claim_topics.slugs"),
     *date_columns("made", "c", "the claim was made"),
     *date_columns("event", "c", "the claimed event happened"),
     Column("rating", "text", "Review rating (see the Rating values below).", "c.rating"),
@@ -68,8 +73,7 @@ CLAIM_COLUMNS = (
         "has_primary_source",
         "boolean",
         "Whether any cited source is a primary source.",
-        "EXISTS (SELECT 1 FROM claims_citation ci JOIN sources_source s ON s.id = ci.source_id "
-        "WHERE ci.claim_id = c.id AND s.is_primary)",
+        "COALESCE(counts.has_primary, false)",
     ),
     Column(
         "api_url", "text", "The claim in the API.", "%(base)s || '/api/v1/claims/' || c.id || '/'"
@@ -291,8 +295,12 @@ EXPORTS = {
         "One row per claim.",
         CLAIM_COLUMNS,
         "FROM claims_claim c LEFT JOIN sources_person claimant ON claimant.id = c.claimant_id "
+        "LEFT JOIN counts ON counts.claim_id = c.id "
+        "LEFT JOIN claim_people ON claim_people.owner_id = c.id "
+        "LEFT JOIN claim_topics ON claim_topics.claim_id = c.id "
         "WHERE c.id IN ({ids}) ORDER BY c.id",
         _claim_rows,
+        sql_with=CLAIM_AGGREGATES_SQL,
     ),
     "citations": Export(
         "citations",

@@ -65,19 +65,20 @@ class Export:
         return [column.name for column in self.columns]
 
 
-def names_column(name: str, meaning: str, *, through: str, owner: str, owner_alias: str) -> Column:
-    """People's names joined by '; ', by name (byte order) then id: see joined_names()."""
-    # Table and alias names are our own constants, never input.
-    sql = (
-        "(SELECT string_agg(p.name, '; ' ORDER BY p.name COLLATE \"C\", p.id) "  # noqa: S608
+def names_cte(name: str, *, through: str, owner: str) -> str:
+    """A CTE `name(owner_id, names)`: for each selected record ("{ids}"), its people's
+    names joined by '; ', by name (byte order) then id: see joined_names()."""
+    # Table and column names are our own constants, never input.
+    return (
+        f"{name} AS (SELECT link.{owner}_id AS owner_id, "  # noqa: S608
+        "string_agg(p.name, '; ' ORDER BY p.name COLLATE \"C\", p.id) AS names "
         f"FROM {through} link JOIN sources_person p ON p.id = link.person_id "
-        f"WHERE link.{owner}_id = {owner_alias}.id)"
+        f"WHERE link.{owner}_id IN ({{ids}}) GROUP BY link.{owner}_id)"
     )
-    return Column(name, "text", meaning, sql)
 
 
 def joined_names(people: Iterable[Person]) -> str:
-    """names_column() in Python: code-point order is the "C" collation's byte order."""
+    """names_cte() in Python: code-point order is the "C" collation's byte order."""
     return "; ".join(name for name, _ in sorted((person.name, person.pk) for person in people))
 
 
@@ -104,13 +105,7 @@ SOURCE_COLUMNS = (
     Column("title", "text", "Its title.", "s.title"),
     Column("publisher", "text", "Who published it.", "publisher.name"),
     Column("publisher_id", "integer", "The publisher's id.", "s.publisher_id"),
-    names_column(
-        "authors",
-        "Who wrote it: names separated by '; '.",
-        through="sources_source_authors",
-        owner="source",
-        owner_alias="s",
-    ),
+    Column("authors", "text", "Who wrote it: names separated by '; '.", "source_authors.names"),
     Column("url", "text", "Where to read it.", "s.url"),
     Column("archive_url", "text", "An archived copy.", "s.archive_url"),
     *date_columns("published", "s", "it was published"),
@@ -128,8 +123,7 @@ SOURCE_COLUMNS = (
         "based_on",
         "text",
         "Ids of the sources it is based on, separated by '; '.",
-        "(SELECT string_agg(pr.based_on_id::text, '; ' ORDER BY pr.based_on_id) "
-        "FROM sources_provenance pr WHERE pr.source_id = s.id)",
+        "source_links.ids",
     ),
 )
 
@@ -211,8 +205,17 @@ SOURCES = Export(
     "One row per source.",
     SOURCE_COLUMNS,
     "FROM sources_source s LEFT JOIN sources_person publisher ON publisher.id = s.publisher_id "
+    "LEFT JOIN source_authors ON source_authors.owner_id = s.id "
+    "LEFT JOIN source_links ON source_links.source_id = s.id "
     "WHERE s.id IN ({ids}) ORDER BY s.id",
     _source_rows,
+    sql_with=(
+        "WITH "
+        + names_cte("source_authors", through="sources_source_authors", owner="source")
+        + ", source_links AS (SELECT source_id, "
+        "string_agg(based_on_id::text, '; ' ORDER BY based_on_id) AS ids "
+        "FROM sources_provenance WHERE source_id IN ({ids}) GROUP BY source_id)"
+    ),
 )
 PEOPLE = Export(
     "people",

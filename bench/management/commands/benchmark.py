@@ -16,6 +16,8 @@ TARGETS = {
     "search_list_ratio": ("<=", 1.5),
     "deep_page_ratio": ("<=", 1.5),
     "csv_ratio": (">=", 0.8),
+    "csv_limit_ratio": (">=", 0.3),
+    "citations_csv_limit_ratio": (">=", 0.3),
     **{f"write_{name}_ratio": ("<=", 2) for name in WRITES},
 }
 
