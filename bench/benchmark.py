@@ -166,7 +166,7 @@ def run(
         # (the claims' search document, derived and never exported, left out).
         table_rows = Claim.objects.count()
         own = ", ".join(
-            f.column for f in Claim._meta.concrete_fields if f.column != "search_document"
+            str(f.column) for f in Claim._meta.concrete_fields if f.column != "search_document"
         )
         table = f"COPY (SELECT {own} FROM claims_claim) TO STDOUT WITH (FORMAT csv, HEADER)"
         results["csv_table_copy_rows_per_s"] = table_rows / _timed(lambda: _copy(table, []))
