@@ -6,8 +6,10 @@ from api.views import (
     ApiNotFoundView,
     CitationCSVView,
     ClaimCSVView,
+    ClaimNDJSONView,
     ClaimRelationCSVView,
     ClaimViewSet,
+    DataPackageView,
     PersonCSVView,
     PersonViewSet,
     SourceCSVView,
@@ -21,6 +23,8 @@ router.register("people", PersonViewSet, basename="person")
 
 urlpatterns = [
     path("v1/claims.csv", ClaimCSVView.as_view(), name="claims-csv"),
+    path("v1/claims.ndjson", ClaimNDJSONView.as_view(), name="claims-ndjson"),
+    path("v1/datapackage.json", DataPackageView.as_view(), name="datapackage"),
     path("v1/citations.csv", CitationCSVView.as_view(), name="citations-csv"),
     path("v1/sources.csv", SourceCSVView.as_view(), name="sources-csv"),
     path("v1/people.csv", PersonCSVView.as_view(), name="people-csv"),

@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.documents import claim_documents, postgres_documents
+from api.documents import claim_documents, postgres_documents, stream_documents
 from api.filters import ClaimFilter, FilterBackend, SearchFilter, search_words
 from api.ordering import ClaimOrdering, StableOrdering
 from api.renderers import ORJSONRenderer
@@ -36,7 +36,7 @@ from api.serializers import (
     SourceSerializer,
 )
 from claims.claimreview import claim_review
-from claims.exports import EXPORTS
+from claims.exports import EXPORTS, data_package
 from claims.forms import ID
 from claims.models import Citation, Claim, ClaimRelation
 from claims.reviews import rating_histories
@@ -357,6 +357,49 @@ class ClaimCSVView(CSVExportView):
         claims = Claim.objects.visible_to(self.request.user)
         query = search_words(self.request)
         return search_claims(claims, query) if query else claims
+
+
+class NDJSONRenderer(CSVRenderer):
+    """Lets clients ask for NDJSON; the body itself is streamed by the view."""
+
+    media_type = "application/x-ndjson"
+    format = "ndjson"
+
+
+@extend_schema(
+    parameters=[SEARCH_PARAMETER],
+    responses={(200, "application/x-ndjson"): ClaimSerializer},
+    description="Every claim the client may see, with the claim list's filters, as "
+    "newline-delimited JSON: one claim document per line, exactly as the API returns it, "
+    "by id, streamed (for pipelines: `jq`, pandas.read_json(lines=True), BigQuery).",
+)
+class ClaimNDJSONView(ClaimCSVView):
+    renderer_classes = [ORJSONRenderer, NDJSONRenderer]
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> StreamingHttpResponse:
+        claims = self.filter_queryset(self.get_queryset())
+        published_only = not request.user.has_perm("claims.change_claim")  # as visible_to()
+        response = StreamingHttpResponse(
+            stream_documents(claims, published_only=published_only),
+            content_type="application/x-ndjson",
+        )
+        response["Content-Disposition"] = 'attachment; filename="claims.ndjson"'
+        return response
+
+
+@extend_schema(
+    responses={(200, "application/json"): OpenApiTypes.OBJECT},
+    description="The CSV exports described for tools: a Frictionless Tabular Data Package "
+    "(https://datapackage.org/) with each file's dialect, columns, types, meanings, "
+    "allowed values and keys. Each CSV response links to it (`Link: rel=describedby`).",
+)
+class DataPackageView(APIView):
+    permission_classes = [permissions.AllowAny]
+    renderer_classes = [ORJSONRenderer]
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        base_url = request.build_absolute_uri("/").rstrip("/")
+        return Response(data_package(base_url))
 
 
 @extend_schema(

@@ -1,24 +1,35 @@
 """CSV exports of claims and citations; the machinery and rules are in sources/exports.py."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import islice
+from operator import attrgetter
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Choices, Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
-from claims.models import Citation, Claim, ClaimRelation, Role, Topic
+from claims.models import Citation, Claim, ClaimRelation, Rating, RelationKind, Role, State, Topic
 from claims.rules import citation_chain
 from sources.exports import (
     CHUNK_SIZE,
+    DATE_ENDS,
     PEOPLE,
+    SOURCE_COLUMNS,
     SOURCES,
     Column,
     Export,
     date_columns,
     joined_names,
     names_cte,
+    pick,
 )
-from sources.models import EFFECTIVE_RELIABILITY_SQL, Person, ProvenanceIndex, Source
+from sources.models import (
+    EFFECTIVE_RELIABILITY_SQL,
+    Person,
+    ProvenanceIndex,
+    Reliability,
+    Source,
+)
 
 # A source in a citation's chain: "title [reliability]" (chain_label() in Python).
 CHAIN_LABEL_SQL = "concat({source}.title, ' [', " + EFFECTIVE_RELIABILITY_SQL + ", ']')"
@@ -26,11 +37,6 @@ CHAIN_LABEL_SQL = "concat({source}.title, ' [', " + EFFECTIVE_RELIABILITY_SQL + 
 
 def chain_label(source: Source) -> str:
     return f"{source.title} [{source.effective_reliability}]"
-
-
-def _role_count(role: Role) -> str:
-    # `role` is one of our own choices, never user input.
-    return f"COALESCE(counts.{role.value}, 0)"
 
 
 # Each export's aggregates are computed once, set-wise, for all its rows (GROUP BY claim),
@@ -53,73 +59,116 @@ CLAIM_AGGREGATES_SQL = (
 
 
 CLAIM_COLUMNS = (
-    Column("id", "integer", "The claim's id.", "c.id"),
+    Column("id", "integer", "The claim's id.", "c.id", required=True),
     Column("text", "text", "The claim as stated, verbatim.", "c.text"),
     Column("summary", "text", "The claim in neutral words, if given.", "c.summary"),
     Column("claimant", "text", "Who made it; empty when unattributed.", "claimant.name"),
     Column("claimant_id", "integer", "The claimant's id.", "c.claimant_id"),
-    Column("people", "text", "Who it is about: names separated by '; '.", "claim_people.names"),
-    Column("topics", "text", "Topic slugs separated by '; '.", "claim_topics.slugs"),
+    Column(
+        "people",
+        "text",
+        "Who it is about: names separated by '; '.",
+        "claim_people.names",
+        of="c",
+        value=lambda c: joined_names(c.people.all()),
+    ),
+    Column(
+        "topics",
+        "text",
+        "Topic slugs separated by '; '.",
+        "claim_topics.slugs",
+        of="c",
+        value=lambda c: "; ".join(sorted(t.slug for t in c.topics.all())),
+    ),
     *date_columns("made", "c", "the claim was made"),
     *date_columns("event", "c", "the claimed event happened"),
-    Column("rating", "text", "Review rating (see the Rating values below).", "c.rating"),
+    Column("rating", "text", "The claim's review rating.", "c.rating", choices=Rating),
     Column("rating_rationale", "text", "Why it has that rating.", "c.rating_rationale"),
-    Column("state", "text", "draft or published.", "c.state"),
+    Column("state", "text", "draft or published.", "c.state", choices=State),
     Column("language", "text", "Language of the claim (BCP 47).", "c.language"),
-    Column("supports_count", "integer", "Citations that support it.", _role_count(Role.SUPPORTS)),
-    Column("disputes_count", "integer", "Citations that dispute it.", _role_count(Role.DISPUTES)),
-    Column("context_count", "integer", "Citations giving context.", _role_count(Role.CONTEXT)),
+    *(
+        Column(
+            f"{role.value}_count",
+            "integer",
+            meaning,
+            f"COALESCE(counts.{role.value}, 0)",  # our own choices, never input
+            of="c",
+            value=attrgetter(f"{role.value}_total"),
+        )
+        for role, meaning in [
+            (Role.SUPPORTS, "Citations that support it."),
+            (Role.DISPUTES, "Citations that dispute it."),
+            (Role.CONTEXT, "Citations giving context."),
+        ]
+    ),
     Column(
         "has_primary_source",
         "boolean",
         "Whether any cited source is a primary source.",
         "COALESCE(counts.has_primary, false)",
+        of="c",
+        value=attrgetter("has_primary"),
     ),
     Column(
-        "api_url", "text", "The claim in the API.", "%(base)s || '/api/v1/claims/' || c.id || '/'"
+        "api_url",
+        "text",
+        "The claim in the API.",
+        "'/api/v1/claims/' || c.id || '/'",
+        of="c",
+        value=lambda c: f"/api/v1/claims/{c.pk}/",
+        link=True,
     ),
     Column(
         "admin_url",
         "text",
         "The claim in the editors' admin.",
-        "%(base)s || '/admin/claims/claim/' || c.id || '/change/'",
+        "'/admin/claims/claim/' || c.id || '/change/'",
+        of="c",
+        value=lambda c: f"/admin/claims/claim/{c.pk}/change/",
+        link=True,
     ),
 )
 
 CITATION_COLUMNS = (
-    Column("claim_id", "integer", "The claim's id.", "c.id"),
-    Column("claim_text", "text", "The claim as stated.", "c.text"),
-    Column("claimant", "text", "Who made the claim.", "claimant.name"),
-    Column("claim_rating", "text", "The claim's review rating.", "c.rating"),
-    Column("claim_state", "text", "draft or published.", "c.state"),
-    Column("citation_id", "integer", "The citation's id.", "ci.id"),
-    Column("role", "text", "appearance, supports, disputes or context.", "ci.role"),
+    *pick(
+        CLAIM_COLUMNS,
+        {
+            "id": "claim_id",
+            "text": "claim_text",
+            "claimant": "claimant",
+            "rating": "claim_rating",
+            "state": "claim_state",
+        },
+    ),
+    Column("citation_id", "integer", "The citation's id.", "ci.id", required=True),
+    Column("role", "text", "What the source does for the claim.", "ci.role", choices=Role),
     Column("quote", "text", "The exact words in the source.", "ci.quote"),
     Column("locator", "text", "Where in the source (page, paragraph, time).", "ci.locator"),
     Column(
         "reliability_note", "text", "How far this evidence can be trusted.", "ci.reliability_note"
     ),
     Column("accessed_on", "date", "When the source was read.", "ci.accessed_on"),
-    Column("source_id", "integer", "The source's id.", "s.id"),
-    Column("source_title", "text", "The source's title.", "s.title"),
-    Column("source_kind", "text", "What sort of source it is.", "s.kind"),
-    Column("source_url", "text", "Where to read it.", "s.url"),
-    Column("source_archive_url", "text", "An archived copy.", "s.archive_url"),
-    *date_columns("published", "s", "the source was published", "source_published"),
-    Column("source_is_primary", "boolean", "Whether it is a primary source.", "s.is_primary"),
-    Column("publisher", "text", "The source's publisher.", "publisher.name"),
+    *pick(
+        SOURCE_COLUMNS,
+        {
+            "id": "source_id",
+            "title": "source_title",
+            "kind": "source_kind",
+            "url": "source_url",
+            "archive_url": "source_archive_url",
+            **{f"published_{end}": f"source_published_{end}" for end in DATE_ENDS},
+            "is_primary": "source_is_primary",
+            "publisher": "publisher",
+        },
+    ),
     Column(
         "publisher_reliability",
         "text",
         "The publisher's reliability rating.",
         "publisher.reliability",
+        choices=Reliability,
     ),
-    Column(
-        "source_reliability",
-        "text",
-        "The source's effective reliability: its own rating, else its publisher's.",
-        EFFECTIVE_RELIABILITY_SQL.format(source="s", publisher="publisher"),
-    ),
+    *pick(SOURCE_COLUMNS, {"effective_reliability": "source_reliability"}),
     Column(
         "via_source_id",
         "integer",
@@ -133,6 +182,8 @@ CITATION_COLUMNS = (
         "text",
         "How the cited source draws on that one (the provenance link's note).",
         "via_link.note",
+        of="row",
+        value=attrgetter("via_note"),
     ),
     Column(
         "chain_source_ids",
@@ -142,6 +193,8 @@ CITATION_COLUMNS = (
         "cited one. Each is a row of sources.csv (reliability and its note).",
         "CASE WHEN ci.via_id IS NULL THEN chains.ids "
         "ELSE concat_ws('; ', ci.via_id::text, chains.ids) END",
+        of="row",
+        value=lambda row: "; ".join(str(source.pk) for source in row.chain),
     ),
     Column(
         "chain",
@@ -150,6 +203,8 @@ CITATION_COLUMNS = (
         "CASE WHEN ci.via_id IS NULL THEN chains.labels "
         f"ELSE concat_ws('; ', {CHAIN_LABEL_SQL.format(source='via', publisher='via_pub')}, "
         "chains.labels) END",
+        of="row",
+        value=lambda row: "; ".join(chain_label(source) for source in row.chain),
     ),
 )
 
@@ -173,7 +228,7 @@ CITATION_CHAINS_SQL = (
 )
 
 
-def _claim_rows(claims: QuerySet[Claim], base: str) -> Iterator[list[Any]]:
+def _claim_records(claims: QuerySet[Claim]) -> Iterator[Claim]:
     citations = Citation.objects.filter(claim_id=OuterRef("pk"))
     rows = (
         claims.select_related("claimant")
@@ -190,37 +245,19 @@ def _claim_rows(claims: QuerySet[Claim], base: str) -> Iterator[list[Any]]:
         )
         .order_by("id")
     )
-    for c in rows.iterator(chunk_size=CHUNK_SIZE):
-        yield [
-            c.pk,
-            c.text,
-            c.summary,
-            c.claimant.name if c.claimant else None,
-            c.claimant_id,
-            joined_names(c.people.all()),
-            "; ".join(sorted(t.slug for t in c.topics.all())),
-            c.made_text,
-            c.made_edtf,
-            c.made_earliest,
-            c.made_latest,
-            c.event_text,
-            c.event_edtf,
-            c.event_earliest,
-            c.event_latest,
-            c.rating,
-            c.rating_rationale,
-            c.state,
-            c.language,
-            c.supports_total,  # type: ignore[attr-defined]
-            c.disputes_total,  # type: ignore[attr-defined]
-            c.context_total,  # type: ignore[attr-defined]
-            c.has_primary,
-            f"{base}/api/v1/claims/{c.pk}/",
-            f"{base}/admin/claims/claim/{c.pk}/change/",
-        ]
+    return rows.iterator(chunk_size=CHUNK_SIZE)
 
 
-def _citation_rows(citations: QuerySet[Citation], base: str) -> Iterator[list[Any]]:
+@dataclass(frozen=True)
+class CitationRecord:
+    """A citation with what the Python path reads beside it: its chain, its via's note."""
+
+    ci: Citation
+    chain: list[Source]
+    via_note: str | None
+
+
+def _citation_records(citations: QuerySet[Citation]) -> Iterator[CitationRecord]:
     citations = citations.select_related(
         "claim__claimant", "source__publisher", "via__publisher"
     ).order_by("claim_id", "id")
@@ -229,64 +266,28 @@ def _citation_rows(citations: QuerySet[Citation], base: str) -> Iterator[list[An
         # The provenance of the chunk's sources: two queries, however long the chains.
         provenance = ProvenanceIndex({ci.source_id for ci in chunk})
         for ci in chunk:
-            yield _citation_row(ci, provenance)
-
-
-def _citation_row(ci: Citation, provenance: ProvenanceIndex) -> list[Any]:
-    c, s, via = ci.claim, ci.source, ci.via
-    chain = [provenance.sources[i] for i in citation_chain(provenance, ci)]
-    if via is not None:
-        chain[0] = via  # the same source, with its publisher already read
-    return [
-        c.pk,
-        c.text,
-        c.claimant.name if c.claimant else None,
-        c.rating,
-        c.state,
-        ci.pk,
-        ci.role,
-        ci.quote,
-        ci.locator,
-        ci.reliability_note,
-        ci.accessed_on,
-        s.pk,
-        s.title,
-        s.kind,
-        s.url,
-        s.archive_url,
-        s.published_text,
-        s.published_edtf,
-        s.published_earliest,
-        s.published_latest,
-        s.is_primary,
-        s.publisher.name if s.publisher else None,
-        s.publisher.reliability if s.publisher else None,
-        s.effective_reliability,
-        ci.via_id,
-        via.title if via else None,
-        provenance.upstream.notes.get((s.pk, via.pk)) if via else None,
-        "; ".join(str(source.pk) for source in chain),
-        "; ".join(chain_label(source) for source in chain),
-    ]
+            chain = [provenance.sources[i] for i in citation_chain(provenance, ci)]
+            note = None
+            if ci.via is not None:
+                chain[0] = ci.via  # the same source, with its publisher already read
+                note = provenance.upstream.notes.get((ci.source_id, ci.via.pk))
+            yield CitationRecord(ci, chain, note)
 
 
 RELATION_COLUMNS = (
-    Column("id", "integer", "The relation's id.", "r.id"),
+    Column("id", "integer", "The relation's id.", "r.id", required=True),
     Column("claim_id", "integer", "The claim that relates to another.", "r.claim_id"),
     Column("claim_text", "text", "That claim as stated.", "c.text"),
-    Column(
-        "kind", "text", "How: repeats, contradicts, refines or responds_to the other.", "r.kind"
-    ),
+    Column("kind", "text", "How it relates to the other.", "r.kind", choices=RelationKind),
     Column("other_claim_id", "integer", "The claim it relates to.", "r.other_id"),
     Column("other_claim_text", "text", "That claim as stated.", "o.text"),
     Column("note", "text", "Why, in a few words.", "r.note"),
 )
 
 
-def _relation_rows(relations: QuerySet[ClaimRelation], base: str) -> Iterator[list[Any]]:
+def _relation_records(relations: QuerySet[ClaimRelation]) -> Iterator[ClaimRelation]:
     relations = relations.select_related("claim", "other").order_by("id")
-    for r in relations.iterator(chunk_size=CHUNK_SIZE):
-        yield [r.pk, r.claim_id, r.claim.text, r.kind, r.other_id, r.other.text, r.note]
+    return relations.iterator(chunk_size=CHUNK_SIZE)
 
 
 EXPORTS = {
@@ -299,8 +300,10 @@ EXPORTS = {
         "LEFT JOIN claim_people ON claim_people.owner_id = c.id "
         "LEFT JOIN claim_topics ON claim_topics.claim_id = c.id "
         "WHERE c.id IN ({ids}) ORDER BY c.id",
-        _claim_rows,
+        _claim_records,
+        aliases={"c": "", "claimant": "claimant"},
         sql_with=CLAIM_AGGREGATES_SQL,
+        foreign_keys=(("claimant_id", "people", "id"),),
     ),
     "citations": Export(
         "citations",
@@ -316,8 +319,23 @@ EXPORTS = {
         "ON via_link.source_id = ci.source_id AND via_link.based_on_id = ci.via_id "
         "LEFT JOIN chains ON chains.root = COALESCE(ci.via_id, ci.source_id) "
         "WHERE ci.id IN ({ids}) ORDER BY c.id, ci.id",
-        _citation_rows,
+        _citation_records,
+        aliases={
+            "row": "",
+            "ci": "ci",
+            "c": "ci.claim",
+            "claimant": "ci.claim.claimant",
+            "s": "ci.source",
+            "publisher": "ci.source.publisher",
+            "via": "ci.via",
+        },
         sql_with=CITATION_CHAINS_SQL,
+        primary_key="citation_id",
+        foreign_keys=(
+            ("claim_id", "claims", "id"),
+            ("source_id", "sources", "id"),
+            ("via_source_id", "sources", "id"),
+        ),
     ),
     "sources": SOURCES,
     "people": PEOPLE,
@@ -327,22 +345,40 @@ EXPORTS = {
         RELATION_COLUMNS,
         "FROM claims_claimrelation r JOIN claims_claim c ON c.id = r.claim_id "
         "JOIN claims_claim o ON o.id = r.other_id WHERE r.id IN ({ids}) ORDER BY r.id",
-        _relation_rows,
+        _relation_records,
+        aliases={"r": "", "c": "claim", "o": "other"},
+        foreign_keys=(("claim_id", "claims", "id"), ("other_claim_id", "claims", "id")),
     ),
 }
 
 
-def data_dictionary() -> str:
-    """docs/data-dictionary.md, from the column contracts above."""
-    from claims.models import Rating, State
-    from sources.models import PersonKind, Reliability, SourceKind
+def data_package(base_url: str) -> dict[str, Any]:
+    """The exports as a Frictionless Tabular Data Package (datapackage.json): each CSV's
+    dialect, columns, their types, meanings and allowed values, and how the files join.
+    Paths are relative to the package, so a folder of downloaded files is a package too."""
+    return {
+        "profile": "tabular-data-package",
+        "name": "claimtrail",
+        "title": "Claimtrail: claims, their citations and sources",
+        "description": "The CSV exports of this Claimtrail site: docs/data-dictionary.md.",
+        "homepage": f"{base_url}/",
+        "resources": [export.resource for export in EXPORTS.values()],
+    }
 
+
+def data_dictionary() -> str:
+    """docs/data-dictionary.md, from the column declarations above."""
     lines = [
         "# Claimtrail CSV data dictionary",
         "",
         "Generated from `claims/exports.py` by `python manage.py export_csv --dictionary`;",
-        "a test fails when the two disagree. Every export is UTF-8 CSV (RFC 4180 quoting,",
-        'rows end with "\\n") with a header row, in the column order below.',
+        "a test fails when the two disagree. The same declarations are served as a",
+        "[Frictionless Data Package](https://datapackage.org/) at `/api/v1/datapackage.json`,",
+        'which every CSV response links to (`Link: <…>; rel="describedby"`), so that',
+        "`frictionless validate` or a loader can check types, allowed values and keys.",
+        "",
+        "Every export is UTF-8 CSV (RFC 4180 quoting, rows end with",
+        '"\\n") with a header row, in the column order below.',
         "",
         "- Text cells that a spreadsheet could run as a formula get a leading apostrophe:",
         "  those starting with `=`, `+`, `-`, `@` or their full-width forms (also after",
@@ -355,25 +391,28 @@ def data_dictionary() -> str:
         "  it can mean. Filter on the last two.",
         "",
     ]
+    uses: dict[type[Choices], list[str]] = {}
     for export in EXPORTS.values():
+        keys = [f"primary key `{export.primary_key}`"] + [
+            f"`{column}` is an `{other}.csv` `{key}`" for column, other, key in export.foreign_keys
+        ]
         lines += [
             f"## {export.name}.csv",
             "",
-            export.description,
+            f"{export.description} Keys: {'; '.join(keys)}.",
             "",
             "| column | type | meaning |",
             "| --- | --- | --- |",
-            *(f"| `{c.name}` | {c.type} | {c.meaning} |" for c in export.columns),
-            "",
         ]
+        for column in export.columns:
+            meaning = column.meaning
+            if column.choices is not None:
+                meaning += f" One of the {column.choices.__name__} values."
+                uses.setdefault(column.choices, []).append(f"`{export.name}.{column.name}`")
+            lines.append(f"| `{column.name}` | {column.type} | {meaning} |")
+        lines.append("")
     lines += ["## Values", ""]
-    for title, choices in [
-        ("Rating (`rating`, `claim_rating`)", Rating),
-        ("State (`state`, `claim_state`)", State),
-        ("Citation role (`role`)", Role),
-        ("Reliability (`*reliability`)", Reliability),
-        ("Source kind (`kind`, `source_kind`)", SourceKind),
-        ("Person kind (`kind` in people.csv)", PersonKind),
-    ]:
-        lines += [f"- {title}: " + ", ".join(f"`{v}` ({label})" for v, label in choices.choices)]
+    for choices, columns in uses.items():
+        values = ", ".join(f"`{v}` ({label})" for v, label in choices.choices)
+        lines.append(f"- {choices.__name__} ({', '.join(columns)}): {values}")
     return "\n".join(lines) + "\n"

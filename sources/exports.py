@@ -18,16 +18,26 @@ Rules, in both paths:
 - Empty text and NULL are both an empty cell; booleans are true/false; dates are ISO 8601.
 """
 
+import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Choices, Prefetch, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
+from django.urls import reverse
 
-from sources.models import EFFECTIVE_RELIABILITY_SQL, Person, Source
+from sources.models import (
+    EFFECTIVE_RELIABILITY_SQL,
+    Person,
+    PersonKind,
+    Reliability,
+    Source,
+    SourceKind,
+)
 
 # What a spreadsheet may read as the start of a formula, also after leading blanks. The
 # same rule in SQL is claimtrail_csv_safe (claims migration 0010); tests prove they agree.
@@ -43,26 +53,165 @@ def needs_guard(value: str) -> bool:
 CHUNK_SIZE = 2000
 
 
+# A column's SQL `alias.field`: its Python value is that attribute of the alias's object.
+PLAIN_SQL = re.compile(r"(?P<of>[a-z_]+)\.(?P<field>[a-z_]+)")
+
+ChoicesType = type[Choices]
+
+# Each column type as Frictionless Table Schema names it (datapackage.json).
+TABLE_SCHEMA_TYPES = {"integer": "integer", "text": "string", "date": "date", "boolean": "boolean"}
+
+
 @dataclass(frozen=True)
 class Column:
+    """One column of an export, declared once: its contract (name, type, meaning, allowed
+    values) for the data dictionary and the data package, the SQL that computes it for
+    COPY, and its value in Python for the ORM path. When `sql` is a plain `alias.field`,
+    the Python value is that attribute of the alias's object (Export.aliases); otherwise
+    `value` reads it from the object that `of` names."""
+
     name: str
     type: str  # integer, text, date, boolean
     meaning: str
     sql: str
+    value: Callable[[Any], Any] | None = None
+    of: str = ""
+    choices: ChoicesType | None = None  # the values a text column can hold
+    link: bool = False  # a URL on this site: the site's address, then sql / value
+    required: bool = False  # never empty
+
+    def __post_init__(self) -> None:
+        plain = PLAIN_SQL.fullmatch(self.sql)
+        if self.value is None:
+            if plain is None:
+                raise ValueError(f"Column {self.name!r} computes its SQL: give its value too")
+            object.__setattr__(self, "value", attrgetter(plain["field"]))
+        if not self.of:
+            if plain is None:
+                raise ValueError(f"Column {self.name!r}: name the object `of` its value")
+            object.__setattr__(self, "of", plain["of"])
+
+    def renamed(self, name: str, meaning: str = "") -> "Column":
+        return replace(self, name=name, meaning=meaning or self.meaning)
+
+    @property
+    def select(self) -> str:
+        """The column in the COPY statement's SELECT list (`%(base)s`: the site's address)."""
+        sql = f"%(base)s || {self.sql}" if self.link else self.sql
+        if self.type == "text":
+            sql = f"claimtrail_csv_safe({sql})"
+        elif self.type == "date":
+            sql = f"to_char({sql}, 'YYYY-MM-DD')"
+        elif self.type == "boolean":
+            sql = f"CASE WHEN {sql} THEN 'true' ELSE 'false' END"
+        return f"{sql} AS {self.name}"
+
+    @property
+    def field(self) -> dict[str, Any]:
+        """The column as a Frictionless Table Schema field."""
+        field: dict[str, Any] = {
+            "name": self.name,
+            "type": TABLE_SCHEMA_TYPES[self.type],
+            "description": self.meaning,
+        }
+        if self.link:
+            field["format"] = "uri"
+        constraints: dict[str, Any] = {}
+        if self.required:
+            constraints["required"] = True
+        if self.choices is not None:
+            constraints["enum"] = list(self.choices.values)
+        if constraints:
+            field["constraints"] = constraints
+        return field
+
+
+def pick(columns: Iterable[Column], names: dict[str, str]) -> list[Column]:
+    """Some of an export's columns for another export, in the order of `names`
+    (old name: new name), computed from the same aliases."""
+    by_name = {column.name: column for column in columns}
+    return [by_name[old].renamed(new) for old, new in names.items()]
 
 
 @dataclass(frozen=True)
 class Export:
+    """An export: its columns, the SQL rows they are computed over (COPY), and the Python
+    records that the same columns read (the ORM path)."""
+
     name: str
     description: str
     columns: tuple[Column, ...]
     sql_from: str  # FROM and WHERE; "{ids}" is replaced by the selected ids' subquery
-    rows: Callable[[QuerySet[Any], str], Iterator[list[Any]]]  # the Python path
+    records: Callable[[QuerySet[Any]], Iterator[Any]]  # the Python path's objects, in order
+    # Each SQL alias (and any object only the Python path has): the attribute path from a
+    # record to its object, "" for the record itself.
+    aliases: dict[str, str]
     sql_with: str = ""  # a WITH clause the columns may read, also with "{ids}"
+    primary_key: str = "id"
+    foreign_keys: tuple[tuple[str, str, str], ...] = ()  # (column, export, its column)
+
+    def __post_init__(self) -> None:
+        for column in self.columns:
+            if column.of not in self.aliases:
+                raise ValueError(f"{self.name}.{column.name}: no alias {column.of!r}")
 
     @property
     def header(self) -> list[str]:
         return [column.name for column in self.columns]
+
+    @property
+    def resource(self) -> dict[str, Any]:
+        """The export as a Frictionless Tabular Data Resource (in datapackage.json)."""
+        schema: dict[str, Any] = {
+            "fields": [column.field for column in self.columns],
+            "missingValues": [""],
+            "primaryKey": [self.primary_key],
+        }
+        if self.foreign_keys:
+            schema["foreignKeys"] = [
+                {"fields": [column], "reference": {"resource": other, "fields": [key]}}
+                for column, other, key in self.foreign_keys
+            ]
+        return {
+            "name": self.name,
+            "path": f"{self.name}.csv",
+            "profile": "tabular-data-resource",
+            "description": self.description,
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "dialect": {
+                "delimiter": ",",
+                "lineTerminator": "\n",
+                "quoteChar": '"',
+                "doubleQuote": True,
+                "header": True,
+            },
+            "schema": schema,
+        }
+
+    def rows(self, queryset: QuerySet[Any], base_url: str) -> Iterator[list[Any]]:
+        """The Python path: each record's values, column by column."""
+        cells = [(column, self.aliases[column.of]) for column in self.columns]
+        for record in self.records(queryset):
+            row = []
+            for column, path in cells:
+                obj = _follow(record, path) if path else record
+                value = None if obj is None else column.value(obj)  # type: ignore[misc]
+                if column.link and value is not None:
+                    value = base_url + value
+                row.append(value)
+            yield row
+
+
+def _follow(record: Any, path: str) -> Any:
+    """record.a.b, or None where a link along the way is empty."""
+    obj = record
+    for name in path.split("."):
+        obj = getattr(obj, name)
+        if obj is None:
+            return None
+    return obj
 
 
 def names_cte(name: str, *, through: str, owner: str) -> str:
@@ -82,54 +231,75 @@ def joined_names(people: Iterable[Person]) -> str:
     return "; ".join(name for name, _ in sorted((person.name, person.pk) for person in people))
 
 
-def date_columns(prefix: str, alias: str, what: str, label: str = "") -> list[Column]:
-    label = label or prefix
+# The four columns of a fuzzy date (sources.dates.FuzzyDate's fields).
+DATE_ENDS = ("text", "edtf", "earliest", "latest")
+
+
+def date_columns(prefix: str, alias: str, what: str) -> list[Column]:
+    """A fuzzy date's four columns, `<prefix>_text`, `_edtf`, `_earliest`, `_latest`."""
+    meanings = {
+        "text": (f"When {what}, as written.", "text"),
+        "edtf": ("The same as an EDTF value.", "text"),
+        "earliest": ("The earliest day it can mean.", "date"),
+        "latest": ("The latest day it can mean.", "date"),
+    }
     return [
-        Column(f"{label}_text", "text", f"When {what}, as written.", f"{alias}.{prefix}_text"),
-        Column(f"{label}_edtf", "text", "The same as an EDTF value.", f"{alias}.{prefix}_edtf"),
-        Column(
-            f"{label}_earliest",
-            "date",
-            "The earliest day it can mean.",
-            f"{alias}.{prefix}_earliest",
-        ),
-        Column(
-            f"{label}_latest", "date", "The latest day it can mean.", f"{alias}.{prefix}_latest"
-        ),
+        Column(f"{prefix}_{end}", meanings[end][1], meanings[end][0], f"{alias}.{prefix}_{end}")
+        for end in DATE_ENDS
     ]
 
 
 SOURCE_COLUMNS = (
-    Column("id", "integer", "The source's id.", "s.id"),
-    Column("kind", "text", "What sort of source it is.", "s.kind"),
-    Column("title", "text", "Its title.", "s.title"),
+    Column("id", "integer", "The source's id.", "s.id", required=True),
+    Column("kind", "text", "What sort of source it is.", "s.kind", choices=SourceKind),
+    Column("title", "text", "The source's title.", "s.title"),
     Column("publisher", "text", "Who published it.", "publisher.name"),
     Column("publisher_id", "integer", "The publisher's id.", "s.publisher_id"),
-    Column("authors", "text", "Who wrote it: names separated by '; '.", "source_authors.names"),
+    Column(
+        "authors",
+        "text",
+        "Who wrote it: names separated by '; '.",
+        "source_authors.names",
+        of="s",
+        value=lambda s: joined_names(s.authors.all()),
+    ),
     Column("url", "text", "Where to read it.", "s.url"),
     Column("archive_url", "text", "An archived copy.", "s.archive_url"),
-    *date_columns("published", "s", "it was published"),
+    *date_columns("published", "s", "the source was published"),
     Column("language", "text", "Its language (BCP 47).", "s.language"),
     Column("is_primary", "boolean", "Whether it is a primary source.", "s.is_primary"),
-    Column("reliability", "text", "Its own rating, overriding the publisher's.", "s.reliability"),
+    Column(
+        "reliability",
+        "text",
+        "Its own rating, overriding the publisher's.",
+        "s.reliability",
+        choices=Reliability,
+    ),
     Column("reliability_note", "text", "Why.", "s.reliability_note"),
     Column(
         "effective_reliability",
         "text",
         "Its own rating, else its publisher's, else unrated.",
         EFFECTIVE_RELIABILITY_SQL.format(source="s", publisher="publisher"),
+        of="s",
+        value=attrgetter("effective_reliability"),
+        choices=Reliability,
     ),
     Column(
         "based_on",
         "text",
         "Ids of the sources it is based on, separated by '; '.",
         "source_links.ids",
+        of="s",
+        value=lambda s: "; ".join(
+            str(i) for i in sorted(link.based_on_id for link in s.provenance_links.all())
+        ),
     ),
 )
 
 PERSON_COLUMNS = (
-    Column("id", "integer", "The person's or organization's id.", "p.id"),
-    Column("kind", "text", "person, organization or group.", "p.kind"),
+    Column("id", "integer", "The person's or organization's id.", "p.id", required=True),
+    Column("kind", "text", "person, organization or group.", "p.kind", choices=PersonKind),
     Column("name", "text", "Their name.", "p.name"),
     Column("description", "text", "Their role.", "p.description"),
     Column(
@@ -139,9 +309,17 @@ PERSON_COLUMNS = (
         "array_to_string(ARRAY(SELECT btrim(a.line, E' \\t\\r') "
         "FROM regexp_split_to_table(p.aliases, E'\\n') WITH ORDINALITY AS a(line, n) "
         "WHERE btrim(a.line, E' \\t\\r') <> '' ORDER BY a.n), '; ')",
+        of="p",
+        value=lambda p: "; ".join(p.alias_list),
     ),
     Column("wikidata_id", "text", "Wikidata ID (Q…).", "p.wikidata_id"),
-    Column("reliability", "text", "Reliability rating (organizations).", "p.reliability"),
+    Column(
+        "reliability",
+        "text",
+        "Reliability rating (organizations).",
+        "p.reliability",
+        choices=Reliability,
+    ),
     Column("reliability_note", "text", "Why that rating.", "p.reliability_note"),
     Column(
         "reliability_reviewed_on",
@@ -152,7 +330,7 @@ PERSON_COLUMNS = (
 )
 
 
-def _source_rows(sources: QuerySet[Source], base: str) -> Iterator[list[Any]]:
+def _source_records(sources: QuerySet[Source]) -> Iterator[Source]:
     rows = (
         sources.select_related("publisher")
         .prefetch_related(
@@ -160,44 +338,11 @@ def _source_rows(sources: QuerySet[Source], base: str) -> Iterator[list[Any]]:
         )
         .order_by("id")
     )
-    for s in rows.iterator(chunk_size=CHUNK_SIZE):
-        yield [
-            s.pk,
-            s.kind,
-            s.title,
-            s.publisher.name if s.publisher else None,
-            s.publisher_id,
-            joined_names(s.authors.all()),
-            s.url,
-            s.archive_url,
-            s.published_text,
-            s.published_edtf,
-            s.published_earliest,
-            s.published_latest,
-            s.language,
-            s.is_primary,
-            s.reliability,
-            s.reliability_note,
-            s.effective_reliability,
-            "; ".join(
-                str(i) for i in sorted(link.based_on_id for link in s.provenance_links.all())
-            ),
-        ]
+    return rows.iterator(chunk_size=CHUNK_SIZE)
 
 
-def _person_rows(people: QuerySet[Person], base: str) -> Iterator[list[Any]]:
-    for p in people.order_by("id").iterator(chunk_size=CHUNK_SIZE):
-        yield [
-            p.pk,
-            p.kind,
-            p.name,
-            p.description,
-            "; ".join(p.alias_list),
-            p.wikidata_id,
-            p.reliability,
-            p.reliability_note,
-            p.reliability_reviewed_on,
-        ]
+def _person_records(people: QuerySet[Person]) -> Iterator[Person]:
+    return people.order_by("id").iterator(chunk_size=CHUNK_SIZE)
 
 
 SOURCES = Export(
@@ -208,7 +353,8 @@ SOURCES = Export(
     "LEFT JOIN source_authors ON source_authors.owner_id = s.id "
     "LEFT JOIN source_links ON source_links.source_id = s.id "
     "WHERE s.id IN ({ids}) ORDER BY s.id",
-    _source_rows,
+    _source_records,
+    aliases={"s": "", "publisher": "publisher"},
     sql_with=(
         "WITH "
         + names_cte("source_authors", through="sources_source_authors", owner="source")
@@ -216,13 +362,15 @@ SOURCES = Export(
         "string_agg(based_on_id::text, '; ' ORDER BY based_on_id) AS ids "
         "FROM sources_provenance WHERE source_id IN ({ids}) GROUP BY source_id)"
     ),
+    foreign_keys=(("publisher_id", "people", "id"),),
 )
 PEOPLE = Export(
     "people",
     "One row per person, organization or group.",
     PERSON_COLUMNS,
     "FROM sources_person p WHERE p.id IN ({ids}) ORDER BY p.id",
-    _person_rows,
+    _person_records,
+    aliases={"p": ""},
 )
 
 
@@ -235,6 +383,8 @@ def csv_response(
         stream_csv(export, queryset, base_url=base_url), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{export.name}.csv"'
+    # Its columns, types and allowed values, for tools (RFC 8288; Frictionless Data).
+    response["Link"] = f'<{request.build_absolute_uri(reverse("datapackage"))}>; rel="describedby"'
     return response
 
 
@@ -252,7 +402,7 @@ def stream_csv(
 def copy_statement(export: Export, queryset: QuerySet[Any], base_url: str) -> tuple[str, list[Any]]:
     """The COPY statement and its parameters (also used by the benchmark)."""
     ids_sql, ids_params = queryset.order_by().values("pk").query.sql_with_params()
-    select = ", ".join(f"{_sql_value(column)} AS {column.name}" for column in export.columns)
+    select = ", ".join(column.select for column in export.columns)
     params: list[Any] = list(ids_params) * export.sql_with.count("{ids}")
     if "%(base)s" in select:
         select = select.replace("%(base)s", "%s")
@@ -273,16 +423,6 @@ def _copy(export: Export, queryset: QuerySet[Any], base_url: str) -> Iterator[by
     with connection.cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
         for chunk in copy:
             yield bytes(chunk)
-
-
-def _sql_value(column: Column) -> str:
-    if column.type == "text":
-        return f"claimtrail_csv_safe({column.sql})"
-    if column.type == "date":
-        return f"to_char({column.sql}, 'YYYY-MM-DD')"
-    if column.type == "boolean":
-        return f"CASE WHEN {column.sql} THEN 'true' ELSE 'false' END"
-    return column.sql
 
 
 def _python(export: Export, queryset: QuerySet[Any], base_url: str) -> Iterator[bytes]:
