@@ -40,18 +40,20 @@ def chain_label(source: Source) -> str:
 
 
 # Each export's aggregates are computed once, set-wise, for all its rows (GROUP BY claim),
-# and joined by id: not once per row by a correlated subquery.
+# and joined by id: not once per row by a correlated subquery. MATERIALIZED, so that a
+# parallel plan computes each once, not once in every worker. Whether a cited source is
+# primary is a lookup in the (hashed) set of primary sources, not a join with them all.
 CLAIM_AGGREGATES_SQL = (
-    "WITH counts AS (SELECT ci.claim_id, "  # noqa: S608 - our constants only
+    "WITH counts AS MATERIALIZED (SELECT ci.claim_id, "  # noqa: S608 - our constants only
     + ", ".join(
         f"count(*) FILTER (WHERE ci.role = '{role.value}') AS {role.value}"
         for role in (Role.SUPPORTS, Role.DISPUTES, Role.CONTEXT)
     )
-    + ", bool_or(s.is_primary) AS has_primary FROM claims_citation ci"
-    " JOIN sources_source s ON s.id = ci.source_id"
+    + ", bool_or(ci.source_id IN (SELECT id FROM sources_source WHERE is_primary))"
+    " AS has_primary FROM claims_citation ci"
     " WHERE ci.claim_id IN ({ids}) GROUP BY ci.claim_id), "
     + names_cte("claim_people", through="claims_claim_people", owner="claim")
-    + ", claim_topics AS (SELECT ct.claim_id, string_agg(t.slug, '; ' ORDER BY t.slug"
+    + ", claim_topics AS MATERIALIZED (SELECT ct.claim_id, string_agg(t.slug, '; ' ORDER BY t.slug"
     ' COLLATE "C") AS slugs FROM claims_claim_topics ct'
     " JOIN claims_topic t ON t.id = ct.topic_id"
     " WHERE ct.claim_id IN ({ids}) GROUP BY ct.claim_id)"
@@ -221,7 +223,8 @@ CITATION_CHAINS_SQL = (
     " WHERE walk.depth < 50),"
     " nearest AS (SELECT root, id, min(depth) AS depth FROM walk GROUP BY 1, 2),"
     # Nearest first, then by id: Upstream.order.
-    " chains AS (SELECT n.root, string_agg(n.id::text, '; ' ORDER BY n.depth, n.id) AS ids,"
+    " chains AS MATERIALIZED (SELECT n.root,"
+    " string_agg(n.id::text, '; ' ORDER BY n.depth, n.id) AS ids,"
     f" string_agg({CHAIN_LABEL_SQL.format(source='u', publisher='up')}, '; '"
     " ORDER BY n.depth, n.id) AS labels FROM nearest n JOIN sources_source u ON u.id = n.id"
     " LEFT JOIN sources_person up ON up.id = u.publisher_id GROUP BY n.root)"

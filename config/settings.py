@@ -7,6 +7,7 @@ SQLite; production sets SECRET_KEY, DATABASE_URL and ALLOWED_HOSTS (see README.m
 
 import importlib.util
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -275,6 +276,13 @@ REST_FRAMEWORK = {
 
 # On PostgreSQL, CSV exports stream COPY output; false forces the (slower) Python writer.
 CSV_EXPORT_USE_COPY = env_bool("CSV_EXPORT_USE_COPY", default=True)
+# PostgreSQL's work_mem for one CSV export (SET LOCAL, that statement only): its hash
+# tables of claims, sources and chains. docs/performance.md has the figures.
+CSV_EXPORT_WORK_MEM = env_str("CSV_EXPORT_WORK_MEM", "256MB")
+if not re.fullmatch(r"[1-9][0-9]*(kB|MB|GB)", CSV_EXPORT_WORK_MEM):
+    raise ImproperlyConfigured(
+        f"CSV_EXPORT_WORK_MEM must be a size such as 64MB or 1GB, not {CSV_EXPORT_WORK_MEM!r}."
+    )
 
 # Editors' CSV import (django-import-export): in one transaction, for anyone who may add.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
