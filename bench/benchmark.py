@@ -17,12 +17,12 @@ from django.db import close_old_connections, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
-from api.documents import PAGE_SQL, page_sql
+from api.documents import PAGE_SQL, page_sql, stream_documents
 from bench.synthetic import SEARCH_WORD
 from claims.exports import EXPORTS
-from claims.models import SEARCH_INDEX_NAME, Citation, Claim
+from claims.models import SEARCH_INDEX_NAME, Citation, Claim, Topic
 from claims.search import search_claims
-from sources.exports import copy_statement, stream_csv
+from sources.exports import copy_statement, run_copy, stream_csv
 
 # PostgreSQL alone doing what the API does for a page of 50: select the page, build its
 # JSON (with the very SQL the API runs, api.documents.page_sql).
@@ -182,6 +182,16 @@ def run(
         results["citations_csv_limit_ratio"] = (
             results["citations_csv_rows_per_s"] / results["citations_table_copy_rows_per_s"]
         )
+        # NDJSON writes the API's whole documents (about 7 KB a claim): timed on one
+        # topic's published claims (a fiftieth of them), through HTTP.
+        topic = Topic.objects.order_by("id").first()
+        if topic is not None:
+            in_topic = published.filter(topics=topic).count()
+            seconds = _timed(
+                lambda: _get(client, f"/api/v1/claims.ndjson?topic={topic.slug}", stream=True)
+            )
+            results["ndjson_rows"] = in_topic
+            results["ndjson_rows_per_s"] = in_topic / seconds
     if "writes" in only:
         report("writes (rolled back)")
         _measure_writes(results, repeat)
@@ -190,6 +200,10 @@ def run(
         tenth = Claim.objects.filter(pk__lte=_nth_id(results["claims"] // 10))
         for name, claims in (("small", tenth), ("large", Claim.objects.all())):
             results[f"csv_peak_mb_{name}"] = _peak_mb(_exporter(claims))
+        # NDJSON, streamed a chunk of documents at a time: 1,000 claims against 20,000.
+        for name, count in (("small", 1_000), ("large", 20_000)):
+            opening = Claim.objects.filter(pk__lte=_nth_id(min(count, results["claims"])))
+            results[f"ndjson_peak_mb_{name}"] = _peak_mb(_ndjson_exporter(opening))
     return results
 
 
@@ -294,6 +308,10 @@ def _exporter(claims: Any) -> Callable[[], None]:
     return lambda: _drain(stream_csv(EXPORTS["claims"], claims, base_url="x"))
 
 
+def _ndjson_exporter(claims: Any) -> Callable[[], None]:
+    return lambda: _drain(stream_documents(claims, published_only=True))
+
+
 def _host() -> str:
     """A host name ALLOWED_HOSTS accepts: its first plain entry ("*" and ".example.org"
     are patterns, not names)."""
@@ -326,9 +344,8 @@ def _sql(sql: str, params: list[Any]) -> None:
 
 
 def _copy(statement: str, params: list[Any]) -> None:
-    with connection.cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
-        for _ in copy:
-            pass
+    # As an export runs it: its own transaction and settings (sources.exports.run_copy).
+    _drain(run_copy(statement, params))
 
 
 def _medians(*actions: Callable[[], Any], repeat: int) -> list[float]:

@@ -416,12 +416,17 @@ def copy_statement(export: Export, queryset: QuerySet[Any], base_url: str) -> tu
 
 
 def _copy(export: Export, queryset: QuerySet[Any], base_url: str) -> Iterator[bytes]:
-    statement, params = copy_statement(export, queryset, base_url)
-    # One transaction (closing the stream early rolls it back), with settings
-    # for this statement alone: dates as ISO 8601, and memory enough for the export's
-    # hash tables (at a million claims, 4 MB spilled gigabytes to disk: minutes, not
-    # seconds). SET LOCAL dies with the transaction, so a pooled connection (PgBouncer
-    # in transaction mode) keeps none of it.
+    return run_copy(*copy_statement(export, queryset, base_url))
+
+
+def run_copy(statement: str, params: list[Any]) -> Iterator[bytes]:
+    """The output of a COPY statement, streamed in psycopg's chunks.
+
+    One transaction (closing the stream early rolls it back), with settings for this
+    statement alone: dates as ISO 8601, and memory enough for an export's hash tables (at a
+    million claims, 4 MB spilled gigabytes to disk: minutes, not seconds). SET LOCAL dies
+    with the transaction, so a pooled connection (PgBouncer in transaction mode) keeps
+    none of it."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('DateStyle', 'ISO', true), set_config('work_mem', %s, true)",
