@@ -51,6 +51,7 @@ def needs_guard(value: str) -> bool:
 
 
 CHUNK_SIZE = 2000
+COPY_BLOCK = 65536
 
 
 # A column's SQL `alias.field`: its Python value is that attribute of the alias's object.
@@ -436,8 +437,15 @@ def run_copy(statement: str, params: list[Any]) -> Iterator[bytes]:
             # psycopg's COPY bypasses Django's query log; record it for query counts.
             connection.queries_log.append({"sql": statement, "time": "0.000"})
         with cursor.cursor.copy(statement, params) as copy:
-            for chunk in copy:
-                yield bytes(chunk)
+            # libpq hands COPY out a row at a time; the response gets blocks of 64 KB.
+            block = bytearray()
+            for row in copy:
+                block += row
+                if len(block) >= COPY_BLOCK:
+                    yield bytes(block)
+                    block.clear()
+            if block:
+                yield bytes(block)
 
 
 def _python(export: Export, queryset: QuerySet[Any], base_url: str) -> Iterator[bytes]:
