@@ -19,7 +19,7 @@ from sources.exports import (
     Column,
     Export,
     date_columns,
-    joined_names,
+    names_column,
     names_cte,
     pick,
 )
@@ -66,14 +66,7 @@ CLAIM_COLUMNS = (
     Column("summary", "text", "The claim in neutral words, if given.", "c.summary"),
     Column("claimant", "text", "Who made it; empty when unattributed.", "claimant.name"),
     Column("claimant_id", "integer", "The claimant's id.", "c.claimant_id"),
-    Column(
-        "people",
-        "text",
-        "Who it is about: names separated by '; '.",
-        "claim_people.names",
-        of="c",
-        value=lambda c: joined_names(c.people.all()),
-    ),
+    names_column("people", "Who it is about", cte="claim_people", of="c", related="people"),
     Column(
         "topics",
         "text",

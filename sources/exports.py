@@ -227,6 +227,19 @@ def names_cte(name: str, *, through: str, owner: str) -> str:
     )
 
 
+def names_column(name: str, meaning: str, *, cte: str, of: str, related: str) -> Column:
+    """People's names joined by '; ': names_cte() `cte` in SQL, joined_names() of the
+    `related` people of the object `of` in Python."""
+    return Column(
+        name,
+        "text",
+        f"{meaning}: names separated by '; '.",
+        f"{cte}.names",
+        of=of,
+        value=lambda obj: joined_names(getattr(obj, related).all()),
+    )
+
+
 def joined_names(people: Iterable[Person]) -> str:
     """names_cte() in Python: code-point order is the "C" collation's byte order."""
     return "; ".join(name for name, _ in sorted((person.name, person.pk) for person in people))
@@ -256,14 +269,7 @@ SOURCE_COLUMNS = (
     Column("title", "text", "The source's title.", "s.title"),
     Column("publisher", "text", "Who published it.", "publisher.name"),
     Column("publisher_id", "integer", "The publisher's id.", "s.publisher_id"),
-    Column(
-        "authors",
-        "text",
-        "Who wrote it: names separated by '; '.",
-        "source_authors.names",
-        of="s",
-        value=lambda s: joined_names(s.authors.all()),
-    ),
+    names_column("authors", "Who wrote it", cte="source_authors", of="s", related="authors"),
     Column("url", "text", "Where to read it.", "s.url"),
     Column("archive_url", "text", "An archived copy.", "s.archive_url"),
     *date_columns("published", "s", "the source was published"),
