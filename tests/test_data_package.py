@@ -85,7 +85,7 @@ def validate(package: Path) -> frictionless.Report:
     return frictionless.Package(str(package), basepath=str(package.parent)).validate()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_frictionless_validates_every_export_over_http(live_server: Any) -> None:
     call_command("load_demo", verbosity=0)
 
