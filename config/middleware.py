@@ -18,8 +18,9 @@ class ReaderCacheMiddleware:
       what one client sees is nobody else's to cache.
     - `Vary: Authorization, Cookie`, since either changes who is asking.
 
-    Responses that set their own Cache-Control (the admin's never_cache), streamed ones (CSV
-    exports) and anything but a 200 are left alone.
+    Streamed responses (the CSV and NDJSON exports) get the Vary and, when personal, the
+    `private, no-store`, but no ETag and no public max-age. Responses that set their own
+    Cache-Control (the admin's never_cache) and anything but a 200 are left alone.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
@@ -30,11 +31,15 @@ class ReaderCacheMiddleware:
         if (
             request.method not in ("GET", "HEAD")
             or response.status_code != 200
-            or not isinstance(response, HttpResponse)  # streamed: CSV exports
             or response.has_header("Cache-Control")
         ):
             return response
         patch_vary_headers(response, ("Authorization", "Cookie"))
+        if not isinstance(response, HttpResponse):
+            # Streamed (the exports): nothing to hash, but an editor's export holds drafts.
+            if _personal(request, response):
+                patch_cache_control(response, private=True, no_store=True)
+            return response
         if _personal(request, response):
             patch_cache_control(response, private=True, no_store=True)
         else:

@@ -279,9 +279,11 @@ CSV_EXPORT_USE_COPY = env_bool("CSV_EXPORT_USE_COPY", default=True)
 # PostgreSQL's work_mem for one CSV export (SET LOCAL, that statement only): its hash
 # tables of claims, sources and chains. docs/performance.md has the figures.
 CSV_EXPORT_WORK_MEM = env_str("CSV_EXPORT_WORK_MEM", "256MB")
-if not re.fullmatch(r"[1-9][0-9]*(kB|MB|GB)", CSV_EXPORT_WORK_MEM):
+_work_mem = re.fullmatch(r"([1-9][0-9]{0,9})(kB|MB|GB)", CSV_EXPORT_WORK_MEM)
+if not _work_mem or int(_work_mem[1]) * {"kB": 1, "MB": 1024, "GB": 1024**2}[_work_mem[2]] < 64:
     raise ImproperlyConfigured(
-        f"CSV_EXPORT_WORK_MEM must be a size such as 64MB or 1GB, not {CSV_EXPORT_WORK_MEM!r}."
+        "CSV_EXPORT_WORK_MEM must be a size of 64kB or more, such as 256MB or 1GB, "
+        f"not {CSV_EXPORT_WORK_MEM!r}."
     )
 
 # Editors' CSV import (django-import-export): in one transaction, for anyone who may add.

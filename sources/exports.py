@@ -101,7 +101,7 @@ class Column:
         sql = f"%(base)s || {self.sql}" if self.link else self.sql
         if self.type == "text":
             sql = f"claimtrail_csv_safe({sql})"
-        # A date is written by COPY itself, as YYYY-MM-DD under DateStyle ISO (_copy
+        # A date is written by COPY itself, as YYYY-MM-DD under DateStyle ISO (run_copy
         # sets it): faster than to_char().
         elif self.type == "boolean":
             sql = f"CASE WHEN {sql} THEN 'true' ELSE 'false' END"
@@ -427,31 +427,33 @@ def _copy(export: Export, queryset: QuerySet[Any], base_url: str) -> Iterator[by
 
 
 def run_copy(statement: str, params: list[Any]) -> Iterator[bytes]:
-    """The output of a COPY statement, streamed in psycopg's chunks.
+    """The output of a COPY statement, streamed in blocks of 64 KB.
 
     One transaction (closing the stream early rolls it back), with settings for this
-    statement alone: dates as ISO 8601, and memory enough for an export's hash tables (at a
-    million claims, 4 MB spilled gigabytes to disk: minutes, not seconds). SET LOCAL dies
-    with the transaction, so a pooled connection (PgBouncer in transaction mode) keeps
-    none of it."""
+    statement alone: dates as ISO 8601; memory enough for an export's hash tables (at a
+    million claims, 4 MB spilled gigabytes to disk: minutes, not seconds); and no
+    idle-in-transaction timeout, since a slow client sets the pace. SET LOCAL ends with
+    the transaction, so a pooled connection (PgBouncer in transaction mode) keeps none of
+    it; inside a caller's own transaction (a savepoint here) they last until that ends."""
+    block = bytearray()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "SELECT set_config('DateStyle', 'ISO', true), set_config('work_mem', %s, true)",
+            "SELECT set_config('DateStyle', 'ISO', true), set_config('work_mem', %s, true),"
+            " set_config('idle_in_transaction_session_timeout', '0', true)",
             [settings.CSV_EXPORT_WORK_MEM],
         )
         if connection.queries_logged:
             # psycopg's COPY bypasses Django's query log; record it for query counts.
             connection.queries_log.append({"sql": statement, "time": "0.000"})
         with cursor.cursor.copy(statement, params) as copy:
-            # libpq hands COPY out a row at a time; the response gets blocks of 64 KB.
-            block = bytearray()
+            # libpq hands COPY out a row at a time; the response gets blocks.
             for row in copy:
                 block += row
                 if len(block) >= COPY_BLOCK:
                     yield bytes(block)
                     block.clear()
-            if block:
-                yield bytes(block)
+    if block:  # the last block after the commit: no transaction waits on the client
+        yield bytes(block)
 
 
 def _python(export: Export, queryset: QuerySet[Any], base_url: str) -> Iterator[bytes]:

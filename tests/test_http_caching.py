@@ -134,3 +134,19 @@ def test_a_head_request_gives_the_etag_a_get_would(client: Client, claim: Claim)
         head = client.head(url)
         assert head.status_code == 200, url
         assert head["ETag"] == client.get(url)["ETag"], url
+
+
+@pytest.mark.parametrize("url", ["/api/v1/claims.csv", "/api/v1/claims.ndjson"])
+def test_an_editors_export_with_its_drafts_is_never_stored_by_a_shared_cache(
+    editor_client: Client, claim: Claim, url: str
+) -> None:
+    ClaimFactory(state="draft")
+    editors = editor_client.get(url)
+    anonymous = Client().get(url)
+
+    assert editors["Cache-Control"] == "private, no-store"
+    assert "Cookie" in editors["Vary"]
+    assert "Authorization" in editors["Vary"]
+    # An anonymous reader's copy is public data; the Vary keeps it apart from editors'.
+    assert not anonymous.has_header("Cache-Control")
+    assert "Cookie" in anonymous["Vary"]

@@ -43,3 +43,11 @@ def test_a_bad_boolean_setting_is_a_clear_error() -> None:
     result = manage("check", DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG must be true or false, not 'maybe'." in result.stderr
+
+
+def test_an_export_work_mem_postgresql_would_refuse_is_a_clear_error_at_start() -> None:
+    for bad in ("lots", "1kB", "256 MB", "0MB"):
+        result = manage("check", DEBUG="true", CSV_EXPORT_WORK_MEM=bad)
+        assert result.returncode != 0, bad
+        assert "CSV_EXPORT_WORK_MEM must be a size of 64kB or more" in result.stderr, bad
+    assert manage("check", DEBUG="true", CSV_EXPORT_WORK_MEM="64kB").returncode == 0
