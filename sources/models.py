@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import connection, models
@@ -529,3 +530,42 @@ class ProvenanceIndex:
     def chain(self, source_id: int) -> list[Source]:
         """Every source upstream of this one, nearest first."""
         return [self.sources[i] for i in self.upstream.order(source_id)]
+
+
+class SnapshotType(models.TextChoices):
+    HTML = "text/html", "HTML page"
+    PDF = "application/pdf", "PDF"
+    TEXT = "text/plain", "Plain text"
+
+
+class Snapshot(models.Model):
+    """A copy of what an editor read of a source, with its text: stored once and never
+    changed (the database refuses an update; a new snapshot is added instead). Added by
+    sources.services.add_snapshot, which reads the file (sources.snapshots)."""
+
+    source = models.ForeignKey(Source, models.PROTECT, related_name="snapshots")
+    file = models.FileField(upload_to="snapshots/%Y/%m/", max_length=300)
+    media_type = models.CharField(max_length=50, choices=SnapshotType.choices, editable=False)
+    sha256 = models.CharField("SHA-256", max_length=64, editable=False)
+    size = models.PositiveBigIntegerField(editable=False, help_text="In bytes.")
+    captured_at = models.DateTimeField(
+        help_text="When the page or document was read, as it is in this file."
+    )
+    text = models.TextField(editable=False, help_text="Its text, read once when added.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-captured_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "sha256"],
+                name="snapshot_unique_content",
+                violation_error_message="This source already has a snapshot with this content.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_media_type_display()} of {self.source}, {self.captured_at:%Y-%m-%d}"
