@@ -65,8 +65,7 @@ def add_snapshot(
             text=reading.text,
             created_by=user,
         )
-        extension = {"text/html": "html", "application/pdf": "pdf"}.get(reading.media_type, "txt")
         upload.seek(0)
-        snapshot.file.save(f"{reading.sha256[:32]}.{extension}", upload, save=False)
+        snapshot.file.save(reading.file_name, upload, save=False)
         snapshot.save()
     return snapshot

@@ -15,7 +15,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 
-HTML, PDF, TEXT = "text/html", "application/pdf", "text/plain"
+from sources.models import SnapshotType
+
+HTML, PDF, TEXT = SnapshotType.HTML.value, SnapshotType.PDF.value, SnapshotType.TEXT.value
+# The name a stored file ends with, by its type.
+EXTENSIONS = {HTML: "html", PDF: "pdf", TEXT: "txt"}
 
 # Elements whose text is not the page's content.
 NOT_CONTENT = "script, style, noscript, template, nav, header, footer, aside, form, svg"
@@ -34,6 +38,11 @@ class Reading:
     sha256: str
     size: int
     text: str
+
+    @property
+    def file_name(self) -> str:
+        """Where it is stored, named by its content: `<digest>.<extension>`."""
+        return f"{self.sha256[:32]}.{EXTENSIONS[self.media_type]}"
 
 
 def read_snapshot(data: bytes) -> Reading:
