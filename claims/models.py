@@ -1,12 +1,13 @@
 """Claims, what they are about, and the citations that tie them to evidence."""
 
+from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -22,9 +23,11 @@ from sources.models import (
     FuzzyDateModel,
     Person,
     Provenance,
+    Snapshot,
     Source,
     fuzzy_date_constraints,
 )
+from sources.quotes import QuoteOutcome, find_quote
 
 # Full-text search, PostgreSQL only (claims.search.search_claims): each claim keeps a
 # document of its text (weight A), summary (B) and citation quotes (D), written by triggers
@@ -466,6 +469,12 @@ class Citation(models.Model):
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.source}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saved, with its quote checked again in the same transaction (QuoteCheck)."""
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            QuoteCheck.objects.recheck([self.pk])
+
     def clean(self) -> None:
         super().clean()
         linked = Provenance.objects.filter(source_id=self.source_id, based_on_id=self.via_id)
@@ -523,3 +532,107 @@ class ClaimRelation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim} {self.get_kind_display()} {self.other}"
+
+
+class QuoteCheckManager(models.Manager["QuoteCheck"]):
+    def recheck(self, citation_ids: Iterable[int]) -> int:
+        """Check these citations' quotes against their sources' latest snapshots, in the
+        caller's transaction; return how many were checked. Called by every write of a
+        citation (Citation.save, claims.services) and of a snapshot (sources.services).
+
+        Never stale under concurrency (tests/claims/test_quote_checks.py): the sources are
+        locked FOR SHARE (adding a snapshot locks its source FOR UPDATE, so one waits for
+        the other and the later one reads what the earlier one wrote) and the citations
+        FOR NO KEY UPDATE (a writer of the same citation waits), both in id order, and
+        the quotes and snapshots are read after the locks are held."""
+        ids = sorted(set(citation_ids))
+        if not ids:
+            return 0
+        with transaction.atomic():
+            source_ids = sorted(
+                set(Citation.objects.filter(pk__in=ids).values_list("source_id", flat=True))
+            )
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT id FROM sources_source WHERE id = ANY(%s) ORDER BY id FOR SHARE",
+                        [source_ids],
+                    )
+            citations = list(
+                Citation.objects.filter(pk__in=ids)
+                .order_by("pk")
+                .select_for_update(no_key=True)
+                .only("source_id", "quote")
+            )
+            latest = Snapshot.objects.filter(source=OuterRef("source")).order_by(
+                "-captured_at", "-id"
+            )
+            snapshots = {
+                snapshot.source_id: snapshot
+                for snapshot in Snapshot.objects.filter(
+                    source_id__in={c.source_id for c in citations},
+                    pk=Subquery(latest.values("pk")[:1]),
+                ).only("source_id", "text")
+            }
+            now = timezone.now()
+            checks = []
+            for citation in citations:
+                snapshot = snapshots.get(citation.source_id)
+                found = snapshot and find_quote(citation.quote, snapshot.text)
+                if snapshot and found:
+                    checks.append(
+                        QuoteCheck(
+                            citation=citation,
+                            snapshot=snapshot,
+                            outcome=found.outcome,
+                            score=found.score,
+                            start=found.start,
+                            end=found.end,
+                            exact=found.exact,
+                            prefix=found.prefix,
+                            suffix=found.suffix,
+                            checked_at=now,
+                        )
+                    )
+            self.filter(citation_id__in=ids).delete()
+            self.bulk_create(checks)
+        return len(checks)
+
+
+class QuoteCheck(models.Model):
+    """A citation's quote as found in its source's latest snapshot (sources.quotes), kept
+    in the same transaction as every write of the quote or of a snapshot
+    (QuoteCheckManager.recheck). None when the quote is blank or the source has no
+    snapshot. The passage is a W3C TextQuoteSelector (exact, prefix, suffix) with its
+    position in the snapshot's text."""
+
+    citation = models.OneToOneField(
+        Citation, models.CASCADE, primary_key=True, related_name="quote_check"
+    )
+    snapshot = models.ForeignKey(
+        Snapshot, models.PROTECT, related_name="+", help_text="The snapshot checked against."
+    )
+    outcome = models.CharField(max_length=20, choices=QuoteOutcome)
+    score = models.PositiveSmallIntegerField(
+        help_text="How close the passage is to the quote, 0 to 100."
+    )
+    exact = models.TextField(blank=True, help_text="The passage found, as the snapshot has it.")
+    prefix = models.TextField(blank=True, help_text="The words just before it.")
+    suffix = models.TextField(blank=True, help_text="The words just after it.")
+    start = models.PositiveIntegerField(help_text="Where the passage starts in the text.")
+    end = models.PositiveIntegerField(help_text="Where it ends.")
+    checked_at = models.DateTimeField()
+
+    objects = QuoteCheckManager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=QuoteOutcome.values),
+                name="quote_check_outcome_valid",
+                violation_error_message="Not a quote check outcome.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} ({self.score})"

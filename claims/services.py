@@ -1,15 +1,21 @@
-"""Writes that span several models: a claim with its people, topics and citations."""
+"""Writes that span several models: a claim with its people, topics and citations; a
+source's snapshot with its citations' quote checks."""
 
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from claims.models import Citation, Claim
+from claims.models import Citation, Claim, QuoteCheck
 from claims.rules import publishing_errors, stored_roles
+from sources.models import Snapshot, Source
+from sources.snapshots import check_size, read_snapshot
 
 # Citations one write may send (the API answers 400 past it): a claim with more is
 # edited a part at a time.
@@ -59,14 +65,15 @@ def save_claim(
     if topics is not None:
         claim.topics.set(topics)
     if citations is not None:
-        _write_citations(claim, citations, user)
+        written = _write_citations(claim, citations, user)
+        QuoteCheck.objects.recheck(citation.pk for citation in written)
     errors = publishing_errors(claim, stored_roles(claim))
     if errors:
         raise ValidationError(errors)  # rolls the whole write back
     return claim
 
 
-def _write_citations(claim: Claim, citations: list[dict[str, Any]], user: User) -> None:
+def _write_citations(claim: Claim, citations: list[dict[str, Any]], user: User) -> list[Citation]:
     """Make the claim's citations exactly this list, in a fixed number of statements
     however long it is: one DELETE for the ones left out, one UPDATE for the kept ones,
     one INSERT for the new ones (so the search document's trigger runs once for each)."""
@@ -100,3 +107,37 @@ def _write_citations(claim: Claim, citations: list[dict[str, Any]], user: User) 
         bulk_update_with_history(kept, Citation, sorted(fields | {"updated_at"}), default_user=user)
     if new:
         bulk_create_with_history(new, Citation, default_user=user)
+    return kept + new
+
+
+def add_snapshot(
+    *, source: Source, upload: File, captured_at: datetime, user: User | None
+) -> Snapshot:
+    """Store a snapshot of `source` from an uploaded file: its bytes through the default
+    storage (local files, or any django-storages backend), its type, digest, size and
+    text. A file too large, of another type, without text or already added is refused
+    with a ValidationError, and nothing is stored."""
+    if upload.size is not None:
+        check_size(upload.size)  # before reading it
+    reading = read_snapshot(upload.read(settings.SNAPSHOT_MAX_BYTES + 1))
+    with transaction.atomic():
+        Source.objects.select_for_update().get(pk=source.pk)  # one writer per source
+        if Snapshot.objects.filter(source=source, sha256=reading.sha256).exists():
+            raise ValidationError(
+                "This source already has a snapshot with this content.", code="duplicate"
+            )
+        snapshot = Snapshot(
+            source=source,
+            media_type=reading.media_type,
+            sha256=reading.sha256,
+            size=reading.size,
+            captured_at=captured_at,
+            text=reading.text,
+            created_by=user,
+        )
+        upload.seek(0)
+        snapshot.file.save(reading.file_name, upload, save=False)
+        snapshot.save()
+        # Its citations' quotes, checked against it (the latest) in the same transaction.
+        QuoteCheck.objects.recheck(source.citations.values_list("pk", flat=True))
+    return snapshot

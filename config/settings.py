@@ -202,6 +202,11 @@ USE_TZ = True
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
 SNAPSHOT_MAX_BYTES = env_int("SNAPSHOT_MAX_BYTES", 10 * 1024 * 1024)
+# A quote not in its source's snapshot is "close" when a passage scores at least this
+# (0 to 100; sources.quotes), else "not found".
+QUOTE_CLOSE_SCORE = env_int("QUOTE_CLOSE_SCORE", 90)
+if not 0 <= QUOTE_CLOSE_SCORE <= 100:
+    raise ImproperlyConfigured("QUOTE_CLOSE_SCORE must be from 0 to 100.")
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -541,7 +541,7 @@ class SnapshotType(models.TextChoices):
 class Snapshot(models.Model):
     """A copy of what an editor read of a source, with its text: stored once and never
     changed (the database refuses an update; a new snapshot is added instead). Added by
-    sources.services.add_snapshot, which reads the file (sources.snapshots)."""
+    claims.services.add_snapshot, which reads the file (sources.snapshots)."""
 
     source = models.ForeignKey(Source, models.PROTECT, related_name="snapshots")
     file = models.FileField(upload_to="snapshots/%Y/%m/", max_length=300)

@@ -10,19 +10,14 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, transaction
 
+from claims.services import add_snapshot
 from sources.models import Snapshot
-from sources.services import add_snapshot
 from sources.snapshots import read_snapshot
 from tests.factories import SourceFactory
 
 pytestmark = pytest.mark.django_db
 
 READ_AT = datetime(2019, 9, 26, 14, 30, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _media_root(settings: Any, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def pdf_with_text(*lines: str) -> bytes:

@@ -1,0 +1,217 @@
+"""Quotes checked against their sources' snapshots: each outcome, and kept true by every write."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from claims.models import Citation, QuoteCheck
+from claims.services import add_snapshot, save_claim
+from sources.models import Snapshot, Source
+from sources.quotes import CONTEXT, QuoteOutcome, find_quote
+from tests.factories import CitationFactory, ClaimFactory, SourceFactory
+
+READ_AT = datetime(2019, 9, 26, 14, 30, tzinfo=UTC)
+
+ARTICLE = (
+    "BEIJING \u2014 The documents describe the camps\u2019 rules in detail.\n"
+    "\u201cNever allow escapes,\u201d one of them says, and\n  another orders "
+    "\u201cstrict management\u201d of the students\u2026 It was signed in 2017.\n"
+)
+
+
+def snapshot(
+    source: Source, text: str, user: User | None = None, *, at: datetime = READ_AT
+) -> Snapshot:
+    upload = SimpleUploadedFile("page.txt", text.encode(), "text/plain")
+    return add_snapshot(source=source, upload=upload, captured_at=at, user=user)
+
+
+# The outcomes, on crafted text
+
+
+def test_a_quote_as_it_stands_is_found_exactly_with_its_context() -> None:
+    match = find_quote("Never allow escapes,", ARTICLE)
+
+    assert match is not None
+    assert match.outcome == QuoteOutcome.EXACT
+    assert match.score == 100
+    assert ARTICLE[match.start : match.end] == match.exact == "Never allow escapes,"
+    assert match.prefix == ARTICLE[max(0, match.start - CONTEXT) : match.start]
+    assert match.prefix.endswith("in detail.\n\u201c")
+    assert match.suffix == ARTICLE[match.end : match.end + CONTEXT]
+    assert match.suffix.startswith("\u201d one of them says, and\n")
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        '"Never allow escapes," one of them says',  # straight quotes for curly ones
+        "one of them says, and another orders",  # a line break and spaces for one space
+        "BEIJING - The documents describe the camps' rules",  # a hyphen for an em dash
+        "of the students... It was signed",  # three dots for an ellipsis
+    ],
+)
+def test_a_quote_differing_only_in_spaces_quote_marks_or_dashes_is_found_normalised(
+    quote: str,
+) -> None:
+    match = find_quote(quote, ARTICLE)
+
+    assert match is not None
+    assert match.outcome == QuoteOutcome.NORMALISED
+    assert match.score == 100
+    assert match.exact == ARTICLE[match.start : match.end]
+    assert match.exact.split()[-1] == quote.split()[-1].replace("'", "\u2019")
+
+
+def test_a_slightly_misquoted_passage_is_close_with_its_score_and_the_real_words() -> None:
+    match = find_quote("The documents describe the camp rules in detail.", ARTICLE)
+
+    assert match is not None
+    assert match.outcome == QuoteOutcome.CLOSE
+    assert 90 <= match.score < 100
+    assert "describe the camps\u2019 rules in detail" in match.exact
+
+
+def test_a_misquote_is_not_found_and_the_closest_passage_is_given() -> None:
+    match = find_quote("The documents describe the prisons\u2019 rules at some length.", ARTICLE)
+
+    assert match is not None
+    assert match.outcome == QuoteOutcome.NOT_FOUND
+    assert match.score < 90
+    assert "The documents describe the" in match.exact
+    assert match.exact == ARTICLE[match.start : match.end]
+
+
+def test_the_close_threshold_is_a_setting(settings: Any) -> None:
+    settings.QUOTE_CLOSE_SCORE = 50
+
+    match = find_quote("The documents describe the prisons\u2019 rules at some length.", ARTICLE)
+
+    assert match is not None
+    assert match.outcome == QuoteOutcome.CLOSE
+
+
+def test_a_blank_quote_is_not_checked() -> None:
+    assert find_quote("  \n", ARTICLE) is None
+
+
+def test_naughty_strings_are_found_where_they_are_and_never_break_the_check(
+    naughty_strings: list[str],
+) -> None:
+    for naughty in naughty_strings:
+        text = f"Before the quote. {naughty} After the quote."
+        found = find_quote(naughty, text)
+        assert found is not None
+        assert found.outcome in (QuoteOutcome.EXACT, QuoteOutcome.NORMALISED)
+        assert found.exact == text[found.start : found.end]
+        elsewhere = find_quote(naughty, ARTICLE)
+        assert elsewhere is not None
+        assert 0 <= elsewhere.start <= elsewhere.end <= len(ARTICLE)
+        assert elsewhere.exact == ARTICLE[elsewhere.start : elsewhere.end]
+
+
+# Kept true by every write
+
+pytestmark = pytest.mark.django_db
+
+
+def test_adding_a_snapshot_checks_the_sources_citations_in_the_same_transaction(
+    editor: User,
+) -> None:
+    source = SourceFactory()
+    found = CitationFactory(source=source, quote="Never allow escapes,")
+    missing = CitationFactory(source=source, quote="Let them all go home.")
+    blank = CitationFactory(source=source, quote="")
+    assert not QuoteCheck.objects.exists()  # no snapshot yet: nothing to check against
+
+    stored = snapshot(source, ARTICLE, editor)
+
+    checks = {check.citation_id: check for check in QuoteCheck.objects.all()}
+    assert set(checks) == {found.pk, missing.pk}
+    assert checks[found.pk].outcome == QuoteOutcome.EXACT
+    assert checks[found.pk].snapshot == stored
+    assert checks[missing.pk].outcome == QuoteOutcome.NOT_FOUND
+    assert blank.pk not in checks
+
+
+def test_a_newer_snapshot_is_the_one_checked_against_and_an_older_one_is_not(
+    editor: User,
+) -> None:
+    source = SourceFactory()
+    citation = CitationFactory(source=source, quote="strict management")
+    first = snapshot(source, ARTICLE, editor)
+    edited = snapshot(
+        source, "The page now says nothing of the sort.", editor, at=READ_AT + timedelta(days=3)
+    )
+    assert QuoteCheck.objects.get(citation=citation).snapshot == edited
+    assert QuoteCheck.objects.get(citation=citation).outcome == QuoteOutcome.NOT_FOUND
+
+    snapshot(source, ARTICLE + "\nAn older copy.", editor, at=READ_AT - timedelta(days=3))
+
+    check = QuoteCheck.objects.get(citation=citation)
+    assert check.snapshot == edited != first
+
+
+def test_editing_a_quote_in_the_admin_checks_it_again(editor_client: Any, editor: User) -> None:
+    source = SourceFactory()
+    citation = CitationFactory(source=source, quote="Let them all go home.")
+    snapshot(source, ARTICLE, editor)
+    assert QuoteCheck.objects.get(citation=citation).outcome == QuoteOutcome.NOT_FOUND
+
+    citation.quote = "\u201cstrict management\u201d"
+    citation.save()
+
+    assert QuoteCheck.objects.get(citation=citation).outcome == QuoteOutcome.EXACT
+
+
+def test_editing_quotes_through_the_service_checks_them_and_a_refused_write_changes_no_check(
+    editor: User,
+) -> None:
+    source = SourceFactory()
+    claim = ClaimFactory()
+    citation = CitationFactory(claim=claim, source=source, quote="Let them all go home.")
+    snapshot(source, ARTICLE, editor)
+
+    save_claim(
+        claim=claim,
+        data={"citations": [{"id": citation.pk, "quote": "strict  management"}]},
+        user=editor,
+    )
+    check = QuoteCheck.objects.get(citation=citation)
+    assert (check.outcome, check.exact) == (QuoteOutcome.NORMALISED, "strict management")
+
+    # A refused write (one citation's locator too long) changes nothing, checks included.
+    with pytest.raises(ValidationError):
+        save_claim(
+            claim=claim,
+            data={
+                "citations": [
+                    {"id": citation.pk, "quote": "Never allow escapes,"},
+                    {"source": source, "role": "context", "locator": "x" * 201},
+                ]
+            },
+            user=editor,
+        )
+    assert Citation.objects.get(pk=citation.pk).quote == "strict  management"
+    assert QuoteCheck.objects.get(citation=citation).outcome == QuoteOutcome.NORMALISED
+
+
+def test_a_citation_moved_to_a_source_without_a_snapshot_loses_its_check(editor: User) -> None:
+    source = SourceFactory()
+    claim = ClaimFactory()
+    citation = CitationFactory(claim=claim, source=source, quote="strict management")
+    snapshot(source, ARTICLE, editor)
+    assert QuoteCheck.objects.filter(citation=citation).exists()
+
+    other = SourceFactory()
+    save_claim(
+        claim=claim,
+        data={"citations": [{"id": citation.pk, "source": other}]},
+        user=editor,
+    )
+
+    assert not QuoteCheck.objects.filter(citation=citation).exists()
