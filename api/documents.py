@@ -117,6 +117,43 @@ def _source_fields(a: str, pub: str, links: str) -> tuple[tuple[str, str], ...]:
     )
 
 
+# QuoteCheckSerializer: {qc} the check, {sn} its snapshot; 'null' without a check.
+_QUOTE_CHECK = (
+    "CASE WHEN qc.citation_id IS NULL THEN 'null' ELSE "
+    + _object(
+        ("outcome", _string("qc.outcome")),
+        ("score", _plain("qc.score")),
+        (
+            "snapshot",
+            _object(
+                ("id", _plain("sn.id")),
+                ("captured_at", _TIMESTAMP.format(t="sn.captured_at")),
+                ("media_type", _string("sn.media_type")),
+                ("sha256", _string("sn.sha256")),
+            ),
+        ),
+        (
+            "selector",
+            _object(
+                ("type", "'\"TextQuoteSelector\"'"),
+                ("exact", _string("qc.exact")),
+                ("prefix", _string("qc.prefix")),
+                ("suffix", _string("qc.suffix")),
+            ),
+        ),
+        (
+            "position",
+            _object(
+                ("type", "'\"TextPositionSelector\"'"),
+                ("start", _plain("qc.start")),
+                ("end", _plain("qc.end")),
+            ),
+        ),
+        ("checked_at", _TIMESTAMP.format(t="qc.checked_at")),
+    )
+    + " END"
+)
+
 _CLAIM_COLUMNS = (
     "id, text, summary, claimant_id, made_text, made_edtf, made_earliest, made_latest,"
     " event_text, event_edtf, event_earliest, event_latest, rating, rating_rationale,"
@@ -134,7 +171,11 @@ _PAGE_SQL = (
     " CROSS JOIN (SELECT %s::boolean AS published_only) params"
     " WHERE c.state = 'published' OR NOT params.published_only),"
     " cited AS MATERIALIZED (SELECT ci.id, ci.claim_id, ci.source_id, ci.role, ci.quote,"
-    " ci.locator, ci.reliability_note, ci.accessed_on, ci.via_id FROM claims_citation ci"
+    " ci.locator, ci.reliability_note, ci.accessed_on, ci.via_id, "
+    + _QUOTE_CHECK
+    + " AS quote_check FROM claims_citation ci"
+    " LEFT JOIN claims_quotecheck qc ON qc.citation_id = ci.id"
+    " LEFT JOIN sources_snapshot sn ON sn.id = qc.snapshot_id"
     " WHERE ci.claim_id IN (SELECT id FROM page)),"
     # Each cited source once, however many citations name it.
     " roots AS MATERIALIZED (SELECT DISTINCT source_id AS id FROM cited),"
@@ -197,6 +238,7 @@ _PAGE_SQL = (
                 " ELSE concat('[', ci.via_id, ',' || substr(cv.ids, 2, length(cv.ids) - 2), ']')"
                 " END",
             ),
+            ("quote_check", "ci.quote_check"),
             ("source", "sources.body"),
         ),
         "ci.id",

@@ -13,11 +13,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from claims.duplicates import duplicate_message, similar_claims
-from claims.models import Citation, Claim, Rating, RelationKind, Topic
+from claims.models import Citation, Claim, QuoteCheck, Rating, RelationKind, Topic
 from claims.reviews import reviewer_name
 from claims.rules import citation_chain
 from claims.services import MAX_CITATIONS_PER_WRITE
-from sources.models import Person, Reliability, Source
+from sources.models import Person, Reliability, Snapshot, Source
 from sources.services import save_source
 
 M = TypeVar("M", bound=models.Model)
@@ -236,6 +236,14 @@ class PersonSerializer(DescribedModelSerializer):
         return attrs
 
 
+class ArchivedCopySerializer(serializers.Serializer):
+    archive = serializers.CharField(help_text="Wayback Machine, archive.today, Perma.cc or a host.")
+    captured_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the copy was captured, as its URL says."
+    )
+    original_url = serializers.CharField(help_text="The archived page's URL, where given.")
+
+
 class SourceSerializer(DescribedModelSerializer):
     """A source as clients read it, with its publisher and its effective reliability."""
 
@@ -271,6 +279,10 @@ class SourceSerializer(DescribedModelSerializer):
         required=False,
         help_text="Ids of the sources this one reports on.",
     )
+    archive = serializers.SerializerMethodField(
+        help_text="The archive its archive URL is in, and when that copy was captured "
+        "(null where the archive's URL does not say); null without an archive URL."
+    )
 
     class Meta:
         model = Source
@@ -284,6 +296,7 @@ class SourceSerializer(DescribedModelSerializer):
             "author_ids",
             "url",
             "archive_url",
+            "archive",
             "published",
             "language",
             "is_primary",
@@ -295,6 +308,11 @@ class SourceSerializer(DescribedModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+
+    @extend_schema_field(ArchivedCopySerializer(allow_null=True))
+    def get_archive(self, source: Source) -> dict[str, Any] | None:
+        copy = source.archived_copy
+        return None if copy is None else ArchivedCopySerializer(copy).data
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         plain = {k: v for k, v in attrs.items() if k not in ("authors", "based_on")}
@@ -407,6 +425,68 @@ class TopicSerializer(DescribedModelSerializer):
         fields = ["slug", "name"]
 
 
+class SnapshotSummarySerializer(DescribedModelSerializer):
+    class Meta:
+        model = Snapshot
+        fields = ["id", "captured_at", "media_type", "sha256"]
+
+
+class SnapshotSerializer(DescribedModelSerializer):
+    class Meta:
+        model = Snapshot
+        fields = ["id", "source", "captured_at", "media_type", "sha256", "size", "created_at"]
+
+
+class SnapshotUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="An HTML page, a PDF or UTF-8 text, as it was read (its type is read from "
+        "its bytes; at most SNAPSHOT_MAX_BYTES, 10 MB by default)."
+    )
+    captured_at = serializers.DateTimeField(
+        help_text="When the page or document was read, as it is in this file."
+    )
+
+
+class TextQuoteSelectorSerializer(serializers.Serializer):
+    type = serializers.CharField(default="TextQuoteSelector", help_text="TextQuoteSelector.")
+    exact = serializers.CharField(help_text="The passage, as the snapshot's text has it.")
+    prefix = serializers.CharField(help_text="The text just before it.")
+    suffix = serializers.CharField(help_text="The text just after it.")
+
+
+class TextPositionSelectorSerializer(serializers.Serializer):
+    type = serializers.CharField(default="TextPositionSelector", help_text="TextPositionSelector.")
+    start = serializers.IntegerField(help_text="Where the passage starts in the snapshot's text.")
+    end = serializers.IntegerField(help_text="Where it ends (exclusive).")
+
+
+class QuoteCheckSerializer(DescribedModelSerializer):
+    """Where the quote is in the snapshot: the passage as W3C Web Annotation selectors."""
+
+    snapshot = SnapshotSummarySerializer(read_only=True, help_text="The snapshot checked against.")
+    selector = serializers.SerializerMethodField(
+        help_text="The passage found (or the closest one) with its context."
+    )
+    position = serializers.SerializerMethodField(help_text="The passage's place in the text.")
+
+    class Meta:
+        model = QuoteCheck
+        fields = ["outcome", "score", "snapshot", "selector", "position", "checked_at"]
+
+    @extend_schema_field(TextQuoteSelectorSerializer)
+    def get_selector(self, check: QuoteCheck) -> dict[str, str]:
+        return {
+            "type": "TextQuoteSelector",
+            "exact": check.exact,
+            "prefix": check.prefix,
+            "suffix": check.suffix,
+        }
+
+    @extend_schema_field(TextPositionSelectorSerializer)
+    def get_position(self, check: QuoteCheck) -> dict[str, Any]:
+        return {"type": "TextPositionSelector", "start": check.start, "end": check.end}
+
+
 class CitationSerializer(DescribedModelSerializer):
     source = CitedSourceSerializer(  # type: ignore[assignment]
         read_only=True, help_text="The cited source, with its provenance."
@@ -416,6 +496,11 @@ class CitationSerializer(DescribedModelSerializer):
         help_text="Ids of the sources behind this citation, nearest first: its `via` and "
         "the sources that one is based on when `via` is given, else every source upstream "
         "of the cited one (each is in `source.provenance`)."
+    )
+    quote_check = serializers.SerializerMethodField(
+        help_text="The quote checked against the source's latest snapshot: found exactly, "
+        "normalised (spaces, quote marks, dashes), close, or not found, with the passage. "
+        "null when the quote is blank or the source has no snapshot."
     )
 
     class Meta:
@@ -429,11 +514,17 @@ class CitationSerializer(DescribedModelSerializer):
             "accessed_on",
             "via",
             "chain",
+            "quote_check",
             "source",
         ]
 
     def get_chain(self, citation: Citation) -> list[int]:
         return citation_chain(self.context["provenance"], citation)
+
+    @extend_schema_field(QuoteCheckSerializer(allow_null=True))
+    def get_quote_check(self, citation: Citation) -> Any:
+        check = getattr(citation, "quote_check", None)
+        return None if check is None else QuoteCheckSerializer(check).data
 
 
 class RatingChangeSerializer(serializers.Serializer):

@@ -6,6 +6,7 @@ from typing import Any, cast
 import orjson
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
@@ -15,9 +16,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,6 +33,8 @@ from api.serializers import (
     ClaimSerializer,
     PersonDetailSerializer,
     PersonSerializer,
+    SnapshotSerializer,
+    SnapshotUploadSerializer,
     SourceDetailSerializer,
     SourceSerializer,
 )
@@ -41,7 +44,7 @@ from claims.forms import ID
 from claims.models import Citation, Claim, ClaimRelation
 from claims.reviews import rating_histories
 from claims.search import search_claims
-from claims.services import save_claim
+from claims.services import add_snapshot, save_claim
 from sources.exports import csv_response
 from sources.models import Person, Source
 
@@ -307,6 +310,46 @@ class SourceViewSet(RecordViewSet):
             .order_by("role", "claim_id")
         )
         return Response(SourceDetailSerializer(source, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        methods=["GET"],
+        responses=SnapshotSerializer(many=True),
+        description="The source's snapshots, newest first (the first is what quotes are "
+        "checked against).",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": SnapshotUploadSerializer},
+        responses={201: SnapshotSerializer},
+        description="Add a snapshot of what was read (editors). It is stored once and never "
+        "changed, and the source's quotes are checked against it in the same transaction.",
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser],
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def snapshots(self, request: Request, pk: str | None = None) -> Response:
+        source = self.get_object()
+        if request.method == "GET":
+            snapshots = source.snapshots.defer("text").order_by("-captured_at", "-id")
+            return Response(SnapshotSerializer(snapshots, many=True).data)
+        if not request.user.has_perm("sources.add_snapshot"):
+            raise PermissionDenied("Only editors add snapshots.")
+        upload = SnapshotUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        try:
+            snapshot = add_snapshot(
+                source=source,
+                upload=upload.validated_data["file"],
+                captured_at=upload.validated_data["captured_at"],
+                user=cast(User, request.user),
+            )
+        except DjangoValidationError as error:
+            raise ValidationError({"file": error.messages}) from None
+        return Response(SnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)
 
 
 class CSVRenderer(BaseRenderer):

@@ -3,10 +3,12 @@ doing the same work alone. Run by `manage.py benchmark`; numbers, never assertio
 """
 
 import io
+import random
 import statistics
 import sys
 import time
 import tracemalloc
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -16,14 +18,17 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from api.documents import PAGE_SQL, page_sql, stream_documents
 from bench.synthetic import SEARCH_WORD
+from bench.synthetic import text as synthetic_text
 from claims.exports import EXPORTS
-from claims.models import SEARCH_INDEX_NAME, Citation, Claim, Topic
+from claims.models import SEARCH_INDEX_NAME, Citation, Claim, QuoteCheck, Role, Topic
 from claims.search import search_claims
 from sources.exports import copy_statement, run_copy, stream_csv
+from sources.models import Snapshot, Source
 
 # PostgreSQL alone doing what the API does for a page of 50: select the page, build its
 # JSON (with the very SQL the API runs, api.documents.page_sql).
@@ -47,7 +52,7 @@ LIST_PREBUILT_SQL = (
 )
 
 
-GROUPS = ("api", "queries", "deep", "search", "csv", "memory", "writes")
+GROUPS = ("api", "queries", "deep", "search", "csv", "memory", "writes", "quotes")
 
 
 class Client:
@@ -111,6 +116,7 @@ def run(
     report: Callable[[str], None],
     only: tuple[str, ...] = GROUPS,
     search_word: str = SEARCH_WORD,
+    quotes: int = 100_000,
 ) -> dict[str, Any]:
     """The measurements of the chosen groups, keyed as the README names them."""
     _unthrottle()
@@ -206,6 +212,9 @@ def run(
     if "writes" in only:
         report("writes (rolled back)")
         _measure_writes(results, repeat)
+    if "quotes" in only:
+        report(f"quote checks of {quotes:,} citations (rolled back)")
+        _measure_quotes(results, quotes)
     if "memory" in only:
         report("CSV export memory")
         tenth = Claim.objects.filter(pk__lte=_nth_id(results["claims"] // 10))
@@ -315,6 +324,79 @@ def _measure_writes(results: dict[str, Any], repeat: int) -> None:
         results[f"write_{name}_ratio"] = (
             results[f"write_{name}_ms"] / results[f"write_{name}_bare_ms"]
         )
+
+
+# The quote benchmark's snapshots: each about 30,000 characters, cited 100 times.
+SNAPSHOT_WORDS = 5_000
+CITATIONS_PER_SOURCE = 100
+
+
+def _measure_quotes(results: dict[str, Any], count: int) -> None:
+    """Check `count` quotes against their sources' snapshots, as verify_quotes does, in a
+    transaction that is rolled back. Of the quotes, 70% are in the snapshot as they are,
+    10% differ in spaces or quote marks, 10% are misquoted (three words changed) and 10%
+    are not there at all."""
+    rng = random.Random(16)  # noqa: S311 - synthetic data
+    with transaction.atomic():
+        sources = Source.objects.bulk_create(
+            Source(title=f"Quote benchmark {i}") for i in range(-(-count // CITATIONS_PER_SOURCE))
+        )
+        texts = {
+            source.pk: synthetic_text(rng, SNAPSHOT_WORDS, SNAPSHOT_WORDS) for source in sources
+        }
+        Snapshot.objects.bulk_create(
+            Snapshot(
+                source=source,
+                file=f"snapshots/bench/{source.pk}.txt",  # a name only: nothing is written
+                media_type="text/plain",
+                sha256=f"{source.pk:064d}",
+                size=len(texts[source.pk]),
+                captured_at=timezone.now(),
+                text=texts[source.pk],
+            )
+            for source in sources
+        )
+        claims = Claim.objects.bulk_create(
+            Claim(text=f"Quote benchmark claim {i}.") for i in range(-(-count // 4))
+        )
+        roles = (Role.APPEARANCE, Role.SUPPORTS, Role.DISPUTES, Role.CONTEXT)
+        citations = Citation.objects.bulk_create(
+            Citation(
+                claim=claims[i // 4],
+                source=sources[i % len(sources)],
+                role=roles[i % 4],
+                quote=_quote(rng, texts[sources[i % len(sources)].pk]),
+            )
+            for i in range(count)
+        )
+        chosen = Citation.objects.filter(pk__in=[c.pk for c in citations])
+        started = time.perf_counter()
+        for _ in QuoteCheck.objects.recheck_all(chosen):
+            pass
+        seconds = time.perf_counter() - started
+        results["quotes_checked"] = count
+        results["quotes_per_s"] = count / seconds
+        outcomes = QuoteCheck.objects.filter(citation__in=chosen).values_list("outcome", flat=True)
+        for outcome, n in sorted(Counter(outcomes).items()):
+            results[f"quotes_{outcome}"] = n
+        transaction.set_rollback(True)
+
+
+def _quote(rng: random.Random, text: str) -> str:
+    """A passage of 10 to 40 words of `text`: as it is, bent, misquoted or made up."""
+    words = text.split(" ")
+    start = rng.randrange(len(words) - 40)
+    passage = words[start : start + rng.randint(10, 40)]
+    kind = rng.random()
+    if kind < 0.7:
+        return " ".join(passage)
+    if kind < 0.8:
+        return "  ".join(passage)
+    if kind < 0.9:
+        for i in rng.sample(range(len(passage)), 3):
+            passage[i] = "misquoted"
+        return " ".join(passage)
+    return synthetic_text(rng, 10, 40)
 
 
 def _exporter(claims: Any) -> Callable[[], None]:

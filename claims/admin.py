@@ -3,8 +3,10 @@ import re
 from collections.abc import Mapping
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -35,8 +37,12 @@ from claims.rules import (
     roles_by_claim,
     stored_roles,
 )
+from claims.services import add_snapshot
+from sources.admin import SourceAdmin
 from sources.exports import csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin
+from sources.models import Snapshot, Source
+from sources.snapshots import check_size, read_snapshot
 
 
 @admin.register(Topic)
@@ -504,3 +510,109 @@ class CitationAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
             for message in publishing_errors(claim, roles[claim.pk]).values():
                 protected.append(f"{claim}: {message}")
         return deleted, counts, perms_needed, protected
+
+
+class SnapshotInline(admin.TabularInline):
+    """A source's snapshots, newest first, as they were stored: never changed here."""
+
+    model = Snapshot
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = (
+        "captured_at",
+        "media_type",
+        "size",
+        "sha256",
+        "file",
+        "created_by",
+        "created_at",
+    )
+    ordering = ["-captured_at", "-id"]
+    verbose_name_plural = "Snapshots (the latest is what quotes are checked against)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Snapshot]:
+        return super().get_queryset(request).defer("text").select_related("created_by")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SnapshotUploadForm(ModelForm):
+    """A new snapshot: its file is read (type, text, size) as the form is checked, so that
+    a file that cannot be a snapshot is an error on the form and nothing is stored."""
+
+    class Meta:
+        model = Snapshot
+        fields = ["file", "captured_at"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        upload = cleaned.get("file")
+        if upload is not None and not self.errors:
+            try:
+                if upload.size is not None:
+                    check_size(upload.size)
+                reading = read_snapshot(upload.read(settings.SNAPSHOT_MAX_BYTES + 1))
+            except ValidationError as error:
+                self.add_error("file", error)
+                return cleaned
+            finally:
+                upload.seek(0)
+            source = self.instance.source if self.instance.source_id else None
+            if source and source.snapshots.filter(sha256=reading.sha256).exists():
+                self.add_error("file", "This source already has a snapshot with this content.")
+        return cleaned
+
+
+class SnapshotUploadInline(admin.TabularInline):
+    """Add a snapshot: an HTML page, a PDF or plain text, as it was read (claims.services
+    .add_snapshot stores it and checks the source's quotes against it)."""
+
+    model = Snapshot
+    form = SnapshotUploadForm
+    extra = 1
+    max_num = 1
+    can_delete = False
+    verbose_name = "new snapshot"
+    verbose_name_plural = "Add a snapshot (HTML page, PDF or plain text)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Snapshot]:
+        return super().get_queryset(request).none()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+admin.site.unregister(Source)
+
+
+@admin.register(Source)
+class SourceWithSnapshotsAdmin(SourceAdmin):
+    """The sources' admin (sources.admin.SourceAdmin) with their snapshots: here, since
+    adding one checks the citations' quotes (claims)."""
+
+    inlines: "list[type[InlineModelAdmin[Any, Any]]]" = [
+        *SourceAdmin.inlines,
+        SnapshotInline,
+        SnapshotUploadInline,
+    ]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Snapshot:
+            super().save_formset(request, form, formset, change)
+            return
+        # Stored by add_snapshot, never by the form; what the history message lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for snapshot_form in formset.forms:
+            upload = snapshot_form.cleaned_data.get("file")
+            if upload is not None and snapshot_form.has_changed():
+                snapshot = add_snapshot(
+                    source=form.instance,
+                    upload=upload,
+                    captured_at=snapshot_form.cleaned_data["captured_at"],
+                    user=cast(User, request.user),
+                )
+                formset.new_objects.append(snapshot)

@@ -5,16 +5,19 @@ depends on files outside it. Loading creates what is missing and never changes w
 running it twice writes nothing, and an editor's later corrections survive a reload.
 """
 
+import hashlib
 import json
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Model
 
 from claims.models import Citation, Claim, ClaimRelation, Rating, State, Topic
+from claims.services import add_snapshot
 from sources.models import Person, Provenance, Reliability, Source
 
 DEMO_FILE = Path(__file__).parent / "demo" / "seed_article.json"
@@ -127,6 +130,18 @@ def load_demo_data(*, path: Path = DEMO_FILE) -> Counter[str]:
             lookup={"claim": claims[row["claim"]], "other": claims[row["other"]]},
             defaults={"kind": row["kind"], "note": row.get("note", "")},
         )
+    for row in data.get("snapshots", []):
+        # A copy kept beside the data (claims/demo/), added once: its quotes are checked.
+        content = (path.parent / row["file"]).read_bytes()
+        source = sources[row["source"]]
+        if not source.snapshots.filter(sha256=hashlib.sha256(content).hexdigest()).exists():
+            add_snapshot(
+                source=source,
+                upload=ContentFile(content, name=row["file"]),
+                captured_at=datetime.fromisoformat(row["captured_at"]),
+                user=None,
+            )
+            created["snapshots"] += 1
     return created
 
 

@@ -8,7 +8,17 @@ from typing import Any
 
 from django.db.models import Choices, Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
-from claims.models import Citation, Claim, ClaimRelation, Rating, RelationKind, Role, State, Topic
+from claims.models import (
+    Citation,
+    Claim,
+    ClaimRelation,
+    QuoteCheck,
+    Rating,
+    RelationKind,
+    Role,
+    State,
+    Topic,
+)
 from claims.rules import citation_chain
 from sources.exports import (
     CHUNK_SIZE,
@@ -30,6 +40,7 @@ from sources.models import (
     Reliability,
     Source,
 )
+from sources.quotes import QuoteOutcome
 
 # A source in a citation's chain: "title [reliability]" (chain_label() in Python).
 CHAIN_LABEL_SQL = "concat({source}.title, ' [', " + EFFECTIVE_RELIABILITY_SQL + ", ']')"
@@ -201,6 +212,25 @@ CITATION_COLUMNS = (
         of="row",
         value=lambda row: "; ".join(chain_label(source) for source in row.chain),
     ),
+    Column(
+        "quote_check",
+        "text",
+        "The quote checked against the source's latest snapshot: exact, normalised (found "
+        "but for spaces, quote marks or dashes), close or not_found; empty when the quote "
+        "is blank or the source has no snapshot.",
+        "qc.outcome",
+        choices=QuoteOutcome,
+    ),
+    Column("quote_check_score", "integer", "How close the passage is, 0 to 100.", "qc.score"),
+    Column(
+        "quote_snapshot_id", "integer", "The snapshot it was checked against.", "qc.snapshot_id"
+    ),
+    Column(
+        "quote_passage",
+        "text",
+        "The passage found in the snapshot, or the closest one, as the snapshot has it.",
+        "qc.exact",
+    ),
 )
 
 # The chain of each source that citations' chains start from (their via, else their
@@ -251,11 +281,12 @@ class CitationRecord:
     ci: Citation
     chain: list[Source]
     via_note: str | None
+    check: QuoteCheck | None
 
 
 def _citation_records(citations: QuerySet[Citation]) -> Iterator[CitationRecord]:
     citations = citations.select_related(
-        "claim__claimant", "source__publisher", "via__publisher"
+        "claim__claimant", "source__publisher", "via__publisher", "quote_check"
     ).order_by("claim_id", "id")
     rows = citations.iterator(chunk_size=CHUNK_SIZE)
     while chunk := list(islice(rows, CHUNK_SIZE)):
@@ -267,7 +298,7 @@ def _citation_records(citations: QuerySet[Citation]) -> Iterator[CitationRecord]
             if ci.via is not None:
                 chain[0] = ci.via  # the same source, with its publisher already read
                 note = provenance.upstream.notes.get((ci.source_id, ci.via.pk))
-            yield CitationRecord(ci, chain, note)
+            yield CitationRecord(ci, chain, note, getattr(ci, "quote_check", None))
 
 
 RELATION_COLUMNS = (
@@ -314,6 +345,7 @@ EXPORTS = {
         "LEFT JOIN sources_provenance via_link "
         "ON via_link.source_id = ci.source_id AND via_link.based_on_id = ci.via_id "
         "LEFT JOIN chains ON chains.root = COALESCE(ci.via_id, ci.source_id) "
+        "LEFT JOIN claims_quotecheck qc ON qc.citation_id = ci.id "
         "WHERE ci.id IN ({ids}) ORDER BY c.id, ci.id",
         _citation_records,
         aliases={
@@ -324,6 +356,7 @@ EXPORTS = {
             "s": "ci.source",
             "publisher": "ci.source.publisher",
             "via": "ci.via",
+            "qc": "check",
         },
         sql_with=CITATION_CHAINS_SQL,
         primary_key="citation_id",

@@ -1,6 +1,6 @@
 """Claims, what they are about, and the citations that tie them to evidence."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -169,7 +169,11 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
             Prefetch("topics", queryset=Topic.objects.order_by("name")),
             Prefetch(
                 "citations",
-                queryset=Citation.objects.select_related("source__publisher").order_by("id"),
+                queryset=Citation.objects.select_related(
+                    "source__publisher", "quote_check__snapshot"
+                )
+                .defer("quote_check__snapshot__text")
+                .order_by("id"),
             ),
         )
 
@@ -535,6 +539,21 @@ class ClaimRelation(models.Model):
 
 
 class QuoteCheckManager(models.Manager["QuoteCheck"]):
+    def recheck_all(
+        self, citations: "models.QuerySet[Citation]", *, batch: int = 500
+    ) -> Iterator[int]:
+        """Check these citations' quotes again, `batch` at a time, each batch in its own
+        short transaction (recheck); yield how many each batch covered. By source, so that
+        a batch reads each snapshot's text once."""
+        keys = citations.order_by("source_id", "pk").values_list("source_id", "pk")
+        chunk = list(keys[:batch])
+        while chunk:
+            self.recheck(pk for _, pk in chunk)
+            yield len(chunk)
+            source_id, pk = chunk[-1]
+            after = Q(source_id__gt=source_id) | Q(source_id=source_id, pk__gt=pk)
+            chunk = list(keys.filter(after)[:batch])
+
     def recheck(self, citation_ids: Iterable[int]) -> int:
         """Check these citations' quotes against their sources' latest snapshots, in the
         caller's transaction; return how many were checked. Called by every write of a
@@ -612,7 +631,13 @@ class QuoteCheck(models.Model):
     snapshot = models.ForeignKey(
         Snapshot, models.PROTECT, related_name="+", help_text="The snapshot checked against."
     )
-    outcome = models.CharField(max_length=20, choices=QuoteOutcome)
+    outcome = models.CharField(
+        max_length=20,
+        choices=QuoteOutcome,
+        help_text="exact: found as quoted; normalised: found but for spaces, quote marks or "
+        "dashes; close: a passage close enough (see score); not_found: the closest passage "
+        "is given.",
+    )
     score = models.PositiveSmallIntegerField(
         help_text="How close the passage is to the quote, 0 to 100."
     )
@@ -621,7 +646,7 @@ class QuoteCheck(models.Model):
     suffix = models.TextField(blank=True, help_text="The words just after it.")
     start = models.PositiveIntegerField(help_text="Where the passage starts in the text.")
     end = models.PositiveIntegerField(help_text="Where it ends.")
-    checked_at = models.DateTimeField()
+    checked_at = models.DateTimeField(help_text="When it was checked.")
 
     objects = QuoteCheckManager()
 

@@ -95,6 +95,7 @@ def _claim_page(request: HttpRequest, claim: Claim, *, preview: bool) -> HttpRes
     drawn: set[int] = set()
     for citation in citations:
         citation.chain = _citation_chain(citation, provenance, drawn)  # type: ignore[attr-defined]
+        citation.checked = getattr(citation, "quote_check", None)  # type: ignore[attr-defined]
     history = rating_histories([claim.pk]).get(claim.pk, [])
     review = claim_review(claim, request, author=settings.CLAIMREVIEW_AUTHOR, history=history)
     return render(

@@ -207,6 +207,18 @@ SNAPSHOT_MAX_BYTES = env_int("SNAPSHOT_MAX_BYTES", 10 * 1024 * 1024)
 QUOTE_CLOSE_SCORE = env_int("QUOTE_CLOSE_SCORE", 90)
 if not 0 <= QUOTE_CLOSE_SCORE <= 100:
     raise ImproperlyConfigured("QUOTE_CLOSE_SCORE must be from 0 to 100.")
+# Hosts of web archives beyond the Wayback Machine, archive.today and Perma.cc
+# (sources.archives), comma-separated: a source's archive URL must be in one.
+ARCHIVE_HOSTS = [host.strip() for host in env_str("ARCHIVE_HOSTS", "").split(",") if host.strip()]
+# manage.py check_links: requests at once, seconds per link (redirects included), seconds
+# between requests to one host, and who is asking.
+LINK_CHECK_CONCURRENCY = env_int("LINK_CHECK_CONCURRENCY", 8)
+LINK_CHECK_TIMEOUT = env_int("LINK_CHECK_TIMEOUT", 20)
+LINK_CHECK_HOST_INTERVAL = env_int("LINK_CHECK_HOST_INTERVAL", 2)
+LINK_CHECK_USER_AGENT = env_str(
+    "LINK_CHECK_USER_AGENT",
+    "Claimtrail-LinkCheck/1.0 (checks that the sources a fact check cites are still online)",
+)
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

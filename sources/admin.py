@@ -1,12 +1,15 @@
+from typing import Any
+
 from django.contrib import admin
+from django.contrib.admin.options import InlineModelAdmin
 from django.db import models
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from sources.exports import PEOPLE, SOURCES, csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin, https_formfield
-from sources.models import Person, Provenance, Reliability, Source
+from sources.models import LinkCheck, LinkKind, Person, Provenance, Reliability, Snapshot, Source
 
 
 class PersonForm(VersionedFormMixin):
@@ -72,6 +75,41 @@ class PublisherReliabilityFilter(admin.SimpleListFilter):
         return own | inherited
 
 
+class LinkHealthFilter(admin.SimpleListFilter):
+    """What manage.py check_links found of each source's URL (as it is now: a check of a
+    URL since changed does not count)."""
+
+    title = "link health"
+    parameter_name = "link"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [
+            ("unsaved", "Dead, with no archive URL or snapshot"),
+            ("dead", "Dead"),
+            ("alive", "Answering"),
+            ("unchecked", "Not checked"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Source]) -> QuerySet[Source]:
+        checks = LinkCheck.objects.filter(
+            source=OuterRef("pk"), link=LinkKind.URL, url=OuterRef("url")
+        )
+        match self.value():
+            case "unsaved":
+                return queryset.filter(
+                    Exists(checks.filter(dead=True)),
+                    ~Exists(Snapshot.objects.filter(source=OuterRef("pk"))),
+                    archive_url="",
+                )
+            case "dead":
+                return queryset.filter(Exists(checks.filter(dead=True)))
+            case "alive":
+                return queryset.filter(Exists(checks.filter(dead=False)))
+            case "unchecked":
+                return queryset.exclude(url="").exclude(Exists(checks))
+        return queryset
+
+
 @admin.register(Source)
 class SourceAdmin(SimpleHistoryAdmin):
     form = SourceForm
@@ -87,11 +125,11 @@ class SourceAdmin(SimpleHistoryAdmin):
     ]
     list_select_related = ["publisher"]
     ordering = ["title"]
-    list_filter = ["kind", "is_primary", PublisherReliabilityFilter, "language"]
+    list_filter = ["kind", "is_primary", PublisherReliabilityFilter, LinkHealthFilter, "language"]
     search_fields = ["title", "url", "publisher__name"]
     autocomplete_fields = ["publisher", "authors"]
     readonly_fields = ["published_earliest", "published_latest", "created_at", "updated_at"]
-    inlines = [ProvenanceInline]
+    inlines: "list[type[InlineModelAdmin[Any, Any]]]" = [ProvenanceInline]
     actions = ["export_csv"]
 
     class Media:

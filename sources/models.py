@@ -17,6 +17,7 @@ from django.db import connection, models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from sources.archives import ArchivedCopy, archived_copy
 from sources.dates import FuzzyDateError, edtf_bounds, readable_date, to_edtf
 
 # The longest free text each kind of field takes, in characters, at every door (admin,
@@ -362,6 +363,19 @@ class Source(FuzzyDateModel):
             raise ValidationError({"title": "Enter a title: it is only spaces."})
         if self.publisher is not None and self.publisher.kind != PersonKind.ORGANIZATION:
             raise ValidationError({"publisher": "A publisher must be an organization."})
+        if self.archive_url and archived_copy(self.archive_url) is None:
+            raise ValidationError(
+                {
+                    "archive_url": "This is not a web archive's address. Use a copy in the "
+                    "Wayback Machine (web.archive.org), archive.today or Perma.cc, or ask an "
+                    "administrator to add the archive's host to ARCHIVE_HOSTS."
+                }
+            )
+
+    @property
+    def archived_copy(self) -> ArchivedCopy | None:
+        """The archive its archive URL is in, and when that copy was captured."""
+        return archived_copy(self.archive_url) if self.archive_url else None
 
     @property
     def published_date(self) -> FuzzyDate:
@@ -543,10 +557,16 @@ class Snapshot(models.Model):
     changed (the database refuses an update; a new snapshot is added instead). Added by
     claims.services.add_snapshot, which reads the file (sources.snapshots)."""
 
-    source = models.ForeignKey(Source, models.PROTECT, related_name="snapshots")
+    source = models.ForeignKey(
+        Source, models.PROTECT, related_name="snapshots", help_text="The source it is a copy of."
+    )
     file = models.FileField(upload_to="snapshots/%Y/%m/", max_length=300)
-    media_type = models.CharField(max_length=50, choices=SnapshotType.choices, editable=False)
-    sha256 = models.CharField("SHA-256", max_length=64, editable=False)
+    media_type = models.CharField(
+        max_length=50, choices=SnapshotType.choices, editable=False, help_text="Its file's type."
+    )
+    sha256 = models.CharField(
+        "SHA-256", max_length=64, editable=False, help_text="Its file's SHA-256, in hex."
+    )
     size = models.PositiveBigIntegerField(editable=False, help_text="In bytes.")
     captured_at = models.DateTimeField(
         help_text="When the page or document was read, as it is in this file."
@@ -569,3 +589,42 @@ class Snapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_media_type_display()} of {self.source}, {self.captured_at:%Y-%m-%d}"
+
+
+class LinkKind(models.TextChoices):
+    URL = "url", "URL"
+    ARCHIVE = "archive_url", "Archive URL"
+
+
+class LinkCheck(models.Model):
+    """The last time a source's URL or archive URL was fetched (manage.py check_links):
+    derived, for the admin's list of dead links; it names the URL it fetched, so a check
+    of a URL since changed is known as such."""
+
+    source = models.ForeignKey(Source, models.CASCADE, related_name="link_checks")
+    link = models.CharField(max_length=20, choices=LinkKind)
+    url = models.TextField(help_text="The URL fetched.")
+    status = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The HTTP status after redirects; empty without one."
+    )
+    final_url = models.TextField(blank=True, help_text="Where the redirects ended.")
+    error = models.CharField(max_length=300, blank=True, help_text="Why no answer came.")
+    dead = models.BooleanField(help_text="No answer, or an error status (4xx, 5xx).")
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "link"],
+                name="link_check_one_per_link",
+                violation_error_message="This link of this source is already checked.",
+            ),
+            models.CheckConstraint(
+                condition=Q(link__in=LinkKind.values),
+                name="link_check_link_valid",
+                violation_error_message="Not a kind of link.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_link_display()} {self.url}: {self.error or self.status}"

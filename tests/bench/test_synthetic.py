@@ -15,7 +15,7 @@ from bench.benchmark import _host
 from bench.synthetic import VOCABULARY, fuzzy_date
 from claims.exports import EXPORTS
 from claims.management.commands.export_csv import QUERYSETS
-from claims.models import Citation, Claim
+from claims.models import Citation, Claim, QuoteCheck
 from sources.dates import parse_fuzzy_date
 from sources.exports import stream_csv
 from sources.models import Person, Source
@@ -92,7 +92,9 @@ def test_benchmark_runs_on_a_small_tier_and_writes_every_figure(tmp_path: Path) 
 
     citations = Citation.objects.count()
 
-    call_command("benchmark", "--repeat", "1", "--json", str(target), stdout=io.StringIO())
+    call_command(
+        "benchmark", "--repeat", "1", "--quotes", "400", "--json", str(target), stdout=io.StringIO()
+    )
 
     figures = json.loads(target.read_text())
     writes = ("claim_edit", "citation_add", "publisher_rerate", "upstream_retitle")
@@ -123,11 +125,24 @@ def test_benchmark_runs_on_a_small_tier_and_writes_every_figure(tmp_path: Path) 
         "ndjson_rows_per_s",
         "ndjson_peak_mb_small",
         "ndjson_peak_mb_large",
+        "quotes_checked",
+        "quotes_per_s",
         "claims",
         "citations",
         *(f"write_{name}_{figure}" for name in writes for figure in ("ms", "bare_ms", "ratio")),
     }
     assert Citation.objects.count() == citations  # the writes were rolled back
+    assert not QuoteCheck.objects.exists()  # and so were the quote benchmark's rows
+    # Of 400 quotes: 70% found as they are, 10% normalised, 20% close or not found.
+    assert 230 <= figures["quotes_exact"] <= 330
+    assert 20 <= figures["quotes_normalised"] <= 70
+    assert (
+        figures["quotes_exact"]
+        + figures["quotes_normalised"]
+        + figures.get("quotes_close", 0)
+        + figures.get("quotes_not_found", 0)
+        == 400
+    )
     assert figures["claims"] == 200
     assert figures["queries_page_10"] == figures["queries_page_100"]
     assert all(figures[key] > 0 for key in figures if key.endswith(("_ms", "_ratio")))

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client, override_settings
 
-from claims.models import Claim, Rating, Role, State
+from claims.models import Citation, Claim, QuoteCheck, Rating, Role, State
 from sources.models import Person, Source
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +182,16 @@ def test_a_citation_through_the_ap_report_shows_only_that_chain(client: Client) 
     assert ap.title in chain
     for other in ("The New York Times", "The Guardian", "Fox News", "Leaked internal"):
         assert other not in evidence, other
+
+
+def test_the_demo_articles_quotes_show_as_checked_against_its_snapshot(client: Client) -> None:
+    call_command("load_demo")
+    article = Source.objects.get(title__startswith="China's mass detention")
+    quoted = Citation.objects.filter(source=article).exclude(quote="")
+    checks = QuoteCheck.objects.filter(citation__in=quoted)
+
+    assert checks.count() == quoted.count() >= 15
+    assert set(checks.values_list("outcome", flat=True)) <= {"exact", "normalised"}
+    claim = quoted.filter(claim__state=State.PUBLISHED).first().claim
+    page = client.get(claim.get_absolute_url()).content.decode()
+    assert "Quote checked against the snapshot of 28 November 2026" in page

@@ -90,3 +90,11 @@ def test_an_inferred_year_is_marked_the_same_way_everywhere() -> None:
     values = {where: value for where, wording, value in dates() if not re.search(r"\d{4}", wording)}
     assert values  # the article gives days and months without years
     assert all("?" in value for value in values.values()), values
+
+
+def test_the_demo_snapshot_is_the_article_as_it_stands() -> None:
+    files = sorted(SEED.glob("*.txt"))
+    if not files:
+        pytest.skip("the demo's article (../shared/seed/) is not beside this checkout")
+    shipped = DEMO_FILE.parent / DEMO["snapshots"][0]["file"]
+    assert shipped.read_bytes() == files[0].read_bytes()

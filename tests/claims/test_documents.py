@@ -1,10 +1,11 @@
 """The read path (api.documents) gives exactly the JSON ClaimSerializer defines."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
 import pytest
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
@@ -12,10 +13,10 @@ from rest_framework.test import APIClient
 from api.documents import postgres_documents, serializer_documents
 from api.renderers import ORJSONRenderer
 from api.serializers import ClaimSerializer
-from claims.models import Claim, Role
+from claims.models import Citation, Claim, QuoteCheck, Role
 from claims.relations import related_claims
 from claims.reviews import rating_histories
-from sources.models import Provenance, ProvenanceIndex
+from sources.models import Provenance, ProvenanceIndex, Snapshot
 from tests.factories import (
     CitationFactory,
     ClaimFactory,
@@ -99,6 +100,21 @@ def hostile_claims(strings: list[str]) -> None:
         CitationFactory(
             claim=claim, source=source, quote=text, locator=text[:200], reliability_note=text
         )
+        # A snapshot holding the string, so that its quote check shows it (exact, with a
+        # prefix and suffix) and one where it is missing (its closest passage).
+        for snapshot_text in (f"{text} said {index}", f"nothing like it {index}"):
+            Snapshot.objects.create(
+                source=upstream if "nothing" in snapshot_text else source,
+                file=ContentFile(snapshot_text.encode(), name="page.txt"),
+                media_type="text/plain",
+                sha256=f"{index:064d}",
+                size=len(snapshot_text),
+                captured_at=datetime(2019, 9, 26, 14, 30, 0, index, tzinfo=UTC),
+                text=snapshot_text,
+            )
+        CitationFactory(claim=claim, source=upstream, quote=text, role=Role.CONTEXT)
+    checked = QuoteCheck.objects.recheck(Citation.objects.values_list("pk", flat=True))
+    assert checked == 2 * len(strings)
 
 
 def test_the_serializer_path_equals_the_serializer(varied_claims: None) -> None:

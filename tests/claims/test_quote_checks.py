@@ -1,5 +1,7 @@
 """Quotes checked against their sources' snapshots: each outcome, and kept true by every write."""
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -7,6 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 
 from claims.models import Citation, QuoteCheck
 from claims.services import add_snapshot, save_claim
@@ -215,3 +218,117 @@ def test_a_citation_moved_to_a_source_without_a_snapshot_loses_its_check(editor:
     )
 
     assert not QuoteCheck.objects.filter(citation=citation).exists()
+
+
+# What readers see: the claim page, the API and citations.csv
+
+
+@pytest.fixture
+def checked(editor: User) -> tuple[Any, Citation, Citation]:
+    """A published claim citing one snapshot twice: once as it says, once misquoted."""
+    source = SourceFactory()
+    claim = ClaimFactory(state="published")
+    right = CitationFactory(
+        claim=claim, source=source, role="appearance", quote="Never allow escapes,"
+    )
+    wrong = CitationFactory(
+        claim=claim,
+        source=source,
+        role="supports",
+        quote="The documents describe the prisons\u2019 rules at some length.",
+    )
+    # Its text after the last sentence is markup: shown as text, in that quote's context.
+    CitationFactory(claim=claim, source=source, role="context", quote="It was signed in 2017.")
+    snapshot(source, ARTICLE + "<script>alert(1)</script>", editor)
+    return claim, right, wrong
+
+
+def test_the_claim_page_says_which_quotes_the_snapshot_has_and_shows_the_closest_passage(
+    client: Any, checked: tuple[Any, Citation, Citation]
+) -> None:
+    claim, _, _ = checked
+
+    page = client.get(claim.get_absolute_url()).content.decode()
+
+    assert "Quote checked against the snapshot of 26 September 2019: found as quoted." in page
+    assert "Not found in the snapshot of 26 September 2019. The closest passage (score" in page
+    assert "<mark>The documents describe the camps\u2019 rules in</mark>" in page
+    assert "<script>alert(1)</script>" not in page
+    assert "</mark>\n&lt;script&gt;alert(1)&lt;/script&gt;…" in page  # a suffix, escaped
+
+
+def test_the_api_gives_each_citations_check_with_w3c_selectors(
+    client: Any, checked: tuple[Any, Citation, Citation]
+) -> None:
+    claim, right, wrong = checked
+    stored = Snapshot.objects.get()
+
+    body = client.get(f"/api/v1/claims/{claim.pk}/").json()
+
+    checks = {c["id"]: c["quote_check"] for c in body["citations"]}
+    assert checks[right.pk]["outcome"] == "exact"
+    assert checks[right.pk]["score"] == 100
+    assert checks[right.pk]["snapshot"] == {
+        "id": stored.pk,
+        "captured_at": "2019-09-26T14:30:00Z",
+        "media_type": "text/plain",
+        "sha256": stored.sha256,
+    }
+    start = ARTICLE.index("Never allow escapes,")
+    assert checks[right.pk]["selector"] == {
+        "type": "TextQuoteSelector",
+        "exact": "Never allow escapes,",
+        "prefix": ARTICLE[start - CONTEXT : start],
+        "suffix": ARTICLE[start + 20 : start + 20 + CONTEXT],
+    }
+    assert checks[right.pk]["position"] == {
+        "type": "TextPositionSelector",
+        "start": start,
+        "end": start + 20,
+    }
+    assert checks[wrong.pk]["outcome"] == "not_found"
+    assert checks[wrong.pk]["selector"]["exact"].startswith("The documents describe the camps")
+
+
+def test_citations_csv_carries_each_check(
+    editor_client: Any, checked: tuple[Any, Citation, Citation]
+) -> None:
+    claim, right, wrong = checked
+    unchecked = CitationFactory(claim=claim, role="disputes", quote="")
+
+    response = editor_client.get("/api/v1/citations.csv")
+    rows = {
+        row["citation_id"]: row
+        for row in csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))
+    }
+
+    assert rows[str(right.pk)]["quote_check"] == "exact"
+    assert rows[str(right.pk)]["quote_check_score"] == "100"
+    assert rows[str(right.pk)]["quote_snapshot_id"] == str(Snapshot.objects.get().pk)
+    assert rows[str(right.pk)]["quote_passage"] == "Never allow escapes,"
+    assert rows[str(wrong.pk)]["quote_check"] == "not_found"
+    assert rows[str(unchecked.pk)]["quote_check"] == rows[str(unchecked.pk)]["quote_passage"] == ""
+
+
+def test_verify_quotes_checks_everything_again_and_says_what_it_found(
+    editor: User, settings: Any
+) -> None:
+    source = SourceFactory()
+    CitationFactory(source=source, quote="Never allow escapes,")
+    close = CitationFactory(source=source, quote="The documents describe the camp rules in detail.")
+    CitationFactory(source=source, quote="")
+    CitationFactory(quote="A source without a snapshot.")
+    snapshot(source, ARTICLE, editor)
+    assert QuoteCheck.objects.get(citation=close).outcome == QuoteOutcome.CLOSE
+    settings.QUOTE_CLOSE_SCORE = 99  # a stricter rule: checked again, close is not found
+    out, err = io.StringIO(), io.StringIO()
+
+    call_command("verify_quotes", "--batch", "2", stdout=out, stderr=err)
+
+    assert QuoteCheck.objects.get(citation=close).outcome == QuoteOutcome.NOT_FOUND
+    assert out.getvalue().startswith("Checked 4 citations in ")
+    assert (
+        "1 found as quoted, 0 found, but for spaces, quote marks or dashes, 0 a close passage "
+        "found, 1 not found; 2 not checked" in out.getvalue()
+    )
+    assert "4/4" in err.getvalue()  # the progress bar

@@ -39,6 +39,9 @@ class Command(BaseCommand):
             help="Measure only these groups.",
         )
         parser.add_argument(
+            "--quotes", type=int, default=100_000, help="Citations the quotes group checks."
+        )
+        parser.add_argument(
             "--search-word",
             default=SEARCH_WORD,
             help="What search_ms searches for (default: a generate_data word in ~0.3%% of claims).",
@@ -53,6 +56,7 @@ class Command(BaseCommand):
                 report=lambda step: self.stderr.write(step),
                 only=tuple(options["only"]),
                 search_word=options["search_word"],
+                quotes=options["quotes"],
             )
         except ValueError as error:
             raise CommandError(str(error)) from None

@@ -2,7 +2,8 @@
  *
  * Django's autocomplete markup leaves its comboboxes and search fields without a name
  * (axe rules aria-input-field-name and label), puts a <span> straight inside a <ul> (list),
- * leaves a tabular inline's first header empty (empty-table-header) and its fields
+ * leaves a tabular inline's first header (and its last, where rows cannot be deleted)
+ * empty (empty-table-header) and its fields
  * labelled by a title only (label-title-only). This names each widget and field after its
  * label or column header, on load and whenever the form changes (a new inline row, a new
  * choice). No markup of Django's is replaced.
@@ -66,13 +67,23 @@
       });
     });
     document.querySelectorAll(".tabular thead th.original").forEach(function (header) {
-      if (!header.textContent.trim()) {
-        var text = document.createElement("span");
-        text.className = "claimtrail-visually-hidden";
-        text.textContent = "Saved record";
-        header.appendChild(text);
-      }
+      nameEmptyHeader(header, "Saved record");
     });
+    // The last column is "Delete?", left empty where rows cannot be deleted.
+    document.querySelectorAll(".tabular thead tr th:last-child:not(.original)").forEach(
+      function (header) {
+        nameEmptyHeader(header, "Cannot be deleted");
+      }
+    );
+  }
+
+  function nameEmptyHeader(header, words) {
+    if (!header.textContent.trim()) {
+      var text = document.createElement("span");
+      text.className = "claimtrail-visually-hidden";
+      text.textContent = words;
+      header.appendChild(text);
+    }
   }
 
   var scheduled = false;

@@ -1,0 +1,119 @@
+"""Link health: is each source's URL (and its archived copy) still there?
+
+Each link is fetched with GET (many servers refuse HEAD), following redirects, and
+closed as soon as the status line and headers are in: a body is never read, however large.
+Politely: at most `concurrency` requests at once, requests to one host started at least
+`host_interval` seconds apart, a timeout on each, and a User-Agent that says who is asking.
+"""
+
+import asyncio
+import socket
+import ssl
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+MAX_REDIRECTS = 10
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    url: str
+    status: int | None  # the last response's, after redirects; None when none came
+    final_url: str  # where the redirects ended
+    error: str  # why no response came, in words; "" when one did
+
+    @property
+    def dead(self) -> bool:
+        """No answer, or an error status (4xx, 5xx): readers cannot reach it now."""
+        return bool(self.error) or (self.status or 0) >= 400
+
+
+class HostPacer:
+    """Starts of requests to one host, at least `interval` seconds apart."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.locks: dict[str, asyncio.Lock] = {}
+        self.last: dict[str, float] = {}
+
+    async def wait(self, host: str) -> None:
+        lock = self.locks.setdefault(host, asyncio.Lock())
+        async with lock:
+            ready = self.last.get(host, float("-inf")) + self.interval
+            delay = ready - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.last[host] = time.monotonic()
+
+
+async def check_urls(
+    urls: Iterable[str],
+    *,
+    concurrency: int,
+    timeout: float,
+    host_interval: float,
+    user_agent: str,
+    verify: ssl.SSLContext | bool = True,
+) -> dict[str, LinkResult]:
+    """Each distinct URL's result."""
+    unique = list(dict.fromkeys(urls))
+    slots = asyncio.Semaphore(concurrency)
+    pacer = HostPacer(host_interval)
+    async with httpx.AsyncClient(
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+        timeout=httpx.Timeout(timeout),
+        headers={"User-Agent": user_agent, "Accept": "text/html,application/pdf,*/*;q=0.8"},
+        verify=verify,
+        trust_env=False,  # no proxy or .netrc of the machine's: the link as readers reach it
+    ) as client:
+
+        async def check(url: str) -> LinkResult:
+            async with slots:
+                await pacer.wait(urlsplit(url).hostname or "")
+                # The whole exchange, redirects included, within the timeout (httpx's
+                # timeouts are per read: a server trickling bytes would never end).
+                try:
+                    return await asyncio.wait_for(_fetch(client, url), timeout)
+                except TimeoutError:
+                    return LinkResult(url, None, url, f"No answer within {timeout:g} seconds.")
+
+        results = await asyncio.gather(*(check(url) for url in unique))
+    return dict(zip(unique, results, strict=True))
+
+
+async def _fetch(client: httpx.AsyncClient, url: str) -> LinkResult:
+    try:
+        async with client.stream("GET", url) as response:
+            return LinkResult(url, response.status_code, str(response.url), "")
+    except httpx.TooManyRedirects:
+        return LinkResult(url, None, url, f"More than {MAX_REDIRECTS} redirects.")
+    except httpx.TimeoutException:
+        return LinkResult(url, None, url, "No answer in time.")
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL):
+        return LinkResult(url, None, url, "Not a web address (http or https).")
+    except httpx.HTTPError as error:
+        return LinkResult(url, None, url, _why(error))
+
+
+def _why(error: Exception) -> str:
+    """A failure to connect in words: TLS, name lookup, refused."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS certificate not trusted: {cause.verify_message}."
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error: {cause.reason or cause}."
+        if isinstance(cause, ConnectionRefusedError):
+            return "The server refused the connection."
+        if isinstance(cause, socket.gaierror):
+            return "The host name does not resolve."
+        cause = cause.__cause__ or cause.__context__
+    text = str(error).lower()
+    if "refused" in text:
+        return "The server refused the connection."
+    return f"Could not connect ({type(error).__name__}: {str(error)[:200]})."

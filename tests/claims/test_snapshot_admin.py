@@ -1,0 +1,143 @@
+"""Editors add snapshots to a source in the admin; they are shown, never changed there."""
+
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from claims.admin import SnapshotUploadInline
+from claims.models import QuoteCheck
+from sources.models import Snapshot, Source
+from sources.quotes import QuoteOutcome
+from tests.factories import CitationFactory, SourceFactory
+from tests.sources.test_snapshots import pdf_with_text
+
+pytestmark = pytest.mark.django_db
+
+
+def change_form(page: Any, **overrides: Any) -> dict[str, Any]:
+    """What a browser sends back from an admin change page as it was shown, with overrides:
+    the main form's values and every inline's management form and rows."""
+    data: dict[str, Any] = {}
+    form = page.context["adminform"].form
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        data[name] = [str(v) for v in value] if isinstance(value, list) else value
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for name in formset.management_form.fields:
+            data[f"{formset.prefix}-{name}"] = formset.management_form[name].value()
+        for row in formset.initial_forms:
+            for name in row.fields:
+                value = row[name].value()
+                if value not in (None, False):
+                    data[row.add_prefix(name)] = value
+    data.update(overrides)
+    return data
+
+
+def upload_prefix(page: Any) -> str:
+    return next(
+        inline.formset.prefix
+        for inline in page.context["inline_admin_formsets"]
+        if isinstance(inline.opts, SnapshotUploadInline)
+    )
+
+
+def test_an_editor_uploads_a_pdf_and_sees_a_misquote_flagged_with_the_closest_passage(
+    editor_client: Client,
+) -> None:
+    source = SourceFactory()
+    right = CitationFactory(source=source, quote="Forced labor on a massive scale,")
+    wrong = CitationFactory(
+        source=source, role="context", quote="Voluntary training on a small scale."
+    )
+    url = f"/admin/sources/source/{source.pk}/change/"
+    page = editor_client.get(url)
+    prefix = upload_prefix(page)
+    pdf = pdf_with_text("Forced labor on a massive scale,", "the report says.")
+
+    response = editor_client.post(
+        url,
+        change_form(
+            page,
+            **{
+                f"{prefix}-0-file": SimpleUploadedFile("report.pdf", pdf, "application/pdf"),
+                f"{prefix}-0-captured_at_0": "2019-09-26",
+                f"{prefix}-0-captured_at_1": "14:30:00",
+            },
+        ),
+    )
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    snapshot = Snapshot.objects.get(source=source)
+    assert snapshot.media_type == "application/pdf"
+    assert snapshot.created_by is not None
+    assert QuoteCheck.objects.get(citation=right).outcome == QuoteOutcome.EXACT
+    flagged = QuoteCheck.objects.get(citation=wrong)
+    assert flagged.outcome == QuoteOutcome.NOT_FOUND
+    assert flagged.exact  # the closest passage
+    # The source's page lists it, read-only.
+    shown = editor_client.get(url).content.decode()
+    assert snapshot.sha256 in shown
+    claim_page = editor_client.get(f"/claims/{wrong.claim_id}/preview/").content.decode()
+    assert "Not found in the snapshot of 26 September 2019" in claim_page
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "Only HTML pages, PDF files and UTF-8 text"),
+        (b"a" * (11 * 1024 * 1024), "a snapshot can be at most 10.0"),
+    ],
+)
+def test_a_file_that_cannot_be_a_snapshot_is_an_error_on_the_form_and_nothing_is_stored(
+    editor_client: Client, data: bytes, message: str
+) -> None:
+    source = SourceFactory(title="Before")
+    url = f"/admin/sources/source/{source.pk}/change/"
+    page = editor_client.get(url)
+    prefix = upload_prefix(page)
+
+    response = editor_client.post(
+        url,
+        change_form(
+            page,
+            title="After",
+            **{
+                f"{prefix}-0-file": SimpleUploadedFile("upload.bin", data),
+                f"{prefix}-0-captured_at_0": "2019-09-26",
+                f"{prefix}-0-captured_at_1": "14:30:00",
+            },
+        ),
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode().replace("&nbsp;", "\xa0")
+    assert not Snapshot.objects.exists()
+    assert Source.objects.get(pk=source.pk).title == "Before"  # the whole save is refused
+
+
+def test_the_same_file_twice_is_refused_with_a_reason(editor_client: Client) -> None:
+    source = SourceFactory()
+    url = f"/admin/sources/source/{source.pk}/change/"
+    for _ in range(2):
+        page = editor_client.get(url)
+        prefix = upload_prefix(page)
+        response = editor_client.post(
+            url,
+            change_form(
+                page,
+                **{
+                    f"{prefix}-0-file": SimpleUploadedFile("a.txt", b"The same words."),
+                    f"{prefix}-0-captured_at_0": "2019-09-26",
+                    f"{prefix}-0-captured_at_1": "14:30:00",
+                },
+            ),
+        )
+    assert response.status_code == 200
+    assert "This source already has a snapshot with this content." in response.content.decode()
+    assert Snapshot.objects.count() == 1
