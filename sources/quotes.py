@@ -15,6 +15,7 @@ suffix: up to CONTEXT characters either side) and its position in the text
 (TextPositionSelector: start, end), so that a page can show the quote in its context.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -84,6 +85,22 @@ def pattern(quote: str) -> re.Pattern[str]:
     return re.compile("".join(parts))
 
 
+def normalised(text: str) -> str:
+    """The text as pattern() reads it: white space, quote marks, dashes and ellipses each
+    made one."""
+    return " ".join(text.translate(_FOLD).replace(ELLIPSIS, "...").split())
+
+
+# A snapshot's text is read for each of its citations: its folded forms are kept for the
+# last few texts (a str caches its hash, so finding one again costs nothing).
+_normalised_text = functools.lru_cache(maxsize=8)(normalised)
+
+
+@functools.lru_cache(maxsize=8)
+def _folded(text: str) -> str:
+    return text.translate(_FOLD)
+
+
 def find_quote(quote: str, text: str) -> Match | None:
     """Where `quote` is in `text`, or the closest passage; None for a blank quote."""
     if not quote.strip():
@@ -91,10 +108,13 @@ def find_quote(quote: str, text: str) -> Match | None:
     start = text.find(quote)
     if start >= 0:
         return _match(QuoteOutcome.EXACT, 100, text, start, start + len(quote))
-    found = pattern(quote).search(text)
-    if found:
-        return _match(QuoteOutcome.NORMALISED, 100, text, found.start(), found.end())
-    folded_quote, folded = quote.strip().translate(_FOLD), text.translate(_FOLD)
+    # Whether it is there normalised is a substring test; where, a regular expression
+    # (compiling one costs more than the test, so only for a quote that is there).
+    if normalised(quote) in _normalised_text(text):
+        found = pattern(quote).search(text)
+        if found:
+            return _match(QuoteOutcome.NORMALISED, 100, text, found.start(), found.end())
+    folded_quote, folded = quote.strip().translate(_FOLD), _folded(text)
     best = _closest(folded_quote, folded)
     if best is None:
         return _match(QuoteOutcome.NOT_FOUND, 0, text, 0, 0)
