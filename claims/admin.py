@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.forms import (
@@ -18,9 +18,10 @@ from django.forms import (
     ModelForm,
     Textarea,
 )
-from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import pluralize
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from import_export.admin import ImportMixin
@@ -523,7 +524,7 @@ class SnapshotInline(admin.TabularInline):
         "media_type",
         "size",
         "sha256",
-        "file",
+        "download",
         "created_by",
         "created_at",
     )
@@ -538,6 +539,11 @@ class SnapshotInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="File")
+    def download(self, snapshot: Snapshot) -> str:
+        url = reverse("admin:sources_source_snapshot", args=[snapshot.source_id, snapshot.pk])
+        return format_html('<a href="{}">Download</a>', url)
 
 
 class SnapshotUploadForm(ModelForm):
@@ -599,6 +605,30 @@ class SourceWithSnapshotsAdmin(SourceAdmin):
         SnapshotInline,
         SnapshotUploadInline,
     ]
+
+    def get_urls(self) -> list[URLPattern]:
+        download = path(
+            "<int:source_id>/snapshots/<int:pk>/",
+            self.admin_site.admin_view(self.snapshot_file),
+            name="sources_source_snapshot",
+        )
+        return [download, *super().get_urls()]
+
+    def snapshot_file(self, request: HttpRequest, source_id: int, pk: int) -> FileResponse:
+        """A stored snapshot's file, as an attachment: an uploaded page is never shown as a
+        page of this site (it could run its scripts here)."""
+        if not request.user.has_perm("sources.view_snapshot"):
+            raise PermissionDenied
+        snapshot = get_object_or_404(Snapshot.objects.defer("text"), source_id=source_id, pk=pk)
+        extension = (snapshot.file.name or "").rsplit(".", 1)[-1]
+        response = FileResponse(
+            snapshot.file.open("rb"),
+            as_attachment=True,
+            filename=f"source-{source_id}-snapshot-{pk}.{extension}",
+            content_type=snapshot.media_type,
+        )
+        response["Content-Security-Policy"] = "sandbox"
+        return response
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not Snapshot:

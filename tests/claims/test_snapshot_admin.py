@@ -80,9 +80,18 @@ def test_an_editor_uploads_a_pdf_and_sees_a_misquote_flagged_with_the_closest_pa
     flagged = QuoteCheck.objects.get(citation=wrong)
     assert flagged.outcome == QuoteOutcome.NOT_FOUND
     assert flagged.exact  # the closest passage
-    # The source's page lists it, read-only.
+    # The source's page lists it, read-only, with its file to download (never shown as a
+    # page of this site).
     shown = editor_client.get(url).content.decode()
     assert snapshot.sha256 in shown
+    download = f"/admin/sources/source/{source.pk}/snapshots/{snapshot.pk}/"
+    assert download in shown
+    response = editor_client.get(download)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == pdf
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Content-Security-Policy"] == "sandbox"
+    assert Client().get(download).status_code == 302  # to the login page
     claim_page = editor_client.get(f"/claims/{wrong.claim_id}/preview/").content.decode()
     assert "Not found in the snapshot of 26 September 2019" in claim_page
 
