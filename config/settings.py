@@ -209,12 +209,14 @@ if not 0 <= QUOTE_CLOSE_SCORE <= 100:
     raise ImproperlyConfigured("QUOTE_CLOSE_SCORE must be from 0 to 100.")
 # Hosts of web archives beyond the Wayback Machine, archive.today and Perma.cc
 # (sources.archives), comma-separated: a source's archive URL must be in one.
-ARCHIVE_HOSTS = [host.strip() for host in env_str("ARCHIVE_HOSTS", "").split(",") if host.strip()]
+ARCHIVE_HOSTS = env_list("ARCHIVE_HOSTS")
 # manage.py check_links: requests at once, seconds per link (redirects included), seconds
 # between requests to one host, and who is asking.
 LINK_CHECK_CONCURRENCY = env_int("LINK_CHECK_CONCURRENCY", 8)
 LINK_CHECK_TIMEOUT = env_int("LINK_CHECK_TIMEOUT", 20)
 LINK_CHECK_HOST_INTERVAL = env_int("LINK_CHECK_HOST_INTERVAL", 2)
+# Links to loopback or private addresses are not fetched unless this is true (an intranet).
+LINK_CHECK_ALLOW_PRIVATE = env_bool("LINK_CHECK_ALLOW_PRIVATE", False)
 LINK_CHECK_USER_AGENT = env_str(
     "LINK_CHECK_USER_AGENT",
     "Claimtrail-LinkCheck/1.0 (checks that the sources a fact check cites are still online)",

@@ -7,6 +7,7 @@ Politely: at most `concurrency` requests at once, requests to one host started a
 """
 
 import asyncio
+import ipaddress
 import socket
 import ssl
 import time
@@ -50,6 +51,29 @@ class HostPacer:
             self.last[host] = time.monotonic()
 
 
+class PrivateAddress(Exception):
+    """A link (or a redirect) to this machine or a private network: not fetched."""
+
+
+async def refuse_private(request: httpx.Request) -> None:
+    """Refuse, before connecting, a request to a loopback, private, link-local or reserved
+    address (by name or as resolved): a source's URL, typed by an editor, must not make
+    the server probe its own network and report what answered. A name resolved again by
+    the connection could differ (DNS rebinding); the firewall is the real boundary."""
+    host = request.url.host
+    try:
+        addresses = {ipaddress.ip_address(host.strip("[]"))}
+    except ValueError:
+        loop = asyncio.get_running_loop()
+        try:
+            found = await loop.getaddrinfo(host, request.url.port or 443, type=socket.SOCK_STREAM)
+        except OSError:
+            return  # the connection reports it: the host name does not resolve
+        addresses = {ipaddress.ip_address(info[4][0]) for info in found}
+    if any(not address.is_global for address in addresses):
+        raise PrivateAddress(host)
+
+
 async def check_urls(
     urls: Iterable[str],
     *,
@@ -58,8 +82,10 @@ async def check_urls(
     host_interval: float,
     user_agent: str,
     verify: ssl.SSLContext | bool = True,
+    allow_private: bool = False,
 ) -> dict[str, LinkResult]:
-    """Each distinct URL's result."""
+    """Each distinct URL's result; links to private addresses are not fetched unless
+    `allow_private` (for a newsroom's intranet, or tests on loopback)."""
     unique = list(dict.fromkeys(urls))
     slots = asyncio.Semaphore(concurrency)
     pacer = HostPacer(host_interval)
@@ -70,6 +96,7 @@ async def check_urls(
         headers={"User-Agent": user_agent, "Accept": "text/html,application/pdf,*/*;q=0.8"},
         verify=verify,
         trust_env=False,  # no proxy or .netrc of the machine's: the link as readers reach it
+        event_hooks={"request": [] if allow_private else [refuse_private]},
     ) as client:
 
         async def check(url: str) -> LinkResult:
@@ -96,6 +123,8 @@ async def _fetch(client: httpx.AsyncClient, url: str) -> LinkResult:
         return LinkResult(url, None, url, "No answer in time.")
     except (httpx.UnsupportedProtocol, httpx.InvalidURL):
         return LinkResult(url, None, url, "Not a web address (http or https).")
+    except PrivateAddress as error:
+        return LinkResult(url, None, url, f"Not checked: {error} is a private or local address.")
     except httpx.HTTPError as error:
         return LinkResult(url, None, url, _why(error))
 

@@ -22,6 +22,12 @@ pytestmark = pytest.mark.django_db
 SLOW = 30  # seconds the slow page takes: far past the timeout the tests give
 
 
+@pytest.fixture(autouse=True)
+def _loopback_allowed(settings: Any) -> None:
+    """These servers are on loopback, which check_links refuses by default."""
+    settings.LINK_CHECK_ALLOW_PRIVATE = True
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     seen: list[tuple[str, float, str]] = []  # (path, when, User-Agent)
@@ -181,3 +187,21 @@ def test_the_admin_lists_dead_sources_without_an_archive_or_snapshot(
     unsaved.url = f"{site}/ok"
     unsaved.save()
     assert "Lost page" not in editor_client.get("/admin/sources/source/?link=dead").content.decode()
+
+
+def test_links_to_this_machine_or_a_private_network_are_not_fetched_by_default(
+    site: str, settings: Any
+) -> None:
+    settings.LINK_CHECK_ALLOW_PRIVATE = False
+    local = SourceFactory(url=f"{site}/ok")
+    private = SourceFactory(url="http://10.1.2.3/internal")
+    named = SourceFactory(url=f"{site.replace('127.0.0.1', 'localhost')}/ok")
+
+    out = run()
+
+    assert Handler.seen == []  # nothing reached the server
+    for source, host in ((local, "127.0.0.1"), (private, "10.1.2.3"), (named, "localhost")):
+        check = LinkCheck.objects.get(source=source)
+        assert check.dead
+        assert check.error == f"Not checked: {host} is a private or local address."
+    assert ": 3 dead." in out

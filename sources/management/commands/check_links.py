@@ -61,6 +61,7 @@ class Command(BaseCommand):
                 timeout=options["timeout"],
                 host_interval=options["host_interval"],
                 user_agent=settings.LINK_CHECK_USER_AGENT,
+                allow_private=settings.LINK_CHECK_ALLOW_PRIVATE,
             )
         )
         seconds = time.perf_counter() - started
