@@ -83,3 +83,14 @@ def test_the_reading_pages_answer_503_with_retry_after(
     assert status == 503, body[:300]
     assert headers["Retry-After"] == "5"
     assert b"Briefly unavailable" in body
+
+
+def test_readyz_is_503_naming_the_database_and_healthz_still_200(
+    server_without_database: str,
+) -> None:
+    status, _, body = get(server_without_database + "/readyz")
+
+    assert status == 503
+    assert b'"database": {"ok": false, "error": "OperationalError"' in body
+    assert b"postgres" not in body.lower()
+    assert get(server_without_database + "/healthz")[0] == 200

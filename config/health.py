@@ -1,0 +1,71 @@
+"""Health for load balancers and orchestrators: /healthz and /readyz.
+
+Answered before any other middleware: a probe comes by plain HTTP to the container's own
+address, which neither ALLOWED_HOSTS nor the HTTPS redirect would let through, and needs
+no session, CSRF or rate limit.
+
+- /healthz: the process is alive and serving; it reads nothing.
+- /readyz: it can serve: the database answers, and Redis when REDIS_URL is set. 200 when
+  every part does, else 503; the body names each part, whether it answered, how long it
+  took and, for a failure, the kind of error (never an address or a password).
+"""
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import caches
+from django.db import connections
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+Check = Callable[[], None]
+
+
+def database() -> None:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def redis() -> None:
+    client = caches["default"]._cache.get_client(write=True)  # type: ignore[attr-defined]
+    client.ping()
+
+
+def checks() -> dict[str, Check]:
+    parts: dict[str, Check] = {"database": database}
+    if caches["default"].__class__.__name__ == "RedisCache":
+        parts["redis"] = redis
+    return parts
+
+
+def readiness() -> tuple[bool, dict[str, Any]]:
+    report: dict[str, Any] = {}
+    for name, check in checks().items():
+        started = time.perf_counter()
+        try:
+            check()
+        except Exception as error:  # any failure of the part is the answer, not a crash
+            report[name] = {"ok": False, "error": type(error).__name__}
+        else:
+            report[name] = {"ok": True}
+        report[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return all(part["ok"] for part in report.values()), report
+
+
+class HealthCheckMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path == "/healthz":
+            return _no_store(JsonResponse({"status": "ok"}))
+        if request.path == "/readyz":
+            ready, parts = readiness()
+            body = {"status": "ok" if ready else "failing", "checks": parts}
+            return _no_store(JsonResponse(body, status=200 if ready else 503))
+        return self.get_response(request)
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    return response
