@@ -474,8 +474,13 @@ class Citation(models.Model):
         return f"{self.get_role_display()}: {self.source}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Saved, with its quote checked again in the same transaction (QuoteCheck)."""
+        """Saved, with its quote checked again in the same transaction (QuoteCheck). Its
+        sources, the stored one and the new one, are locked first, before its row:
+        adding a snapshot locks the source, then its citations, so taking the two in the
+        other order could deadlock with it."""
         with transaction.atomic():
+            stored = Citation.objects.filter(pk=self.pk).values_list("source_id", flat=True)
+            lock_sources([self.source_id, *(stored if self.pk else [])])
             super().save(*args, **kwargs)
             QuoteCheck.objects.recheck([self.pk])
 
@@ -538,6 +543,19 @@ class ClaimRelation(models.Model):
         return f"{self.claim} {self.get_kind_display()} {self.other}"
 
 
+def lock_sources(source_ids: Iterable[int | None]) -> None:
+    """Lock these sources FOR SHARE until the transaction ends, in id order: a snapshot
+    cannot be added to them meanwhile (claims.services.add_snapshot locks its source FOR
+    UPDATE). Every writer of a citation takes them before writing it (QuoteCheckManager).
+    SQLite locks the whole database for a write: nothing to do there."""
+    ids = sorted({pk for pk in source_ids if pk is not None})
+    if ids and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM sources_source WHERE id = ANY(%s) ORDER BY id FOR SHARE", [ids]
+            )
+
+
 class QuoteCheckManager(models.Manager["QuoteCheck"]):
     def recheck_all(
         self, citations: "models.QuerySet[Citation]", *, batch: int = 500
@@ -568,15 +586,7 @@ class QuoteCheckManager(models.Manager["QuoteCheck"]):
         if not ids:
             return 0
         with transaction.atomic():
-            source_ids = sorted(
-                set(Citation.objects.filter(pk__in=ids).values_list("source_id", flat=True))
-            )
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT id FROM sources_source WHERE id = ANY(%s) ORDER BY id FOR SHARE",
-                        [source_ids],
-                    )
+            lock_sources(Citation.objects.filter(pk__in=ids).values_list("source_id", flat=True))
             citations = list(
                 Citation.objects.filter(pk__in=ids)
                 .order_by("pk")

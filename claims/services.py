@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from claims.models import Citation, Claim, QuoteCheck
+from claims.models import Citation, Claim, QuoteCheck, lock_sources
 from claims.rules import publishing_errors, stored_roles
 from sources.models import Snapshot, Source
 from sources.snapshots import check_size, read_snapshot
@@ -78,6 +78,11 @@ def _write_citations(claim: Claim, citations: list[dict[str, Any]], user: User) 
     however long it is: one DELETE for the ones left out, one UPDATE for the kept ones,
     one INSERT for the new ones (so the search document's trigger runs once for each)."""
     existing = {c.pk: c for c in claim.citations.all()}
+    # The sources first, then the citations' rows (as Citation.save does): see lock_sources.
+    lock_sources(
+        [c.source_id for c in existing.values()]
+        + [values["source"].pk for values in citations if values.get("source") is not None]
+    )
     new: list[Citation] = []
     kept: list[Citation] = []
     for index, values in enumerate(citations):

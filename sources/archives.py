@@ -24,7 +24,7 @@ HOSTS = {
     "perma.cc": PERMA,
 }
 
-# /web/20190926143000/https://... ; the timestamp may be shortened (2019 means the copy
+# /web/20190926143000/https://... ; the timestamp may be shortened (2019: the copy
 # nearest to it) and carry a flag (20190926143000id_).
 _WAYBACK_PATH = re.compile(r"/web/(?P<stamp>\d{4,14})(?:[a-z]{2}_)?/(?P<url>.+)", re.DOTALL)
 _ARCHIVE_TODAY_PATH = re.compile(r"/(?P<stamp>\d{4}\.\d{2}\.\d{2}-\d{6})/(?P<url>.+)", re.DOTALL)
@@ -39,17 +39,21 @@ class ArchivedCopy:
 
 def archived_copy(url: str) -> ArchivedCopy | None:
     """What archive `url` is a copy in, or None when it is not a known archive's."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").removeprefix("www.")
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").removeprefix("www.")
+    except ValueError:  # "http://[::1": not a URL at all
+        return None
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     archive = HOSTS.get(host)
     if archive == WAYBACK:
         found = _WAYBACK_PATH.fullmatch(path)
         if found:
-            stamp = found["stamp"].ljust(14, "0")
-            stamp = stamp[:4] + (stamp[4:6] if stamp[4:6] != "00" else "01") + stamp[6:]
-            stamp = stamp[:6] + (stamp[6:8] if stamp[6:8] != "00" else "01") + stamp[8:]
-            return ArchivedCopy(archive, _time(stamp, "%Y%m%d%H%M%S"), found["url"])
+            # Only a whole timestamp names a capture; a shorter one (2019) asks the
+            # archive for the capture nearest to it, whenever that was.
+            stamp = found["stamp"]
+            captured = _time(stamp, "%Y%m%d%H%M%S") if len(stamp) == 14 else None
+            return ArchivedCopy(archive, captured, found["url"])
         return ArchivedCopy(archive, None, "")
     if archive == ARCHIVE_TODAY:
         found = _ARCHIVE_TODAY_PATH.fullmatch(path)

@@ -60,14 +60,17 @@ async def refuse_private(request: httpx.Request) -> None:
     address (by name or as resolved): a source's URL, typed by an editor, must not make
     the server probe its own network and report what answered. A name resolved again by
     the connection could differ (DNS rebinding); the firewall is the real boundary."""
-    host = request.url.host
+    try:
+        host = request.url.host
+    except (ValueError, UnicodeError):  # an IDNA label Python cannot encode
+        raise PrivateAddress("") from None
     try:
         addresses = {ipaddress.ip_address(host.strip("[]"))}
     except ValueError:
         loop = asyncio.get_running_loop()
         try:
             found = await loop.getaddrinfo(host, request.url.port or 443, type=socket.SOCK_STREAM)
-        except OSError:
+        except (OSError, UnicodeError):
             return  # the connection reports it: the host name does not resolve
         addresses = {ipaddress.ip_address(info[4][0]) for info in found}
     if any(not address.is_global for address in addresses):
@@ -108,6 +111,8 @@ async def check_urls(
                     return await asyncio.wait_for(_fetch(client, url), timeout)
                 except TimeoutError:
                     return LinkResult(url, None, url, f"No answer within {timeout:g} seconds.")
+                except Exception as error:  # one odd link never stops the run
+                    return LinkResult(url, None, url, f"Could not check ({type(error).__name__}).")
 
         results = await asyncio.gather(*(check(url) for url in unique))
     return dict(zip(unique, results, strict=True))
@@ -121,9 +126,12 @@ async def _fetch(client: httpx.AsyncClient, url: str) -> LinkResult:
         return LinkResult(url, None, url, f"More than {MAX_REDIRECTS} redirects.")
     except httpx.TimeoutException:
         return LinkResult(url, None, url, "No answer in time.")
-    except (httpx.UnsupportedProtocol, httpx.InvalidURL):
-        return LinkResult(url, None, url, "Not a web address (http or https).")
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL, ValueError, UnicodeError):
+        # ValueError and UnicodeError: a host name the IDNA rules refuse (xn--ls8h.la).
+        return LinkResult(url, None, url, "Not a web address we can fetch.")
     except PrivateAddress as error:
+        if not str(error):
+            return LinkResult(url, None, url, "Not a web address we can reach (its host name).")
         return LinkResult(url, None, url, f"Not checked: {error} is a private or local address.")
     except httpx.HTTPError as error:
         return LinkResult(url, None, url, _why(error))

@@ -2,8 +2,9 @@
 
 The outcome names how far the words had to be bent to be found:
 - exact: the quote is in the text as it is;
-- normalised: it is, once runs of white space, quote marks (straight, curly, guillemets),
-  dashes and hyphens, and an ellipsis (… or ...) are each taken as one;
+- normalised: it is, once both are in Unicode NFKC (ligatures, composed accents) and runs
+  of white space, quote marks (straight, curly, guillemets), dashes and hyphens, and an
+  ellipsis (… or ...) are each taken as one;
 - close: a passage scores at least settings.QUOTE_CLOSE_SCORE (0 to 100, rapidfuzz's
   partial ratio: the best alignment of the quote with a passage of the text, by edit
   distance);
@@ -17,6 +18,7 @@ suffix: up to CONTEXT characters either side) and its position in the text
 
 import functools
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -108,6 +110,9 @@ def find_quote(quote: str, text: str) -> Match | None:
     start = text.find(quote)
     if start >= 0:
         return _match(QuoteOutcome.EXACT, 100, text, start, start + len(quote))
+    # Compared as Unicode NFKC, as snapshots' texts are stored (sources.snapshots): a
+    # decomposed accent or a ligature is the letters it shows.
+    quote = unicodedata.normalize("NFKC", quote)
     # Whether it is there normalised is a substring test; where, a regular expression
     # (compiling one costs more than the test, so only for a quote that is there).
     if normalised(quote) in _normalised_text(text):

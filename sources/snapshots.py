@@ -9,6 +9,7 @@ failures are errors about the file, in words an editor can act on.
 
 import hashlib
 import io
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -58,6 +59,9 @@ def read_snapshot(data: bytes) -> Reading:
             "text). Add a copy with a text layer, or the text itself.",
             code="no_text",
         )
+    # NFKC, as quotes are compared (sources.quotes): a PDF's ligatures (ﬁ) and decomposed
+    # accents read as typed.
+    text = unicodedata.normalize("NFKC", text)
     return Reading(media_type, hashlib.sha256(data).hexdigest(), len(data), text)
 
 

@@ -159,7 +159,9 @@ def test_a_newer_snapshot_is_the_one_checked_against_and_an_older_one_is_not(
     assert check.snapshot == edited != first
 
 
-def test_editing_a_quote_in_the_admin_checks_it_again(editor_client: Any, editor: User) -> None:
+def test_saving_a_citation_as_the_admin_and_the_import_do_checks_it_again(
+    editor: User,
+) -> None:
     source = SourceFactory()
     citation = CitationFactory(source=source, quote="Let them all go home.")
     snapshot(source, ARTICLE, editor)
@@ -332,3 +334,27 @@ def test_verify_quotes_checks_everything_again_and_says_what_it_found(
         "found, 1 not found; 2 not checked" in out.getvalue()
     )
     assert "4/4" in err.getvalue()  # the progress bar
+
+
+@pytest.mark.parametrize(
+    ("quote", "text"),
+    [
+        ("cafe\u0301 de la gare a ferme\u0301", "Le caf\u00e9 de la gare a ferm\u00e9 hier."),
+        ("the \ufb01nal report", "It was the final report of the year."),
+    ],
+    ids=["decomposed-accents", "ligature"],
+)
+def test_a_quote_differing_only_in_unicode_form_is_found_normalised(quote: str, text: str) -> None:
+    match = find_quote(quote, text)
+
+    assert match is not None
+    assert match.outcome == QuoteOutcome.NORMALISED
+    assert match.exact == text[match.start : match.end]
+
+
+def test_a_pdfs_ligatures_are_read_as_letters() -> None:
+    from sources.snapshots import read_snapshot
+
+    reading = read_snapshot("The \ufb01nal report.".encode())
+
+    assert reading.text == "The final report."

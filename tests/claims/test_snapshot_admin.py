@@ -10,7 +10,7 @@ from claims.admin import SnapshotUploadInline
 from claims.models import QuoteCheck
 from sources.models import Snapshot, Source
 from sources.quotes import QuoteOutcome
-from tests.factories import CitationFactory, SourceFactory
+from tests.factories import CitationFactory, SourceFactory, UserFactory
 from tests.sources.test_snapshots import pdf_with_text
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +92,10 @@ def test_an_editor_uploads_a_pdf_and_sees_a_misquote_flagged_with_the_closest_pa
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["Content-Security-Policy"] == "sandbox"
     assert Client().get(download).status_code == 302  # to the login page
+    clerk = UserFactory(is_staff=True)  # staff, but not allowed to see snapshots
+    outsider = Client()
+    outsider.force_login(clerk)
+    assert outsider.get(download).status_code == 403
     claim_page = editor_client.get(f"/claims/{wrong.claim_id}/preview/").content.decode()
     assert "Not found in the snapshot of 26 September 2019" in claim_page
 

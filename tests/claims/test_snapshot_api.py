@@ -1,12 +1,13 @@
 """Snapshots through the API: editors upload one, anyone lists them."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from claims.models import QuoteCheck
 from sources.models import Snapshot
-from tests.factories import CitationFactory, ClaimFactory, SourceFactory
+from tests.factories import CitationFactory, ClaimFactory, SourceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +72,16 @@ def test_a_file_that_cannot_be_a_snapshot_is_a_400_naming_the_file(
 
 def test_only_editors_upload(api_client: APIClient) -> None:
     source = SourceFactory()
+    # Staff who may add and change sources, but not snapshots.
+    clerk = UserFactory(is_staff=True)
+    clerk.user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_source", "change_source", "view_source"])
+    )
+    signed_in = APIClient()
+    signed_in.force_authenticate(clerk)
 
     assert upload(api_client, source.pk, b"Some text.").status_code in (401, 403)
+    refused = upload(signed_in, source.pk, b"Some text.")
+    assert refused.status_code == 403
+    assert "Only editors add snapshots." in refused.json()["errors"][0]["detail"]
     assert not Snapshot.objects.exists()

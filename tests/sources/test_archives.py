@@ -21,15 +21,16 @@ from tests.factories import SourceFactory
             "https://www.nytimes.com/a.html",
         ),
         (
-            "http://web.archive.org/web/20191117id_/https://example.org/?q=1",
+            "http://web.archive.org/web/20191117083000id_/https://example.org/?q=1",
             "Wayback Machine",
-            datetime(2019, 11, 17, tzinfo=UTC),
+            datetime(2019, 11, 17, 8, 30, tzinfo=UTC),
             "https://example.org/?q=1",
         ),
         (
+            # Shortened: the capture nearest to 2019, whenever it was.
             "https://web.archive.org/web/2019/https://example.org/",
             "Wayback Machine",
-            datetime(2019, 1, 1, tzinfo=UTC),
+            None,
             "https://example.org/",
         ),
         (
@@ -60,7 +61,12 @@ def test_known_archives_and_their_capture_times(
 
 @pytest.mark.parametrize(
     "url",
-    ["https://example.org/copy", "https://archive.org.evil.example/web/2019/x", "https://ph/"],
+    [
+        "https://example.org/copy",
+        "https://archive.org.evil.example/web/2019/x",
+        "https://ph/",
+        "http://[::1",
+    ],
 )
 def test_other_hosts_are_not_archives(url: str) -> None:
     assert archived_copy(url) is None

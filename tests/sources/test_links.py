@@ -124,6 +124,7 @@ def test_check_links_records_every_case_and_reports_the_dead_ones_in_bounded_tim
         "loop": (f"{site}/loop", None, True, "More than 10 redirects."),
         "tls": (f"{tls_site}/ok", None, True, "TLS certificate not trusted"),
         "refused": ("http://127.0.0.1:9/", None, True, "The server refused the connection."),
+        "idna": ("http://xn--ls8h.la/", None, True, "Not a web address we can fetch."),
     }
     sources = {name: SourceFactory(title=name, url=url) for name, (url, *_) in cases.items()}
 
@@ -138,8 +139,8 @@ def test_check_links_records_every_case_and_reports_the_dead_ones_in_bounded_tim
         assert check.error.startswith(error), (name, check.error)
         assert (f"Dead: {name} (URL) {url}" in out) == dead, name
     assert LinkCheck.objects.get(source=sources["chain"]).final_url == f"{site}/ok"
-    assert "Checked 9 links of 9 sources in " in out
-    assert out.rstrip().endswith(": 6 dead.")
+    assert "Checked 10 links of 10 sources in " in out
+    assert out.rstrip().endswith(": 7 dead.")
     assert all(agent.startswith("Claimtrail-LinkCheck/1.0") for _, _, agent in Handler.seen)
 
 
