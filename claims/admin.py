@@ -3,7 +3,6 @@ import re
 from collections.abc import Mapping
 from typing import Any, cast
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.options import InlineModelAdmin
@@ -38,12 +37,11 @@ from claims.rules import (
     roles_by_claim,
     stored_roles,
 )
-from claims.services import add_snapshot
+from claims.services import add_snapshot, read_upload
 from sources.admin import SourceAdmin
 from sources.exports import csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin
 from sources.models import Snapshot, Source
-from sources.snapshots import check_size, read_snapshot
 
 
 @admin.register(Topic)
@@ -559,16 +557,12 @@ class SnapshotUploadForm(ModelForm):
         upload = cleaned.get("file")
         if upload is not None and not self.errors:
             try:
-                if upload.size is not None:
-                    check_size(upload.size)
-                reading = read_snapshot(upload.read(settings.SNAPSHOT_MAX_BYTES + 1))
+                self.reading = read_upload(upload)
             except ValidationError as error:
                 self.add_error("file", error)
                 return cleaned
-            finally:
-                upload.seek(0)
             source = self.instance.source if self.instance.source_id else None
-            if source and source.snapshots.filter(sha256=reading.sha256).exists():
+            if source and source.snapshots.filter(sha256=self.reading.sha256).exists():
                 self.add_error("file", "This source already has a snapshot with this content.")
         return cleaned
 
@@ -644,5 +638,6 @@ class SourceWithSnapshotsAdmin(SourceAdmin):
                     upload=upload,
                     captured_at=snapshot_form.cleaned_data["captured_at"],
                     user=cast(User, request.user),
+                    reading=snapshot_form.reading,  # read once, when the form was checked
                 )
                 formset.new_objects.append(snapshot)

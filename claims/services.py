@@ -15,7 +15,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from claims.models import Citation, Claim, QuoteCheck, lock_sources
 from claims.rules import publishing_errors, stored_roles
 from sources.models import Snapshot, Source
-from sources.snapshots import check_size, read_snapshot
+from sources.snapshots import Reading, check_size, read_snapshot
 
 # Citations one write may send (the API answers 400 past it): a claim with more is
 # edited a part at a time.
@@ -115,16 +115,31 @@ def _write_citations(claim: Claim, citations: list[dict[str, Any]], user: User) 
     return kept + new
 
 
+def read_upload(upload: File) -> Reading:
+    """What an uploaded file is as a snapshot (sources.snapshots.read_snapshot), its size
+    checked before it is read; the file is left at its start, to be stored."""
+    if upload.size is not None:
+        check_size(upload.size)
+    try:
+        return read_snapshot(upload.read(settings.SNAPSHOT_MAX_BYTES + 1))
+    finally:
+        upload.seek(0)
+
+
 def add_snapshot(
-    *, source: Source, upload: File, captured_at: datetime, user: User | None
+    *,
+    source: Source,
+    upload: File,
+    captured_at: datetime,
+    user: User | None,
+    reading: Reading | None = None,
 ) -> Snapshot:
     """Store a snapshot of `source` from an uploaded file: its bytes through the default
     storage (local files, or any django-storages backend), its type, digest, size and
     text. A file too large, of another type, without text or already added is refused
-    with a ValidationError, and nothing is stored."""
-    if upload.size is not None:
-        check_size(upload.size)  # before reading it
-    reading = read_snapshot(upload.read(settings.SNAPSHOT_MAX_BYTES + 1))
+    with a ValidationError, and nothing is stored. `reading`: the file already read
+    (read_upload), by a form that checked it."""
+    reading = reading or read_upload(upload)
     with transaction.atomic():
         Source.objects.select_for_update().get(pk=source.pk)  # one writer per source
         if Snapshot.objects.filter(source=source, sha256=reading.sha256).exists():
@@ -140,7 +155,6 @@ def add_snapshot(
             text=reading.text,
             created_by=user,
         )
-        upload.seek(0)
         snapshot.file.save(reading.file_name, upload, save=False)
         snapshot.save()
         # Its citations' quotes, checked against it (the latest) in the same transaction.
