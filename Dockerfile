@@ -20,4 +20,5 @@ RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput
 USER claimtrail
 EXPOSE 8000
 # Threads (config/gunicorn.py): a slow client's large export holds one thread, not a worker.
-CMD ["sh", "-c", "python manage.py migrate --noinput && gunicorn config.wsgi -c python:config.gunicorn"]
+# Migrations are a step of their own (docker-compose.yml: migrate), never run by each server.
+CMD ["gunicorn", "config.wsgi", "-c", "python:config.gunicorn"]

@@ -15,13 +15,14 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import QuerySet
 
 from api.serializers import ClaimSerializer
 from claims.models import Claim
 from claims.relations import related_claims
 from claims.reviews import rating_histories
+from sources.exports import EXPORT_ROWS
 from sources.models import EFFECTIVE_RELIABILITY_SQL, ProvenanceIndex
 
 Document = dict[str, Any]
@@ -352,7 +353,7 @@ def postgres_documents(ids: list[int], *, published_only: bool = False) -> list[
     `published_only`, drafts are left out. One query."""
     if not ids:
         return []
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(Claim)].cursor() as cursor:
         cursor.execute(PAGE_SQL, [ids, published_only])
         return cursor.fetchall()
 
@@ -382,11 +383,14 @@ def stream_documents(claims: QuerySet[Claim], *, published_only: bool) -> Iterat
     then their documents (one query on PostgreSQL), so memory stays flat."""
     ids = claims.order_by("id").values_list("pk", flat=True)
     last = 0
+    counter = EXPORT_ROWS.labels("claims.ndjson")
     while chunk := list(ids.filter(pk__gt=last)[:NDJSON_CHUNK]):
         last = chunk[-1]
         if connection.vendor == "postgresql":
             rows = postgres_documents(chunk, published_only=published_only)
             yield b"".join(text.encode() + b"\n" for _, text in rows)
+            counter.inc(len(rows))
         else:
             documents = serializer_documents(chunk, published_only=published_only)
             yield b"".join(orjson.dumps(document) + b"\n" for document in documents)
+            counter.inc(len(documents))

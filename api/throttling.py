@@ -1,12 +1,17 @@
-"""Rate limits that fail open: when the cache holding the counts (Redis) is down or slow,
-a request goes through and the outage is logged, rather than every request failing."""
+"""Rate limits, counted in the shared cache (Redis, with REDIS_URL) so that every worker and
+server counts against one limit. When that cache is down or slow, requests still go
+through: each process counts for itself for a while (limits then multiply by the number
+of processes) and the log says so, rather than every request failing."""
 
 import functools
 import logging
 import math
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from rest_framework import throttling
@@ -14,14 +19,38 @@ from rest_framework.request import Request
 
 logger = logging.getLogger(__name__)
 
+# How long a process counts for itself after the shared cache failed, before trying it again.
+RETRY_SHARED_SECONDS = 5.0
+
+_local_counts = LocMemCache("claimtrail-rate-limits", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
+_shared_down_until = 0.0
+_lock = threading.Lock()
+
+
+def reset_local_counts() -> None:
+    """Forget this process's own counts and any failure of the shared cache (tests)."""
+    global _shared_down_until
+    _local_counts.clear()
+    _shared_down_until = 0.0
+
 
 class FailOpenMixin:
     def allow_request(self, request: Request, view: Any) -> bool:
-        try:
-            return super().allow_request(request, view)  # type: ignore[misc]
-        except Exception as error:  # redis-py raises its own ConnectionError, TimeoutError...
-            logger.warning("Rate limit not applied, the cache is unavailable: %r", error)
-            return True
+        global _shared_down_until
+        if time.monotonic() >= _shared_down_until:
+            try:
+                return super().allow_request(request, view)  # type: ignore[misc]
+            except Exception as error:  # redis-py raises its own ConnectionError, TimeoutError...
+                with _lock:
+                    _shared_down_until = time.monotonic() + RETRY_SHARED_SECONDS
+                logger.warning(
+                    "Rate limits are counted per process for %.0f s: the shared cache is"
+                    " unavailable (%r)",
+                    RETRY_SHARED_SECONDS,
+                    error,
+                )
+        vars(self)["cache"] = _local_counts  # this throttle only, not the class
+        return super().allow_request(request, view)  # type: ignore[misc]
 
 
 class AnonRateThrottle(FailOpenMixin, throttling.AnonRateThrottle):

@@ -4,7 +4,7 @@ import re
 import struct
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models import BooleanField, Exists, FloatField, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -52,7 +52,7 @@ def search_claims(queryset: QuerySet[Claim], query: str) -> QuerySet[Claim]:
 
 def _only_negations(query: str) -> bool:
     """Whether the search only leaves words out: its tsquery has nothing to look up."""
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(Claim)].cursor() as cursor:
         cursor.execute("SELECT querytree(websearch_to_tsquery('english'::regconfig, %s))", [query])
         row = cursor.fetchone()
     return row is not None and row[0] == "T"
@@ -81,7 +81,7 @@ class RankedClaimQuerySet(ClaimQuerySet):
     def __getitem__(self, k: Any) -> Any:
         if not isinstance(k, slice) or self.query.order_by not in (("rank",), ("-rank",)):
             return super().__getitem__(k)
-        with transaction.atomic(using=self.db), connection.cursor() as cursor:
+        with transaction.atomic(using=self.db), connections[self.db].cursor() as cursor:
             cursor.execute("SET LOCAL enable_sort = off")
             if self.query.order_by == ("rank",):
                 return list(super().__getitem__(k))

@@ -15,3 +15,11 @@ threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 30
 accesslog = "-"
+
+
+def when_ready(server: object) -> None:
+    """Say so when rate limits will not hold across workers (see REDIS_URL)."""
+    if workers > 1 and not os.environ.get("REDIS_URL"):
+        server.log.warning(  # type: ignore[attr-defined]
+            "REDIS_URL is not set: each of the %d workers counts rate limits for itself", workers
+        )

@@ -1,29 +1,54 @@
-"""Health for load balancers and orchestrators: /healthz and /readyz.
+"""Health for load balancers and orchestrators: /healthz and /readyz (and /metrics, see
+config.metrics).
 
 Answered before any other middleware: a probe comes by plain HTTP to the container's own
 address, which neither ALLOWED_HOSTS nor the HTTPS redirect would let through, and needs
 no session, CSRF or rate limit.
 
 - /healthz: the process is alive and serving; it reads nothing.
-- /readyz: it can serve: the database answers, and Redis when REDIS_URL is set. 200 when
-  every part does, else 503; the body names each part, whether it answered, how long it
-  took and, for a failure, the kind of error (never an address or a password).
+- /readyz: it can serve: the database answers, each read replica answers and is within
+  REPLICA_MAX_LAG_SECONDS of the primary (its lag is reported), and Redis answers when
+  REDIS_URL is set. 200 when every part does, else 503; the body names each part, whether
+  it answered, how long it took and, for a failure, the kind of error (never an address
+  or a password).
 """
 
 import time
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import caches
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-Check = Callable[[], None]
+from config import metrics, replicas
+
+# A part's check: raises when the part fails; may return facts to report (a replica's lag).
+Check = Callable[[], dict[str, Any] | None]
+
+
+class Lagging(Exception):
+    """A replica further behind the primary than REPLICA_MAX_LAG_SECONDS."""
 
 
 def database() -> None:
     with connections["default"].cursor() as cursor:
         cursor.execute("SELECT 1")
+
+
+def replica(alias: str) -> Check:
+    def check() -> dict[str, Any]:
+        try:
+            lag = replicas.replica_lag(alias)
+        except Exception:
+            connections[alias].close()
+            raise
+        if lag > settings.REPLICA_MAX_LAG_SECONDS:
+            raise Lagging(lag)
+        return {"lag_s": round(lag, 1)}
+
+    return check
 
 
 def redis() -> None:
@@ -33,6 +58,8 @@ def redis() -> None:
 
 def checks() -> dict[str, Check]:
     parts: dict[str, Check] = {"database": database}
+    for alias in settings.DATABASE_REPLICAS:
+        parts[alias] = replica(alias)
     if caches["default"].__class__.__name__ == "RedisCache":
         parts["redis"] = redis
     return parts
@@ -43,11 +70,13 @@ def readiness() -> tuple[bool, dict[str, Any]]:
     for name, check in checks().items():
         started = time.perf_counter()
         try:
-            check()
+            facts = check()
+        except Lagging as error:
+            report[name] = {"ok": False, "error": "Lagging", "lag_s": round(error.args[0], 1)}
         except Exception as error:  # any failure of the part is the answer, not a crash
             report[name] = {"ok": False, "error": type(error).__name__}
         else:
-            report[name] = {"ok": True}
+            report[name] = {"ok": True, **(facts or {})}
         report[name]["ms"] = round((time.perf_counter() - started) * 1000, 1)
     return all(part["ok"] for part in report.values()), report
 
@@ -59,6 +88,8 @@ class HealthCheckMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path == "/healthz":
             return _no_store(JsonResponse({"status": "ok"}))
+        if request.path == "/metrics":
+            return _no_store(metrics.metrics(request))
         if request.path == "/readyz":
             ready, parts = readiness()
             body = {"status": "ok" if ready else "failing", "checks": parts}

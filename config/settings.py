@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_prometheus",
     "sources",
     "claims",
     "api",
@@ -100,7 +101,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # /healthz and /readyz, for probes: before the host check and the HTTPS redirect.
+    # Request counts and latencies for /metrics (django-prometheus): first and last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # /healthz, /readyz and /metrics, for probes and Prometheus: before the host check
+    # and the HTTPS redirect.
     "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -111,10 +115,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Where each request reads: a replica for readers, the primary for editors and writers.
+    "config.replicas.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records request.user on every history entry: "who changed what".
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Views' latencies by name, for /metrics (django-prometheus asks for it last, after
+    # everything but django-axes, which insists on being last itself).
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Answers a locked-out sign-in (see AXES_* below); last, as django-axes asks.
     "axes.middleware.AxesMiddleware",
 ]
@@ -180,10 +189,45 @@ DATABASES = {
     )
 }
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # PostgreSQL's JIT compiler spends about half a second compiling any query it
-    # estimates as expensive: a loss for short web requests. PG_JIT=on brings it back.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c jit={env_str('PG_JIT', 'off')}"
+# Read replicas (config/replicas.py; docs/deploy.md): PostgreSQL streaming replicas of the
+# primary, comma-separated. Readers' requests read from one that answers and is at most
+# REPLICA_MAX_LAG_SECONDS behind (each process looks every REPLICA_CHECK_SECONDS); a
+# client that wrote reads the primary for REPLICA_READ_AFTER_WRITE_SECONDS.
+DATABASE_REPLICAS: list[str] = []
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
+    _replica = dj_database_url.parse(
+        _url, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    if _replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URLS must be postgres:// URLs.")
+    # A replica that does not answer is skipped after this long, not waited for.
+    _replica.setdefault("OPTIONS", {})["connect_timeout"] = env_int("REPLICA_CONNECT_TIMEOUT", 2)
+    # In tests, a replica is the test database itself.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_number}"] = _replica
+    DATABASE_REPLICAS.append(f"replica{_number}")
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 10)
+REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 2)
+REPLICA_READ_AFTER_WRITE_SECONDS = env_int("REPLICA_READ_AFTER_WRITE_SECONDS", 30)
+DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
+
+# PgBouncer in transaction mode (docs/deploy.md): each transaction may run on another
+# server connection, so nothing may outlive a transaction. With DATABASE_POOLING=transaction
+# connections send no startup options (PgBouncer refuses them: set jit for the database
+# instead) and Django's server-side cursors are off (one held open past its transaction
+# would be looked for on another connection). Claimtrail's own code sets nothing for a
+# session (SET LOCAL only), and its exports stream without cursors: COPY, or pages of ids.
+DATABASE_POOLING = env_choice("DATABASE_POOLING", ("session", "transaction"))
+
+for _database in DATABASES.values():
+    if _database["ENGINE"] != "django.db.backends.postgresql":
+        continue
+    if DATABASE_POOLING == "transaction":
+        _database["DISABLE_SERVER_SIDE_CURSORS"] = True
+    else:
+        # PostgreSQL's JIT compiler spends about half a second compiling any query it
+        # estimates as expensive: a loss for short web requests. PG_JIT=on brings it back.
+        _database.setdefault("OPTIONS", {})["options"] = f"-c jit={env_str('PG_JIT', 'off')}"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -269,6 +313,9 @@ def cache_settings(redis_url: str) -> dict[str, dict[str, object]]:
 
 
 CACHES = cache_settings(env_str("REDIS_URL"))
+
+# /metrics (config/metrics.py) answers the bearer of this token; unset, it is off.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

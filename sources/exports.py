@@ -25,10 +25,11 @@ from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Choices, Prefetch, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import reverse
+from prometheus_client import Counter
 
 from sources.models import (
     EFFECTIVE_RELIABILITY_SQL,
@@ -52,6 +53,11 @@ def needs_guard(value: str) -> bool:
 
 CHUNK_SIZE = 2000
 COPY_BLOCK = 65536
+
+# For /metrics (config/metrics.py): rows each export has written, by its name.
+EXPORT_ROWS = Counter(
+    "claimtrail_export_rows_total", "Rows written by the CSV and NDJSON exports.", ["export"]
+)
 
 
 # A column's SQL `alias.field`: its Python value is that attribute of the alias's object.
@@ -423,11 +429,15 @@ def copy_statement(export: Export, queryset: QuerySet[Any], base_url: str) -> tu
 
 
 def _copy(export: Export, queryset: QuerySet[Any], base_url: str) -> Iterator[bytes]:
-    return run_copy(*copy_statement(export, queryset, base_url))
+    statement, params = copy_statement(export, queryset, base_url)
+    return run_copy(statement, params, using=queryset.db, name=export.name)
 
 
-def run_copy(statement: str, params: list[Any]) -> Iterator[bytes]:
-    """The output of a COPY statement, streamed in blocks of 64 KB.
+def run_copy(
+    statement: str, params: list[Any], using: str = DEFAULT_DB_ALIAS, name: str = ""
+) -> Iterator[bytes]:
+    """The output of a COPY statement, streamed in blocks of 64 KB, from the database
+    `using`; with a `name`, its rows (less the header) count in /metrics under that name.
 
     One transaction (closing the stream early rolls it back), with settings for this
     statement alone: dates as ISO 8601; memory enough for an export's hash tables (at a
@@ -436,7 +446,9 @@ def run_copy(statement: str, params: list[Any]) -> Iterator[bytes]:
     the transaction, so a pooled connection (PgBouncer in transaction mode) keeps none of
     it; inside a caller's own transaction (a savepoint here) they last until that ends."""
     block = bytearray()
-    with transaction.atomic(), connection.cursor() as cursor:
+    rows = 0  # libpq hands COPY out a row at a time, the header first
+    connection = connections[using]
+    with transaction.atomic(using=using), connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('DateStyle', 'ISO', true), set_config('work_mem', %s, true),"
             " set_config('idle_in_transaction_session_timeout', '0', true)",
@@ -446,12 +458,14 @@ def run_copy(statement: str, params: list[Any]) -> Iterator[bytes]:
             # psycopg's COPY bypasses Django's query log; record it for query counts.
             connection.queries_log.append({"sql": statement, "time": "0.000"})
         with cursor.cursor.copy(statement, params) as copy:
-            # libpq hands COPY out a row at a time; the response gets blocks.
             for row in copy:
                 block += row
+                rows += 1
                 if len(block) >= COPY_BLOCK:
                     yield bytes(block)
                     block.clear()
+    if name:
+        EXPORT_ROWS.labels(name).inc(max(rows - 1, 0))
     if block:  # the last block after the commit: no transaction waits on the client
         yield bytes(block)
 
@@ -460,7 +474,9 @@ def _python(export: Export, queryset: QuerySet[Any], base_url: str) -> Iterator[
     types = [column.type for column in export.columns]
     yield _line(export.header).encode()
     lines: list[str] = []
+    counter = EXPORT_ROWS.labels(export.name)
     for row in export.rows(queryset, base_url):
+        counter.inc()
         lines.append(_line([_cell(value, kind) for value, kind in zip(row, types, strict=True)]))
         if len(lines) >= 500:
             yield "".join(lines).encode()

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
-from django.db import connection, models
+from django.db import connection, connections, models, router
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
@@ -493,7 +493,7 @@ def upstream_links(source_ids: Iterable[int]) -> list[tuple[int, int, str]]:
         )
         SELECT source_id, based_on_id, note FROM chain
     """  # noqa: S608 - the table name is ours; values are parameters
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(Provenance)].cursor() as cursor:
         cursor.execute(sql, ids)
         return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
 

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
+from api.throttling import reset_local_counts
 from tests.factories import EditorFactory
 
 BLNS_PATH = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "blns.json"
@@ -42,6 +43,7 @@ def _media_root(settings: Any, tmp_path: Path) -> None:
 def _fresh_rate_limits() -> None:
     """Rate-limit counters live in the cache; each test starts with none."""
     cache.clear()
+    reset_local_counts()
 
 
 @pytest.fixture

@@ -40,13 +40,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_a_slow_client_gets_the_whole_export_and_does_not_hold_up_others() -> None:
-    with open(os.devnull, "w") as quiet:  # generate_data's progress bars
-        call_command("generate_data", "--claims", "4000", "--people", "500", stderr=quiet)
-    citations = Citation.objects.filter(claim__state="published").count()  # as anonymous
+def server_env(**settings: str) -> dict[str, str]:
+    """The environment of a production server on the test database, with these settings."""
     db = connection.settings_dict
-    port = free_port()
-    env = {
+    return {
         **os.environ,
         "DEBUG": "false",
         "SECRET_KEY": "test-only-" + "x" * 50,
@@ -55,11 +52,21 @@ def test_a_slow_client_gets_the_whole_export_and_does_not_hold_up_others() -> No
         "DATABASE_URL": (
             f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
         ),
-        # A worker timeout far shorter than the download, as a 30 s one is for 1M claims.
-        "GUNICORN_TIMEOUT": "2",
-        "GUNICORN_WORKERS": "1",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        **settings,
     }
+
+
+def test_a_slow_client_gets_the_whole_export_and_does_not_hold_up_others() -> None:
+    with open(os.devnull, "w") as quiet:  # generate_data's progress bars
+        call_command("generate_data", "--claims", "4000", "--people", "500", stderr=quiet)
+    citations = Citation.objects.filter(claim__state="published").count()  # as anonymous
+    port = free_port()
+    env = server_env(
+        # A worker timeout far shorter than the download, as a 30 s one is for 1M claims.
+        GUNICORN_TIMEOUT="2",
+        GUNICORN_WORKERS="1",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+    )
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "python:config.gunicorn"],
         cwd=ROOT,

@@ -1,0 +1,68 @@
+"""Prometheus metrics at /metrics (docs/deploy.md), with django-prometheus.
+
+- Requests and latencies: django-prometheus's middleware (first and last in MIDDLEWARE).
+- Database queries: django-prometheus's query counters and durations, fed by Django's own
+  execute wrapper on every connection. (Its database backends are not used: they replace
+  the cursor Django makes, server-side cursors included.)
+- Export rows: `claimtrail_export_rows_total` (sources.exports, api.documents).
+
+Served only when METRICS_TOKEN is set, to `Authorization: Bearer <METRICS_TOKEN>`; before
+the host check, like the probes, so Prometheus can scrape each server's own address. With
+several gunicorn workers, PROMETHEUS_MULTIPROC_DIR adds their figures up.
+"""
+
+import hmac
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
+from django.http import HttpRequest, HttpResponse
+from django_prometheus.db import errors_total, execute_total, query_duration_seconds
+from django_prometheus.exports import ExportToDjangoView
+
+
+def count_query(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
+) -> Any:
+    connection = context["connection"]
+    labels = (connection.alias, connection.vendor)
+    started = time.perf_counter()
+    try:
+        return execute(sql, params, many, context)
+    except Exception as error:
+        errors_total.labels(*labels, type(error).__name__).inc()
+        raise
+    finally:
+        execute_total.labels(*labels).inc()
+        query_duration_seconds.labels(*labels).observe(time.perf_counter() - started)
+
+
+def instrument(connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    if count_query not in connection.execute_wrappers:
+        connection.execute_wrappers.append(count_query)
+
+
+connection_created.connect(instrument)
+for _connection in connections.all(initialized_only=True):
+    instrument(_connection)
+
+
+def metrics(request: HttpRequest) -> HttpResponse:
+    """The metrics page, for the bearer of METRICS_TOKEN; 404 while it is unset."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        return HttpResponse("Not found.", status=404, content_type="text/plain")
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        response = HttpResponse(
+            "Send the metrics token: Authorization: Bearer <METRICS_TOKEN>.",
+            status=401,
+            content_type="text/plain",
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return ExportToDjangoView(request)

@@ -1,0 +1,222 @@
+"""Read replicas: readers' queries go to a PostgreSQL streaming replica, everything else to
+the primary (DATABASE_REPLICA_URLS; docs/deploy.md).
+
+A request reads from a replica only when nobody could miss their own write there:
+
+- it reads (GET, HEAD, OPTIONS) and is anonymous or a reader's: an editor (staff), signed
+  in or by token, reads the primary, drafts and edits included;
+- its client wrote nothing in the last REPLICA_READ_AFTER_WRITE_SECONDS: a successful
+  write pins the client to the primary that long, by a signed cookie (browsers) and, for
+  token clients that keep no cookies, by its credential in the cache;
+- only the published content (claims and sources) goes there: accounts, sessions, tokens
+  and sign-in attempts are read from the primary, where a new one already is;
+- nothing runs in a transaction on the primary, whose reads must see its writes.
+
+A replica is skipped while it does not answer or lags more than REPLICA_MAX_LAG_SECONDS
+behind the primary; each process looks again every REPLICA_CHECK_SECONDS. Management
+commands, the shell and tests outside requests read the primary.
+"""
+
+import contextlib
+import hashlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.db import connections
+from django.db.models import Model
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+
+logger = logging.getLogger(__name__)
+
+PRIMARY = "default"
+# What a replica may serve: the published content. Everything else reads the primary.
+REPLICATED_APPS = frozenset({"claims", "sources"})
+PIN_COOKIE = "ct_primary"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# How far behind the primary a replica is, in seconds: 0 while it has replayed all it
+# received (an idle primary sends nothing, which is no lag); NULL before it replayed any.
+LAG_SQL = (
+    "SELECT CASE WHEN NOT pg_is_in_recovery()"
+    " OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+    " ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END"
+)
+
+# The request being served, when it may read a replica (ReplicaReadsMiddleware).
+_reader: ContextVar[HttpRequest | None] = ContextVar("replica_reader", default=None)
+# alias -> (when it was last checked, by time.monotonic(); whether it may serve)
+_checked: dict[str, tuple[float, bool]] = {}
+_checking = threading.Lock()
+
+
+class ReplicaRouter:
+    """Django's database router: reads as above, writes and migrations on the primary."""
+
+    def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
+        if model._meta.app_label not in REPLICATED_APPS or connections[PRIMARY].in_atomic_block:
+            return PRIMARY
+        request = _reader.get()
+        # Who is asking is known once authenticated: a token's user is set by then.
+        if request is None or _is_editor(request):
+            return PRIMARY
+        # One replica for the whole request, so that its reads agree with each other.
+        alias = getattr(request, "_read_alias", None)
+        if alias is None:
+            alias = usable_replica() or PRIMARY
+            request._read_alias = alias  # type: ignore[attr-defined]
+        return alias
+
+    def db_for_write(self, model: type[Model], **hints: Any) -> str:
+        return PRIMARY
+
+    def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool:
+        return True  # every alias holds the same data
+
+    def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool:
+        return db == PRIMARY
+
+
+@contextlib.contextmanager
+def reading_for(request: HttpRequest | None) -> Iterator[None]:
+    """Reads in this block may go to a replica, unless `request` is an editor's (None:
+    they go to the primary)."""
+    token = _reader.set(request)
+    try:
+        yield
+    finally:
+        _reader.reset(token)
+
+
+def replica_lag(alias: str) -> float:
+    """Seconds the replica `alias` is behind; raises when it does not answer."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute(LAG_SQL)
+        (lag,) = cursor.fetchone()
+    return float("inf") if lag is None else float(lag)
+
+
+def usable_replica() -> str | None:
+    """A replica that answers and is within the lag bound, at random; None if none is."""
+    usable = [alias for alias in settings.DATABASE_REPLICAS if _usable(alias)]
+    return random.choice(usable) if usable else None  # noqa: S311 (load spreading)
+
+
+def _usable(alias: str) -> bool:
+    now = time.monotonic()
+    checked = _checked.get(alias)
+    if checked is not None and now - checked[0] < settings.REPLICA_CHECK_SECONDS:
+        return checked[1]
+    with _checking:
+        try:
+            lag = replica_lag(alias)
+        except Exception as error:  # any failure means: not this replica, for now
+            connections[alias].close()
+            logger.warning(
+                "Replica %s skipped: it does not answer (%s)", alias, type(error).__name__
+            )
+            usable = False
+        else:
+            usable = lag <= settings.REPLICA_MAX_LAG_SECONDS
+            if not usable:
+                logger.warning("Replica %s skipped: %.1f s behind the primary", alias, lag)
+        _checked[alias] = (time.monotonic(), usable)
+    return usable
+
+
+def forget_checks() -> None:
+    """Look at every replica afresh on the next read (tests, after a failover)."""
+    _checked.clear()
+
+
+class ReplicaReadsMiddleware:
+    """Decides where each request reads (see the module's notes); after
+    AuthenticationMiddleware, which says who is asking."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if not settings.DATABASE_REPLICAS:
+            return self.get_response(request)
+        allowed = request.method in SAFE_METHODS and not _pinned(request)
+        reader = request if allowed else None
+        with reading_for(reader):
+            response = self.get_response(request)
+        if request.method not in SAFE_METHODS and response.status_code < 400:
+            _pin(request, response)
+        if response.streaming:
+            # An export reads as it streams, after this returns: where it was decided.
+            response.streaming_content = _reading(  # type: ignore[attr-defined]
+                response.streaming_content,  # type: ignore[attr-defined]
+                reader,
+            )
+        return response
+
+
+def _reading(chunks: Iterator[bytes], reader: HttpRequest | None) -> Iterator[bytes]:
+    chunks = iter(chunks)
+    while True:
+        with reading_for(reader):
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk
+
+
+def _is_editor(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and user.is_staff)
+
+
+def _credential_key(request: HttpRequest) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION")
+    if not header:
+        return None
+    return "replicas:pinned:" + hashlib.sha256(header.encode("latin-1", "replace")).hexdigest()
+
+
+def _pinned(request: HttpRequest) -> bool:
+    now = time.time()
+    try:
+        until = signing.loads(request.COOKIES.get(PIN_COOKIE, ""), salt=PIN_COOKIE)
+        if isinstance(until, float | int) and until > now:
+            return True
+    except signing.BadSignature:
+        pass
+    key = _credential_key(request)
+    if key is None:
+        return False
+    try:
+        until = cache.get(key)
+    except Exception as error:  # the cache is down: read the primary, where writes are
+        logger.warning("Reading the primary, the cache is unavailable: %r", error)
+        return True
+    return until is not None and until > now
+
+
+def _pin(request: HttpRequest, response: HttpResponseBase) -> None:
+    seconds = settings.REPLICA_READ_AFTER_WRITE_SECONDS
+    until = time.time() + seconds
+    response.set_cookie(
+        PIN_COOKIE,
+        signing.dumps(until, salt=PIN_COOKIE),
+        max_age=seconds,
+        secure=not settings.DEBUG,
+        httponly=True,
+        samesite="Lax",
+    )
+    key = _credential_key(request)
+    if key is not None:
+        try:
+            cache.set(key, until, timeout=seconds)
+        except Exception as error:  # fail open: the cookie still pins cookie-keeping clients
+            logger.warning("Read-after-write not recorded, the cache is unavailable: %r", error)

@@ -1,0 +1,69 @@
+"""/metrics for Prometheus (config/metrics.py): requests, latencies, database queries and
+export rows, for the bearer of METRICS_TOKEN only."""
+
+import re
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from tests.factories import CitationFactory
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = "metrics-test-token-" + "z" * 20
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """The value of one sample of the metrics page (0 when it is not there yet)."""
+    wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
+    pattern = (
+        rf"^{re.escape(name)}(?:\{{{re.escape(wanted)}\}})? (\S+)$"
+        if labels
+        else (rf"^{re.escape(name)} (\S+)$")
+    )
+    match = re.search(pattern, text, re.MULTILINE)
+    return float(match[1]) if match else 0.0
+
+
+def scrape(client: Client) -> str:
+    response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}", HTTP_HOST="10.0.0.7")
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("text/plain")
+    return response.content.decode()
+
+
+def test_metrics_count_requests_queries_and_export_rows(client: Client, settings: Any) -> None:
+    settings.METRICS_TOKEN = TOKEN
+    CitationFactory.create_batch(3)
+    before = scrape(client)
+    alias = {"alias": "default", "vendor": connection.vendor}
+
+    assert client.get("/api/v1/claims/").status_code == 200
+    export = b"".join(client.get("/api/v1/claims.csv").streaming_content)
+    after = scrape(client)
+
+    assert export.count(b"\n") == 4  # the header and three claims
+    rows = "claimtrail_export_rows_total"
+    assert sample(after, rows, export="claims") - sample(before, rows, export="claims") == 3
+    queries = "django_db_execute_total"
+    assert sample(after, queries, **alias) > sample(before, queries, **alias)
+    requests = "django_http_requests_total_by_method_total"
+    # The two above; probes and scrapes are answered before the counting middleware.
+    assert sample(after, requests, method="GET") - sample(before, requests, method="GET") == 2
+    latency = "django_http_requests_latency_seconds_by_view_method_count"
+    labels = {"method": "GET", "view": "claim-list"}  # in the order the page writes them
+    assert sample(after, latency, **labels) >= 1
+
+
+def test_metrics_need_the_token_and_are_off_without_one(client: Client, settings: Any) -> None:
+    settings.METRICS_TOKEN = ""
+    assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 404
+
+    settings.METRICS_TOKEN = TOKEN
+    refused = client.get("/metrics")
+    assert refused.status_code == 401
+    assert refused["WWW-Authenticate"] == 'Bearer realm="metrics"'
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    assert b"django_http" not in refused.content
