@@ -23,3 +23,12 @@ def when_ready(server: object) -> None:
         server.log.warning(  # type: ignore[attr-defined]
             "REDIS_URL is not set: each of the %d workers counts rate limits for itself", workers
         )
+
+
+def child_exit(server: object, worker: object) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR (docs/deploy.md), a worker that ended stops counting in
+    /metrics' live figures."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -29,7 +29,8 @@ Check = Callable[[], dict[str, Any] | None]
 
 
 class Lagging(Exception):
-    """A replica further behind the primary than REPLICA_MAX_LAG_SECONDS."""
+    """A replica further behind the primary than REPLICA_MAX_LAG_SECONDS, or not streaming
+    from it (how far behind is then unknown: None)."""
 
 
 def database() -> None:
@@ -45,7 +46,7 @@ def replica(alias: str) -> Check:
             connections[alias].close()
             raise
         if lag > settings.REPLICA_MAX_LAG_SECONDS:
-            raise Lagging(lag)
+            raise Lagging(None if lag == float("inf") else round(lag, 1))  # None: unknown
         return {"lag_s": round(lag, 1)}
 
     return check
@@ -72,7 +73,7 @@ def readiness() -> tuple[bool, dict[str, Any]]:
         try:
             facts = check()
         except Lagging as error:
-            report[name] = {"ok": False, "error": "Lagging", "lag_s": round(error.args[0], 1)}
+            report[name] = {"ok": False, "error": "Lagging", "lag_s": error.args[0]}
         except Exception as error:  # any failure of the part is the answer, not a crash
             report[name] = {"ok": False, "error": type(error).__name__}
         else:

@@ -11,6 +11,7 @@ the host check, like the probes, so Prometheus can scrape each server's own addr
 several gunicorn workers, PROMETHEUS_MULTIPROC_DIR adds their figures up.
 """
 
+import hashlib
 import hmac
 import time
 from collections.abc import Callable
@@ -42,13 +43,18 @@ def count_query(
 
 
 def instrument(connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    # First in the list: Django's execute_wrapper() blocks remove the last one on leaving.
     if count_query not in connection.execute_wrappers:
-        connection.execute_wrappers.append(count_query)
+        connection.execute_wrappers.insert(0, count_query)
 
 
 connection_created.connect(instrument)
 for _connection in connections.all(initialized_only=True):
     instrument(_connection)
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 
 
 def metrics(request: HttpRequest) -> HttpResponse:
@@ -57,7 +63,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
     if not token:
         return HttpResponse("Not found.", status=404, content_type="text/plain")
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    # Digests compared, so that not even the token's length shows in the time taken.
+    if not hmac.compare_digest(_digest(given), _digest(token)):
         response = HttpResponse(
             "Send the metrics token: Authorization: Bearer <METRICS_TOKEN>.",
             status=401,

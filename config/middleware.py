@@ -4,7 +4,7 @@ import hashlib
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 
 
@@ -60,3 +60,19 @@ def _personal(request: HttpRequest, response: HttpResponseBase) -> bool:
         or "HTTP_AUTHORIZATION" in request.META
         or response.cookies
     )
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+class KnownMethodsMiddleware:
+    """405 for a method no view here answers (gunicorn passes any word through), before
+    the metrics label a latency with it: a client must not be able to add a series."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        if request.method not in METHODS:
+            return HttpResponseNotAllowed(METHODS)
+        return self.get_response(request)

@@ -3,8 +3,8 @@ the primary (DATABASE_REPLICA_URLS; docs/deploy.md).
 
 A request reads from a replica only when nobody could miss their own write there:
 
-- it reads (GET, HEAD, OPTIONS) and is anonymous or a reader's: an editor (staff), signed
-  in or by token, reads the primary, drafts and edits included;
+- it reads (GET, HEAD, OPTIONS) and is anonymous or a reader's: an editor (who may change
+  claims, and so sees drafts), signed in or by token, reads the primary;
 - its client wrote nothing in the last REPLICA_READ_AFTER_WRITE_SECONDS: a successful
   write pins the client to the primary that long, by a signed cookie (browsers) and, for
   token clients that keep no cookies, by its credential in the cache;
@@ -23,6 +23,7 @@ import logging
 import random
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -43,11 +44,14 @@ REPLICATED_APPS = frozenset({"claims", "sources"})
 PIN_COOKIE = "ct_primary"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-# How far behind the primary a replica is, in seconds: 0 while it has replayed all it
-# received (an idle primary sends nothing, which is no lag); NULL before it replayed any.
+# How far behind the primary a replica is, in seconds: 0 while it streams from the primary
+# and has replayed all it received (an idle primary sends nothing, which is no lag); NULL,
+# unknown, while it does not stream (it would stand still however far the primary went)
+# or before it replayed anything.
 LAG_SQL = (
-    "SELECT CASE WHEN NOT pg_is_in_recovery()"
-    " OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+    "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0"
+    " WHEN NOT EXISTS (SELECT FROM pg_stat_wal_receiver WHERE status = 'streaming') THEN NULL"
+    " WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
     " ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END"
 )
 
@@ -55,7 +59,8 @@ LAG_SQL = (
 _reader: ContextVar[HttpRequest | None] = ContextVar("replica_reader", default=None)
 # alias -> (when it was last checked, by time.monotonic(); whether it may serve)
 _checked: dict[str, tuple[float, bool]] = {}
-_checking = threading.Lock()
+# One check of a replica at a time; the other threads use its last result meanwhile.
+_checking: dict[str, threading.Lock] = defaultdict(threading.Lock)
 
 
 class ReplicaRouter:
@@ -111,11 +116,13 @@ def usable_replica() -> str | None:
 
 
 def _usable(alias: str) -> bool:
-    now = time.monotonic()
     checked = _checked.get(alias)
-    if checked is not None and now - checked[0] < settings.REPLICA_CHECK_SECONDS:
+    if checked is not None and time.monotonic() - checked[0] < settings.REPLICA_CHECK_SECONDS:
         return checked[1]
-    with _checking:
+    lock = _checking[alias]
+    if not lock.acquire(blocking=False):  # another thread is asking it now
+        return checked is not None and checked[1]
+    try:
         try:
             lag = replica_lag(alias)
         except Exception as error:  # any failure means: not this replica, for now
@@ -129,6 +136,8 @@ def _usable(alias: str) -> bool:
             if not usable:
                 logger.warning("Replica %s skipped: %.1f s behind the primary", alias, lag)
         _checked[alias] = (time.monotonic(), usable)
+    finally:
+        lock.release()
     return usable
 
 
@@ -151,8 +160,12 @@ class ReplicaReadsMiddleware:
         reader = request if allowed else None
         with reading_for(reader):
             response = self.get_response(request)
-        if request.method not in SAFE_METHODS and response.status_code < 400:
-            _pin(request, response)
+        if (
+            request.method not in SAFE_METHODS
+            and response.status_code < 400
+            and (_signed_in(request) or "HTTP_AUTHORIZATION" in request.META)
+        ):
+            _pin(request, response)  # a writer (no anonymous form pins anyone)
         if response.streaming:
             # An export reads as it streams, after this returns: where it was decided.
             response.streaming_content = _reading(  # type: ignore[attr-defined]
@@ -172,9 +185,14 @@ def _reading(chunks: Iterator[bytes], reader: HttpRequest | None) -> Iterator[by
         yield chunk
 
 
-def _is_editor(request: HttpRequest) -> bool:
+def _signed_in(request: HttpRequest) -> bool:
     user = getattr(request, "user", None)
-    return bool(user is not None and user.is_authenticated and user.is_staff)
+    return bool(user is not None and user.is_authenticated)
+
+
+def _is_editor(request: HttpRequest) -> bool:
+    """Whoever may see drafts (claims.models: change_claim) reads the primary."""
+    return _signed_in(request) and request.user.has_perm("claims.change_claim")
 
 
 def _credential_key(request: HttpRequest) -> str | None:

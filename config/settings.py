@@ -103,6 +103,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Request counts and latencies for /metrics (django-prometheus): first and last.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "config.middleware.KnownMethodsMiddleware",
     # /healthz, /readyz and /metrics, for probes and Prometheus: before the host check
     # and the HTTPS redirect.
     "config.health.HealthCheckMiddleware",
@@ -209,6 +210,13 @@ for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
 REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 10)
 REPLICA_CHECK_SECONDS = env_int("REPLICA_CHECK_SECONDS", 2)
 REPLICA_READ_AFTER_WRITE_SECONDS = env_int("REPLICA_READ_AFTER_WRITE_SECONDS", 30)
+if REPLICA_READ_AFTER_WRITE_SECONDS < REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS:
+    # A replica may be this far behind before it is skipped: a writer pinned for less
+    # could read from it before their write has arrived.
+    raise ImproperlyConfigured(
+        "REPLICA_READ_AFTER_WRITE_SECONDS must be at least REPLICA_MAX_LAG_SECONDS"
+        " + REPLICA_CHECK_SECONDS."
+    )
 DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
 
 # PgBouncer in transaction mode (docs/deploy.md): each transaction may run on another

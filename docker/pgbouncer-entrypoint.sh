@@ -19,5 +19,6 @@ max_client_conn = ${PGBOUNCER_MAX_CLIENT_CONN:-1000}
 default_pool_size = ${PGBOUNCER_POOL_SIZE:-20}
 ignore_startup_parameters = extra_float_digits
 INI
-printf '"%s" "%s"\n' "$DB_USER" "$DB_PASSWORD" > "$dir/userlist.txt"
+# A double quote inside a value is written twice, as PgBouncer reads it.
+printf '"%s" "%s"\n' "${DB_USER//\"/\"\"}" "${DB_PASSWORD//\"/\"\"}" > "$dir/userlist.txt"
 exec pgbouncer "$dir/pgbouncer.ini"

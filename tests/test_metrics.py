@@ -67,3 +67,12 @@ def test_metrics_need_the_token_and_are_off_without_one(client: Client, settings
     assert refused["WWW-Authenticate"] == 'Bearer realm="metrics"'
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
     assert b"django_http" not in refused.content
+
+
+def test_a_made_up_method_is_a_405_and_adds_no_series(client: Client, settings: Any) -> None:
+    settings.METRICS_TOKEN = TOKEN
+
+    response = client.generic("BREW", "/api/v1/claims/")
+
+    assert response.status_code == 405
+    assert "BREW" not in scrape(client)

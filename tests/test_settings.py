@@ -101,3 +101,9 @@ def test_transaction_pooling_sends_no_startup_options_and_uses_no_server_side_cu
     assert direct.stdout.strip().splitlines()[-1] == "{'options': '-c jit=off'} False"
     bad = settings_of("pass", DATABASE_POOLING="statement")
     assert "DATABASE_POOLING must be one of session, transaction, not 'statement'." in bad.stderr
+
+
+def test_a_read_after_write_window_shorter_than_a_replica_may_lag_is_refused() -> None:
+    result = settings_of("pass", REPLICA_READ_AFTER_WRITE_SECONDS="5", REPLICA_MAX_LAG_SECONDS="10")
+    assert result.returncode != 0
+    assert "REPLICA_READ_AFTER_WRITE_SECONDS must be at least" in result.stderr

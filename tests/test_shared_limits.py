@@ -72,7 +72,7 @@ def hold(port: int) -> socket.socket:
     """A connection that says nothing yet: the sync worker that took it waits on it, so the
     other worker takes the next requests."""
     held = socket.create_connection(("127.0.0.1", port))
-    time.sleep(0.3)  # until a worker has accepted it
+    time.sleep(1)  # until a worker has accepted it
     return held
 
 

@@ -63,7 +63,7 @@ def test_loadtest_counts_errors_and_stops_at_its_time_bound(live_server: Any) ->
     assert 0 < missing["requests"] < 100000
     assert missing["errors"] == missing["requests"]
     assert set(missing["statuses"]) == {"404"}
-    assert figures["seconds"] < 5
+    assert figures["seconds"] < 30  # stopped by the clock, not by the 100,000 requests
 
 
 def test_a_malformed_path_is_a_clear_error(live_server: Any) -> None:

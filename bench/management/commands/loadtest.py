@@ -1,5 +1,6 @@
 import asyncio
 import json
+import logging
 from typing import Any
 
 import httpx
@@ -14,7 +15,7 @@ class Command(BaseCommand):
         "Load-test a running Claimtrail at URL: many clients GET a mix of reading pages and "
         "API endpoints at once, until --requests were sent or --seconds passed. Prints "
         "throughput and p50/p95/p99 latency per endpoint. The server's rate limits count "
-        "these requests too: start it with a high API_ANON_RATE, or pass --token."
+        "these requests too: start it with high API_ANON_RATE and API_TOKEN_RATE."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -37,6 +38,7 @@ class Command(BaseCommand):
         url = options["url"].rstrip("/")
         if options["requests"] < 1 or options["seconds"] <= 0 or options["concurrency"] < 1:
             raise CommandError("--requests, --seconds and --concurrency must be positive.")
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
         headers = {"Authorization": f"Bearer {options['token']}"} if options["token"] else {}
         paths = self._paths(url, options["paths"], headers)
         result = asyncio.run(
