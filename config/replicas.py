@@ -13,7 +13,8 @@ A request reads from a replica only when nobody could miss their own write there
 - nothing runs in a transaction on the primary, whose reads must see its writes.
 
 A replica is skipped while it does not answer or lags more than REPLICA_MAX_LAG_SECONDS
-behind the primary; each process looks again every REPLICA_CHECK_SECONDS. Management
+behind the primary; each process looks again every REPLICA_CHECK_SECONDS. A read whose
+replica fails during the request is made again on the primary. Management
 commands, the shell and tests outside requests read the primary.
 """
 
@@ -21,6 +22,7 @@ import contextlib
 import hashlib
 import logging
 import random
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -31,7 +33,8 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
-from django.db import connections
+from django.core.signals import got_request_exception
+from django.db import InterfaceError, OperationalError, connections
 from django.db.models import Model
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
@@ -160,6 +163,16 @@ class ReplicaReadsMiddleware:
         reader = request if allowed else None
         with reading_for(reader):
             response = self.get_response(request)
+            if getattr(request, "_replica_failed", False) and not response.streaming:
+                # Its replica failed during the request (a connection lost, a server
+                # stopped): skip it until checked, and answer from the primary.
+                alias = request._read_alias  # type: ignore[attr-defined]
+                logger.warning("Replica %s failed during a request: reading the primary", alias)
+                _checked[alias] = (time.monotonic(), False)
+                connections[alias].close()
+                request._read_alias = PRIMARY  # type: ignore[attr-defined]
+                request._replica_failed = False  # type: ignore[attr-defined]
+                response = self.get_response(request)
         if (
             request.method not in SAFE_METHODS
             and response.status_code < 400
@@ -167,12 +180,29 @@ class ReplicaReadsMiddleware:
         ):
             _pin(request, response)  # a writer (no anonymous form pins anyone)
         if response.streaming:
-            # An export reads as it streams, after this returns: where it was decided.
+            # An export reads as it streams, after this returns: where it was decided. (If
+            # its replica fails meanwhile, the download stops: it cannot start again.)
             response.streaming_content = _reading(  # type: ignore[attr-defined]
                 response.streaming_content,  # type: ignore[attr-defined]
                 reader,
             )
         return response
+
+
+def _note_failure(sender: object, request: Any = None, **kwargs: Any) -> None:
+    """A request failed (Django and the API's error handler say so, while handling it): mark
+    it when its replica's connection is what failed, for ReplicaReadsMiddleware to retry."""
+    error = sys.exc_info()[1]
+    request = getattr(request, "_request", request)  # the API's Request wraps Django's
+    if (
+        request is not None
+        and isinstance(error, OperationalError | InterfaceError)
+        and getattr(request, "_read_alias", PRIMARY) != PRIMARY
+    ):
+        request._replica_failed = True
+
+
+got_request_exception.connect(_note_failure)
 
 
 def _reading(chunks: Iterator[bytes], reader: HttpRequest | None) -> Iterator[bytes]:

@@ -344,3 +344,40 @@ def wait_for_receiver(*, streaming: bool) -> None:
                 f"the replica's streaming did not become {streaming}"
             )
             time.sleep(0.1)
+
+
+def test_a_replica_failing_during_a_request_is_read_again_from_the_primary(
+    replica: Replica, settings: Any
+) -> None:
+    settings.REPLICA_CHECK_SECONDS = 600  # the replica was fine when last checked
+    claim = ClaimFactory()
+    caught_up()
+    assert ids(Client().get("/api/v1/claims/")) == {claim.pk}
+    replica.stop()
+    try:
+        connections[ALIAS].close()
+
+        # Its reads fail (logged, as any failure is), then are made on the primary.
+        response = Client(raise_request_exception=False).get("/api/v1/claims/")
+
+        assert ids(response) == {claim.pk}
+        assert replicas.usable_replica() is None  # skipped from now on, until checked
+    finally:
+        replica.start()
+
+
+def test_a_page_whose_replica_fails_is_read_again_from_the_primary(
+    replica: Replica, settings: Any
+) -> None:
+    settings.REPLICA_CHECK_SECONDS = 600
+    claim = ClaimFactory()
+    caught_up()
+    assert Client().get(f"/claims/{claim.pk}/").status_code == 200  # from the replica
+    replica.stop()
+    try:
+        connections[ALIAS].close()
+        response = Client(raise_request_exception=False).get(f"/claims/{claim.pk}/")
+        assert response.status_code == 200
+        assert claim.text[:40] in response.content.decode()
+    finally:
+        replica.start()
