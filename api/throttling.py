@@ -34,15 +34,26 @@ def reset_local_counts() -> None:
     _shared_down_until = 0.0
 
 
+def shared_cache_down() -> bool:
+    """Whether the shared cache failed in this process less than RETRY_SHARED_SECONDS ago:
+    its users (rate limits, config.replicas' pins) then do without it, not wait on it."""
+    return time.monotonic() < _shared_down_until
+
+
+def shared_cache_failed() -> None:
+    """Note a failure of the shared cache: do without it for RETRY_SHARED_SECONDS."""
+    global _shared_down_until
+    with _lock:
+        _shared_down_until = time.monotonic() + RETRY_SHARED_SECONDS
+
+
 class FailOpenMixin:
     def allow_request(self, request: Request, view: Any) -> bool:
-        global _shared_down_until
-        if time.monotonic() >= _shared_down_until:
+        if not shared_cache_down():
             try:
                 return super().allow_request(request, view)  # type: ignore[misc]
             except Exception as error:  # redis-py raises its own ConnectionError, TimeoutError...
-                with _lock:
-                    _shared_down_until = time.monotonic() + RETRY_SHARED_SECONDS
+                shared_cache_failed()
                 logger.warning(
                     "Rate limits are counted per process for %.0f s: the shared cache is"
                     " unavailable (%r)",

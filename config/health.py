@@ -40,11 +40,7 @@ def database() -> None:
 
 def replica(alias: str) -> Check:
     def check() -> dict[str, Any]:
-        try:
-            lag = replicas.replica_lag(alias)
-        except Exception:
-            connections[alias].close()
-            raise
+        lag = replicas.replica_lag(alias)
         if lag > settings.REPLICA_MAX_LAG_SECONDS:
             raise Lagging(None if lag == float("inf") else round(lag, 1))  # None: unknown
         return {"lag_s": round(lag, 1)}

@@ -39,6 +39,8 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 
+from api.throttling import shared_cache_down, shared_cache_failed
+
 logger = logging.getLogger(__name__)
 
 PRIMARY = "default"
@@ -105,10 +107,15 @@ def reading_for(request: HttpRequest | None) -> Iterator[None]:
 
 
 def replica_lag(alias: str) -> float:
-    """Seconds the replica `alias` is behind; raises when it does not answer."""
-    with connections[alias].cursor() as cursor:
-        cursor.execute(LAG_SQL)
-        (lag,) = cursor.fetchone()
+    """Seconds the replica `alias` is behind (infinite: unknown); raises when it does not
+    answer, its connection closed for the next attempt to start afresh."""
+    try:
+        with connections[alias].cursor() as cursor:
+            cursor.execute(LAG_SQL)
+            (lag,) = cursor.fetchone()
+    except Exception:
+        connections[alias].close()
+        raise
     return float("inf") if lag is None else float(lag)
 
 
@@ -129,7 +136,6 @@ def _usable(alias: str) -> bool:
         try:
             lag = replica_lag(alias)
         except Exception as error:  # any failure means: not this replica, for now
-            connections[alias].close()
             logger.warning(
                 "Replica %s skipped: it does not answer (%s)", alias, type(error).__name__
             )
@@ -243,9 +249,12 @@ def _pinned(request: HttpRequest) -> bool:
     key = _credential_key(request)
     if key is None:
         return False
+    if shared_cache_down():  # read the primary, where writes are, without waiting on it
+        return True
     try:
         until = cache.get(key)
-    except Exception as error:  # the cache is down: read the primary, where writes are
+    except Exception as error:
+        shared_cache_failed()
         logger.warning("Reading the primary, the cache is unavailable: %r", error)
         return True
     return until is not None and until > now
@@ -263,8 +272,9 @@ def _pin(request: HttpRequest, response: HttpResponseBase) -> None:
         samesite="Lax",
     )
     key = _credential_key(request)
-    if key is not None:
+    if key is not None and not shared_cache_down():
         try:
             cache.set(key, until, timeout=seconds)
         except Exception as error:  # fail open: the cookie still pins cookie-keeping clients
+            shared_cache_failed()
             logger.warning("Read-after-write not recorded, the cache is unavailable: %r", error)

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.test import RequestFactory
 from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle
 
+from config import replicas
 from config.settings import cache_settings
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +107,14 @@ def test_the_reading_pages_search_is_rate_limited_but_browsing_is_not(
     assert int(limited["Retry-After"]) > 0
     assert "Too many searches" in limited.content.decode()
     assert browsing == [200] * 5
+
+
+def test_with_redis_down_token_clients_read_the_primary_without_asking_redis_each_time(
+    settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.CACHES = cache_settings(f"redis://127.0.0.1:{closed_port()}/0")
+    request = RequestFactory().get("/api/v1/claims/", HTTP_AUTHORIZATION="Bearer ct_x_y")
+
+    assert replicas._pinned(request) is True  # where a write of theirs surely is
+    assert replicas._pinned(request) is True
+    assert caplog.text.count("the cache is unavailable") == 1  # asked once, then not

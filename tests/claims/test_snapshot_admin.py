@@ -47,6 +47,20 @@ def upload_prefix(page: Any) -> str:
     )
 
 
+def upload(client: Client, source: Source, file: SimpleUploadedFile, **fields: Any) -> Any:
+    """Add a snapshot on the source's admin page as an editor does: the page as shown, the
+    file and its capture time in the upload row, and any other changes to the source."""
+    url = f"/admin/sources/source/{source.pk}/change/"
+    page = client.get(url)
+    prefix = upload_prefix(page)
+    upload_row = {
+        f"{prefix}-0-file": file,
+        f"{prefix}-0-captured_at_0": "2019-09-26",
+        f"{prefix}-0-captured_at_1": "14:30:00",
+    }
+    return client.post(url, change_form(page, **fields, **upload_row))
+
+
 def test_an_editor_uploads_a_pdf_and_sees_a_misquote_flagged_with_the_closest_passage(
     editor_client: Client,
 ) -> None:
@@ -55,21 +69,10 @@ def test_an_editor_uploads_a_pdf_and_sees_a_misquote_flagged_with_the_closest_pa
     wrong = CitationFactory(
         source=source, role="context", quote="Voluntary training on a small scale."
     )
-    url = f"/admin/sources/source/{source.pk}/change/"
-    page = editor_client.get(url)
-    prefix = upload_prefix(page)
     pdf = pdf_with_text("Forced labor on a massive scale,", "the report says.")
 
-    response = editor_client.post(
-        url,
-        change_form(
-            page,
-            **{
-                f"{prefix}-0-file": SimpleUploadedFile("report.pdf", pdf, "application/pdf"),
-                f"{prefix}-0-captured_at_0": "2019-09-26",
-                f"{prefix}-0-captured_at_1": "14:30:00",
-            },
-        ),
+    response = upload(
+        editor_client, source, SimpleUploadedFile("report.pdf", pdf, "application/pdf")
     )
 
     assert response.status_code == 302, response.context and response.context["errors"]
@@ -82,7 +85,7 @@ def test_an_editor_uploads_a_pdf_and_sees_a_misquote_flagged_with_the_closest_pa
     assert flagged.exact  # the closest passage
     # The source's page lists it, read-only, with its file to download (never shown as a
     # page of this site).
-    shown = editor_client.get(url).content.decode()
+    shown = editor_client.get(f"/admin/sources/source/{source.pk}/change/").content.decode()
     assert snapshot.sha256 in shown
     download = f"/admin/sources/source/{source.pk}/snapshots/{snapshot.pk}/"
     assert download in shown
@@ -111,22 +114,8 @@ def test_a_file_that_cannot_be_a_snapshot_is_an_error_on_the_form_and_nothing_is
     editor_client: Client, data: bytes, message: str
 ) -> None:
     source = SourceFactory(title="Before")
-    url = f"/admin/sources/source/{source.pk}/change/"
-    page = editor_client.get(url)
-    prefix = upload_prefix(page)
 
-    response = editor_client.post(
-        url,
-        change_form(
-            page,
-            title="After",
-            **{
-                f"{prefix}-0-file": SimpleUploadedFile("upload.bin", data),
-                f"{prefix}-0-captured_at_0": "2019-09-26",
-                f"{prefix}-0-captured_at_1": "14:30:00",
-            },
-        ),
-    )
+    response = upload(editor_client, source, SimpleUploadedFile("upload.bin", data), title="After")
 
     assert response.status_code == 200
     assert message in response.content.decode().replace("&nbsp;", "\xa0")
@@ -136,21 +125,8 @@ def test_a_file_that_cannot_be_a_snapshot_is_an_error_on_the_form_and_nothing_is
 
 def test_the_same_file_twice_is_refused_with_a_reason(editor_client: Client) -> None:
     source = SourceFactory()
-    url = f"/admin/sources/source/{source.pk}/change/"
     for _ in range(2):
-        page = editor_client.get(url)
-        prefix = upload_prefix(page)
-        response = editor_client.post(
-            url,
-            change_form(
-                page,
-                **{
-                    f"{prefix}-0-file": SimpleUploadedFile("a.txt", b"The same words."),
-                    f"{prefix}-0-captured_at_0": "2019-09-26",
-                    f"{prefix}-0-captured_at_1": "14:30:00",
-                },
-            ),
-        )
+        response = upload(editor_client, source, SimpleUploadedFile("a.txt", b"The same words."))
     assert response.status_code == 200
     assert "This source already has a snapshot with this content." in response.content.decode()
     assert Snapshot.objects.count() == 1
