@@ -1,8 +1,10 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
 from rest_framework import exceptions
 from rest_framework.serializers import as_serializer_error
+
+from sources.locks import Gone, is_write_conflict
 
 
 class ExceptionHandler(BaseExceptionHandler):
@@ -15,6 +17,17 @@ class ExceptionHandler(BaseExceptionHandler):
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DjangoValidationError):
             return exceptions.ValidationError(as_serializer_error(exc))
+        if isinstance(exc, Gone):
+            return WriteConflict(str(exc), code="deleted")
+        if is_write_conflict(exc):
+            return WriteConflict()
+        if isinstance(exc, IntegrityError) and getattr(exc.__cause__, "sqlstate", "") == "23503":
+            # A record the write names was deleted after it was checked (foreign_key_violation).
+            return WriteConflict(
+                "A record this names was deleted while you were saving, so nothing of yours "
+                "was saved. Check it and send it again.",
+                code="deleted",
+            )
         if isinstance(exc, OperationalError | InterfaceError):
             return DatabaseUnavailable()
         return super().convert_known_exceptions(exc)
@@ -27,3 +40,15 @@ class DatabaseUnavailable(exceptions.APIException):
     default_detail = "The service cannot reach its database just now. Try again shortly."
     default_code = "service_unavailable"
     wait = 5  # seconds, sent as Retry-After
+
+
+class WriteConflict(exceptions.APIException):
+    """Another editor's write got in the way: it deleted a record this one names, or the
+    two collided even after retrying (sources.locks). Nothing of this write was saved."""
+
+    status_code = 409
+    default_detail = (
+        "Someone else was saving this at the same moment, so nothing of yours was saved. "
+        "Send it again."
+    )
+    default_code = "conflict"

@@ -1,13 +1,14 @@
 """The REST API for journalists and editors: claims, sources and people, and CSV exports."""
 
 import hashlib
+from collections.abc import Callable
 from typing import Any, cast
 
 import orjson
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.urls import Resolver404, ResolverMatch, resolve, reverse
@@ -46,6 +47,7 @@ from claims.reviews import rating_histories
 from claims.search import search_claims
 from claims.services import add_snapshot, save_claim
 from sources.exports import csv_response
+from sources.locks import WRITE_TRIES, is_write_conflict, lock_rows, pause_before_retry
 from sources.models import Person, Source
 
 SEARCH_PARAMETER = OpenApiParameter(
@@ -82,8 +84,7 @@ class VersionedUpdateMixin:
             raise PreconditionRequired
         view = cast(GenericAPIView, self)
         with transaction.atomic():
-            model = view.get_queryset().model
-            list(model.objects.select_for_update().filter(pk=view.get_object().pk).values("pk"))
+            self.lock_for_write(request, view.get_object().pk)
             etag, current = self.version(request, *args, **kwargs)
             # "*" is the client saying it means to overwrite whatever is there.
             if expected.strip() != "*" and etag not in parse_etags(expected):
@@ -107,6 +108,11 @@ class VersionedUpdateMixin:
             response = self.perform_write(request, *args, **kwargs)
             response["ETag"] = self.version(request, *args, **kwargs)[0]
         return response
+
+    def lock_for_write(self, request: Request, pk: int | None) -> None:
+        """Lock the rows this write changes, in the global order (sources.locks); `pk` is
+        None for a new record."""
+        raise NotImplementedError
 
     def perform_write(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().update(request, *args, **kwargs)  # type: ignore[misc]
@@ -148,7 +154,52 @@ class RecordViewSet(
     viewsets.GenericViewSet,
 ):
     """Claims, sources and people alike: anyone reads, editors create and change, records
-    are found by ASCII id and changed one version at a time. Nothing is deleted here."""
+    are found by ASCII id and changed one version at a time. Nothing is deleted here.
+
+    A write that collides with another (a deadlock, a lock wait past its bound) is tried
+    again up to WRITE_TRIES times, then answered 409 (api.exceptions.WriteConflict)."""
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        def write() -> Response:
+            with transaction.atomic():
+                self.lock_for_write(request, None)
+                return self.perform_create_write(request, *args, **kwargs)
+
+        return retrying(write)
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return retrying(lambda: super(RecordViewSet, self).update(request, *args, **kwargs))
+
+    def perform_create_write(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return mixins.CreateModelMixin.create(self, request, *args, **kwargs)
+
+
+def retrying(write: Callable[[], Response]) -> Response:
+    """The write, tried again when it collided with another (sources.locks)."""
+    for attempt in range(WRITE_TRIES):
+        try:
+            return write()
+        except OperationalError as error:
+            if not is_write_conflict(error) or attempt == WRITE_TRIES - 1:
+                raise
+            pause_before_retry(attempt)
+    raise AssertionError("unreachable")
+
+
+def posted_ids(values: Any, *keys: str) -> list[int]:
+    """The ids a request body names under these keys, in objects or lists of them (a
+    claim's citations' sources): what its write locks before the serializer checks them."""
+    found: list[int] = []
+    items = values if isinstance(values, list) else [values]
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        for key in keys:
+            value = item.get(key)
+            for one in value if isinstance(value, list) else [value]:
+                if isinstance(one, int) and not isinstance(one, bool) and 0 < one < 2**63:
+                    found.append(one)
+    return found
 
 
 VERSIONED = {
@@ -225,7 +276,22 @@ class ClaimViewSet(RecordViewSet):
             raise NotFound
         return Response(orjson.Fragment(documents[0][1]))
 
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def lock_for_write(self, request: Request, pk: int | None) -> None:
+        data = request.data if isinstance(request.data, dict) else {}
+        stored = Citation.objects.filter(claim_id=pk or 0).values_list("pk", "source_id", "via_id")
+        citations = list(stored) if pk is not None else []
+        lock_rows(
+            shared_sources=[
+                *(source for _, source, _ in citations),
+                *(via for _, _, via in citations),
+                *posted_ids(data.get("citations"), "source", "via"),
+            ],
+            claims=[pk],
+            citations=[citation for citation, _, _ in citations],
+            allow_missing=True,  # a source that is not there is the serializer's 400
+        )
+
+    def perform_create_write(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = ClaimInputSerializer(data=self.request.data)
         data.is_valid(raise_exception=True)
         editor = cast(User, self.request.user)
@@ -278,6 +344,9 @@ class PersonViewSet(RecordViewSet):
     def get_queryset(self) -> QuerySet[Person]:
         return Person.objects.order_by("name", "id")
 
+    def lock_for_write(self, request: Request, pk: int | None) -> None:
+        lock_rows(people=[pk])
+
     @extend_schema(responses=PersonDetailSerializer)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         person = self.get_object()
@@ -299,6 +368,11 @@ class SourceViewSet(RecordViewSet):
 
     def get_queryset(self) -> QuerySet[Source]:
         return Source.objects.select_related("publisher").prefetch_related("authors", "based_on")
+
+    def lock_for_write(self, request: Request, pk: int | None) -> None:
+        data = request.data if isinstance(request.data, dict) else {}
+        # Provenance link writers go one at a time (sources.locks).
+        lock_rows(provenance="based_on" in data, sources=[pk])
 
     @extend_schema(responses=SourceDetailSerializer)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -25,7 +25,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
-from simple_history.admin import SimpleHistoryAdmin
 
 from claims.duplicates import Similar, similar_claims
 from claims.exports import EXPORTS
@@ -38,14 +37,23 @@ from claims.rules import (
     stored_roles,
 )
 from claims.services import add_snapshot, read_upload
-from sources.admin import SourceAdmin
+from sources.admin import SafeSaveAdmin, SourceAdmin, posted_ids
 from sources.exports import csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin
+from sources.locks import lock_rows
 from sources.models import Snapshot, Source
 
 
+class TopicForm(VersionedFormMixin):
+    class Meta:
+        model = Topic
+        fields = ["name", "slug"]
+
+
 @admin.register(Topic)
-class TopicAdmin(SimpleHistoryAdmin):
+class TopicAdmin(SafeSaveAdmin):
+    form = TopicForm
+    fields = ["name", "slug", "version"]
     list_display = ["name", "slug"]
     search_fields = ["name"]
     ordering = ["name"]
@@ -79,13 +87,26 @@ class CitationFormSet(BaseInlineFormSet):
             raise ValidationError(list(errors.values()))
 
 
+class CitationInlineForm(VersionedFormMixin):
+    class Meta:
+        model = Citation
+        fields = ["source", "role", "via", "quote", "locator", "accessed_on", "reliability_note"]
+
+
 class CitationInline(admin.StackedInline):
     model = Citation
+    form = CitationInlineForm
     formset = CitationFormSet
     extra = 1
     formfield_overrides = COMPACT_TEXT
     autocomplete_fields = ["source", "via"]
-    fields = [("source", "role", "via"), "quote", ("locator", "accessed_on"), "reliability_note"]
+    fields = [
+        ("source", "role", "via"),
+        "quote",
+        ("locator", "accessed_on"),
+        "reliability_note",
+        "version",
+    ]
 
 
 def locked(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
@@ -122,12 +143,19 @@ class ClaimActionForm(ActionForm):
     topic = ModelChoiceField(Topic.objects.order_by("name"), required=False, label="Topic")
 
 
+class ClaimRelationForm(VersionedFormMixin):
+    class Meta:
+        model = ClaimRelation
+        fields = ["kind", "other", "note"]
+
+
 class ClaimRelationInline(admin.TabularInline):
     model = ClaimRelation
+    form = ClaimRelationForm
     fk_name = "claim"
     extra = 0
     autocomplete_fields = ["other"]
-    fields = ["kind", "other", "note"]
+    fields = ["kind", "other", "note", "version"]
     verbose_name = "related claim"
     verbose_name_plural = "Related claims (this claim repeats, contradicts, refines or responds to)"
 
@@ -221,7 +249,7 @@ class YearFilter(admin.SimpleListFilter):
 
 
 @admin.register(Claim)
-class ClaimAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
+class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
     form = ClaimForm
     resource_classes = [ClaimResource]
     import_formats = [CSV]
@@ -299,6 +327,23 @@ class ClaimAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
             },
         ),
     ]
+
+    def lock_for_save(self, request: HttpRequest, pk: int | None) -> None:
+        # Its citations' sources (stored and posted), the claim, its citations, its
+        # relations: the order every writer takes them in (sources.locks).
+        stored = Citation.objects.filter(claim_id=pk or 0).values_list("pk", "source_id", "via_id")
+        citations = list(stored) if pk is not None else []
+        lock_rows(
+            shared_sources=[
+                *(source for _, source, _ in citations),
+                *(via for _, _, via in citations),
+                *posted_ids(request, r"citations-[0-9]+-(source|via)"),
+            ],
+            claims=[pk],
+            citations=[citation for citation, _, _ in citations],
+            relations=ClaimRelation.objects.filter(claim_id=pk or 0).values_list("pk", flat=True),
+            allow_missing=True,
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
         appearance = Citation.objects.filter(claim=OuterRef("pk"), role=Role.APPEARANCE)
@@ -446,7 +491,7 @@ class ClaimAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
 
 
-class CitationForm(ModelForm):
+class CitationForm(VersionedFormMixin):
     """A citation changed on its own page keeps its claim's publishing rules."""
 
     class Meta:
@@ -475,7 +520,7 @@ class CitationForm(ModelForm):
 
 
 @admin.register(Citation)
-class CitationAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
+class CitationAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
     form = CitationForm
     resource_classes = [CitationResource]
     import_formats = [CSV]
@@ -498,6 +543,18 @@ class CitationAdmin(AllOrNothingImportMixin, SimpleHistoryAdmin):
         self, request: HttpRequest, queryset: QuerySet[Citation]
     ) -> StreamingHttpResponse:
         return csv_response(EXPORTS["citations"], queryset, request)
+
+    def lock_for_save(self, request: HttpRequest, pk: int | None) -> None:
+        # Its sources and claims, stored and posted, before the citation: its write
+        # updates the claim's search document (sources.locks).
+        stored = Citation.objects.filter(pk=pk or 0).values_list("claim_id", "source_id", "via_id")
+        claim, source, via = stored.first() or (None, None, None)
+        lock_rows(
+            shared_sources=[source, via, *posted_ids(request, "source|via")],
+            claims=[claim, *posted_ids(request, "claim")],
+            citations=[pk],
+            allow_missing=True,
+        )
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         """Deleting a published claim's last evidence is refused, saying why (Django lists

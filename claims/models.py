@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
+from sources.locks import lock_rows
 from sources.models import (
     TEXT_LIMITS,
     FuzzyDate,
@@ -98,6 +99,8 @@ class Role(models.TextChoices):
 class Topic(models.Model):
     name = models.CharField(max_length=100, unique=True, help_text="As readers see it.")
     slug = models.SlugField(max_length=100, unique=True, help_text="Used in links and filters.")
+    # The version its edit form carries (sources.forms.VersionedFormMixin).
+    updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
 
@@ -475,12 +478,17 @@ class Citation(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Saved, with its quote checked again in the same transaction (QuoteCheck). Its
-        sources, the stored one and the new one, are locked first, before its row:
-        adding a snapshot locks the source, then its citations, so taking the two in the
-        other order could deadlock with it."""
+        sources and claims, the stored ones and the new ones, are locked first, before its
+        row, in the order of sources.locks."""
         with transaction.atomic():
-            stored = Citation.objects.filter(pk=self.pk).values_list("source_id", flat=True)
-            lock_sources([self.source_id, *(stored if self.pk else [])])
+            stored = Citation.objects.filter(pk=self.pk).values_list("source_id", "claim_id")
+            source, claim = (stored.first() if self.pk else None) or (None, None)
+            # Its claim too: writing the citation updates the claim's search document.
+            lock_rows(
+                shared_sources=[self.source_id, source],
+                claims=[self.claim_id, claim],
+                allow_missing=True,
+            )
             super().save(*args, **kwargs)
             QuoteCheck.objects.recheck([self.pk])
 
@@ -517,6 +525,8 @@ class ClaimRelation(models.Model):
         help_text="The claim this one relates to.",
     )
     note = models.CharField(max_length=500, blank=True, help_text="Why, in a few words.")
+    # The version its edit form carries (sources.forms.VersionedFormMixin).
+    updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
 
@@ -548,12 +558,7 @@ def lock_sources(source_ids: Iterable[int | None]) -> None:
     cannot be added to them meanwhile (claims.services.add_snapshot locks its source FOR
     UPDATE). Every writer of a citation takes them before writing it (QuoteCheckManager).
     SQLite locks the whole database for a write: nothing to do there."""
-    ids = sorted({pk for pk in source_ids if pk is not None})
-    if ids and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT id FROM sources_source WHERE id = ANY(%s) ORDER BY id FOR SHARE", [ids]
-            )
+    lock_rows(shared_sources=source_ids, allow_missing=True)
 
 
 class QuoteCheckManager(models.Manager["QuoteCheck"]):

@@ -1,9 +1,10 @@
 """Form behaviour shared by the admin's forms: fuzzy dates, versions."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import models
 from django.http import QueryDict
 
@@ -31,17 +32,32 @@ class FuzzyDateFormMixin(forms.ModelForm):
         return cleaned_data
 
 
+# Said on a form whose save collided with another editor's (sources.locks), after the
+# retries: the database refused one of the two, and nothing of this one was written.
+WRITE_CONFLICT = (
+    "Someone else was saving this at the same moment, so nothing of yours was saved. Your "
+    "changes are kept below: save again."
+)
+
+
 class VersionedFormMixin(forms.ModelForm):
     """A change form that refuses to overwrite an edit its editor has not seen.
 
     The form carries the record's `updated_at` from when it was opened. Saving compares it
     with the record's, the row locked (the admin saves in a transaction). When another
     editor saved in between, the form comes back with this editor's input kept, an error
-    naming who changed which fields, and the new version, so that saving again after a
-    look goes through. Nothing is written until then.
+    naming who changed which fields and what they hold now, and the new version, so that
+    saving again after a look goes through. Nothing is written until then. Inline forms
+    (a claim's citations, a source's provenance) carry their own row's version the same way.
+
+    It also shows each field's error once: a model's clean() that finds a field empty
+    because the form field already refused its value (too long, say) adds nothing.
     """
 
     version = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Set by the admin (sources.admin.SafeSaveAdmin) when saving collided with another
+    # editor's save even after retrying: the form is shown again with WRITE_CONFLICT.
+    write_conflict = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -50,49 +66,117 @@ class VersionedFormMixin(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned_data = super().clean() or {}
+        if self.write_conflict:
+            raise forms.ValidationError(WRITE_CONFLICT, code="conflict")
         if self.instance.pk is None:
             return cleaned_data
         model = type(self.instance)
         current = (
-            model._default_manager.select_for_update()
+            model._default_manager.select_for_update(no_key=True)
             .filter(pk=self.instance.pk)
-            .values_list("updated_at", flat=True)
             .first()
         )
         seen = self.data.get(self.add_prefix("version"), "")
-        if current is None or seen == current.isoformat():
+        if current is None or seen == current.updated_at.isoformat():
             return cleaned_data
-        data = QueryDict(mutable=True)  # the next save answers this version
-        for key in self.data:
-            data.setlist(key, self.data.getlist(key))  # type: ignore[attr-defined]
-        data[self.add_prefix("version")] = current.isoformat()
-        self.data = data
-        raise forms.ValidationError(self._changed_since(seen), code="stale")
+        raise forms.ValidationError(self._merge_saves_since(seen, current), code="stale")
 
-    def _changed_since(self, seen: str) -> str:
+    def _update_errors(self, errors: Any) -> None:
+        # Model validation after the form's own: a field that already has an error keeps
+        # that one alone (its value never reached the model, which saw it empty).
+        if hasattr(errors, "error_dict"):
+            already = getattr(self, "_errors", None) or {}
+            kept = {
+                name: messages
+                for name, messages in errors.error_dict.items()
+                if name not in already or name == NON_FIELD_ERRORS
+            }
+            if not kept:
+                return
+            errors = forms.ValidationError(kept)
+        super()._update_errors(errors)  # type: ignore[misc]
+
+    def _merge_saves_since(self, seen: str, current: models.Model) -> str:
+        """Bring the other editors' changes into this form where this editor left the field
+        as they found it, keep this editor's value where both changed it, carry the new
+        version; say who changed what and what it holds now."""
         meta = self.instance._meta
         try:
             since = datetime.fromisoformat(seen)
         except ValueError:
             since = None
-        records = getattr(self.instance, "history").order_by("history_date")  # noqa: B009
+        history = getattr(self.instance, "history")  # noqa: B009
+        saves = history.order_by("history_date")
         if since is not None:  # the saves after the version this editor saw
-            records = records.filter(updated_at__gt=since)
+            saves = saves.filter(updated_at__gt=since)
         editors, fields = set(), set()
-        for record in records.select_related("history_user"):
+        for record in saves.select_related("history_user"):
             editors.add(str(record.history_user or "someone"))
             if record.prev_record is not None:
                 fields |= {
                     change.field for change in record.diff_against(record.prev_record).changes
                 }
-        labels = sorted(
-            str(meta.get_field(name).verbose_name)
-            for name in fields
-            if name not in ("updated_at", "updated_by")
-        )
-        return (
-            f"{', '.join(sorted(editors)) or 'Another editor'} saved this {meta.verbose_name} "
-            f"while you were editing it, changing: {', '.join(labels) or 'its record'}. Nothing "
-            "of yours was saved and your changes are kept below: check them against the new "
-            "version and save again."
-        )
+        # The record as this editor opened it: which fields did they leave alone?
+        opened = history.filter(updated_at=since).order_by("-history_date").first()
+        data = QueryDict(mutable=True)
+        for key in self.data:
+            data.setlist(key, self.data.getlist(key))  # type: ignore[attr-defined]
+        data[self.add_prefix("version")] = current.updated_at.isoformat()  # type: ignore[attr-defined]
+        merged, both = [], []
+        for name in sorted(fields):
+            if name in ("updated_at", "updated_by") or name not in self.fields:
+                continue
+            field = cast(models.Field, meta.get_field(name))
+            theirs = f"{field.verbose_name} (now “{shown(current, name)}”)"
+            if opened is not None and self._left_alone(field, opened):
+                self._put(data, field, current)
+                merged.append(theirs)
+            else:
+                both.append(theirs)
+        self.data = data
+        who = ", ".join(sorted(editors)) or "Another editor"
+        message = f"{who} saved this {meta.verbose_name} while you were editing it"
+        if merged:
+            message += f", changing: {'; '.join(merged)}. Their changes are now in the form"
+        if both:
+            message += (
+                f"{'; you' if merged else '. You'} both changed: {'; '.join(both)}. The form "
+                "keeps yours"
+            )
+        if not (merged or both):
+            message += ". The form keeps what you entered"
+        return message + ". Nothing of yours was saved yet: check it and save again."
+
+    def _left_alone(self, field: models.Field, opened: Any) -> bool:
+        """Whether this form sends the field's value as it was when the editor opened it."""
+        if field.many_to_many or field.name not in self.cleaned_data:
+            return False  # not comparable, or refused by the form: theirs to decide
+        sent = self.cleaned_data[field.name]
+        if isinstance(sent, models.Model):
+            sent = sent.pk
+        return bool(sent == field.value_from_object(opened))
+
+    def _put(self, data: QueryDict, field: models.Field, record: models.Model) -> None:
+        """Set the field's value in the posted data as the record holds it."""
+        key = self.add_prefix(field.name)
+        value = self.fields[field.name].prepare_value(field.value_from_object(record))
+        if isinstance(self.fields[field.name], forms.BooleanField):
+            if value:
+                data[key] = "on"
+            else:
+                data.pop(key, None)
+            return
+        data[key] = "" if value is None else str(value)
+
+
+def shown(record: models.Model, name: str, limit: int = 120) -> str:
+    """A field's value as an editor reads it: a choice's label, a record's name, shortened."""
+    field = cast(models.Field, record._meta.get_field(name))
+    if field.many_to_many:
+        value = ", ".join(str(item) for item in getattr(record, name).all())
+    elif field.choices:
+        value = str(getattr(record, f"get_{name}_display")())
+    else:
+        value = getattr(record, name)
+        value = "" if value is None else str(value)
+    return value if len(value) <= limit else value[: limit - 1] + "…"

@@ -414,6 +414,8 @@ class Provenance(models.Model):
     note = models.CharField(
         max_length=500, blank=True, help_text='How it draws on it: "quotes", "obtained copies".'
     )
+    # The version its edit form carries (sources.forms.VersionedFormMixin).
+    updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
 

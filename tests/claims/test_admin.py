@@ -472,7 +472,10 @@ def test_two_editors_saving_one_claim_the_second_is_shown_what_changed_not_overw
     assert saved.status_code == 302
     assert refused.status_code == 200
     html = refused.content.decode()
-    assert "bea saved this claim while you were editing it, changing: summary." in html
+    assert (
+        "bea saved this claim while you were editing it, changing: summary (now “Bea&#x27;s "
+        "summary.”). Their changes are now in the form" in html
+    )
     assert "My rewording." in html  # the editor's input is kept
     claim.refresh_from_db()
     assert (claim.text, claim.summary) == ("Original.", "Bea's summary.")
