@@ -7,12 +7,15 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.models import User
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.forms import (
     BaseInlineFormSet,
     BooleanField,
+    CharField,
+    HiddenInput,
     ModelChoiceField,
     ModelForm,
     Textarea,
@@ -25,6 +28,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
+from import_export.forms import ConfirmImportForm
 
 from claims.duplicates import Similar, similar_claims
 from claims.exports import EXPORTS
@@ -192,13 +196,52 @@ class ClaimForm(VersionedFormMixin, FuzzyDateFormMixin):
         return cleaned
 
 
+class VersionedConfirmForm(ConfirmImportForm):
+    """The import's confirm, with the versions of the records its preview read (signed)."""
+
+    versions = CharField(widget=HiddenInput, required=False)
+
+    def clean_versions(self) -> dict[str, Any]:
+        try:
+            return cast(
+                dict[str, Any], signing.loads(self.cleaned_data["versions"], salt=IMPORT_SALT)
+            )
+        except signing.BadSignature:
+            raise ValidationError(
+                "This confirmation is not one this site made: preview the file again."
+            ) from None
+
+
+IMPORT_SALT = "claimtrail.import.versions"
+
+
 class AllOrNothingImportMixin(ImportMixin):
     """Confirming an import checks every row again, inside the import's one transaction,
     and writes nothing unless all are still valid: between the preview and the confirm
-    another editor may have changed what a row names (deleted its claim, say)."""
+    another editor may have changed what a row names (deleted its claim, say). The
+    confirm carries the versions of the records the preview read, and refuses the rows
+    whose records changed or were deleted since (claims.imports.ImportResource)."""
+
+    confirm_form_class = VersionedConfirmForm
 
     def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def get_import_resource_kwargs(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        form = kwargs.get("form")
+        versions = (
+            form.cleaned_data.get("versions") if isinstance(form, VersionedConfirmForm) else None
+        )
+        return {
+            **super().get_import_resource_kwargs(request, **kwargs),
+            "request": request,
+            "versions": versions,
+        }
+
+    def get_confirm_form_initial(self, request: HttpRequest, import_form: Any) -> dict[str, Any]:
+        initial = super().get_confirm_form_initial(request, import_form)
+        seen = getattr(request, "import_versions", {})
+        return {**initial, "versions": signing.dumps(seen, salt=IMPORT_SALT, compress=True)}
 
     def process_result(self, result: Any, request: HttpRequest) -> Any:
         if not (result.has_errors() or result.has_validation_errors()):
@@ -206,7 +249,8 @@ class AllOrNothingImportMixin(ImportMixin):
         problems = [
             f"row {row.number}: "
             + "; ".join(
-                f"{field}: {' '.join(map(str, errors))}" for field, errors in row.error_dict.items()
+                ("" if field == "version" else f"{field}: ") + " ".join(map(str, errors))
+                for field, errors in row.error_dict.items()
             )
             for row in result.invalid_rows
         ] + [f"row {number}: {errors[0].error}" for number, errors in result.row_errors()]

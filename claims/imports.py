@@ -7,15 +7,23 @@ topics, sources and publishers named in a row are found by id or name, or create
 The admin shows a preview with every bad row and its reason and offers to confirm only
 when there are none; the import runs in one transaction, so it is all or nothing. Every
 saved row gets a history entry, by the editor who confirmed.
+
+The preview notes the version of every stored record the rows read (the claims and
+citations they change, the claims, sources and people they name), and the confirm carries
+them: it locks those records, and refuses the rows whose records another editor changed
+or deleted since, naming them. Nothing is imported then, and nothing deleted is re-created.
 """
 
 import contextlib
 import csv
+from collections import defaultdict
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import connection
+from django.http import HttpRequest
+from django.utils import timezone
 from import_export import fields, resources, widgets
 
 from claims.duplicates import duplicate_message, similar_claims
@@ -23,6 +31,7 @@ from claims.forms import ID
 from claims.models import Citation, Claim, Topic
 from claims.rules import citation_change_errors, publishing_errors, stored_roles
 from sources.exports import needs_guard
+from sources.locks import lock_rows
 from sources.models import Person, PersonKind, Provenance, Reliability, Source
 
 # Python's csv module refuses cells over 131,072 characters; a file with one gets, like
@@ -95,13 +104,110 @@ def _person(name: str, *, pk: int | None, column: str) -> Person:
 Change = tuple[str, str, str]
 
 
+# A stored record as the import's versions name it: "claims.claim:12".
+def record_key(record: Any) -> str:
+    return f"{record._meta.label_lower}:{record.pk}"
+
+
+# The stored records an import reads, as the versions name them, and what each is called.
+VERSIONED: dict[str, tuple[Any, str]] = {
+    "sources.source": (Source, "source"),
+    "sources.person": (Person, "person"),
+    "claims.claim": (Claim, "claim"),
+    "claims.citation": (Citation, "citation"),
+}
+
+
 class ImportResource(resources.ModelResource):
-    """Text cells lose the exports' formula guard; explicit ids keep sequences in step."""
+    """Text cells lose the exports' formula guard; explicit ids keep sequences in step.
+
+    `versions`: None for a preview, which notes in `seen` the version (updated_at) of each
+    stored record the rows read, first by which row; the confirm gives them back, and rows
+    whose records changed or went since are refused (`stale_rows`)."""
+
+    def __init__(
+        self,
+        versions: dict[str, list[Any]] | None = None,
+        request: HttpRequest | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.expected = versions
+        self.request = request
+        self.seen: dict[str, list[Any]] = {}
+        self.stale_rows: dict[int, list[str]] = {}
+        self.row_number = 0
+        self.started = timezone.now()
+
+    def read(self, record: Any) -> Any:
+        """A stored record this row reads, its version noted (the first time); not one
+        this import made (a preview's are rolled back)."""
+        if (
+            record is not None
+            and record.pk is not None
+            and hasattr(record, "updated_at")
+            and record.updated_at < self.started
+        ):
+            key = record_key(record)
+            self.seen.setdefault(key, [record.updated_at.isoformat(), self.row_number])
+        return record
+
+    def check_versions(self) -> None:
+        """Lock the records the preview read, in the global order, and note the rows whose
+        records changed or were deleted since."""
+        if self.expected is None:
+            return
+        by_model: dict[str, dict[int, list[Any]]] = defaultdict(dict)
+        for key, (version, row) in self.expected.items():
+            label, _, digits = key.partition(":")
+            if label in VERSIONED and digits.isdigit():
+                by_model[label][int(digits)] = [version, row]
+        lock_rows(
+            shared_sources=by_model["sources.source"],
+            people=by_model["sources.person"],
+            claims=by_model["claims.claim"],
+            citations=by_model["claims.citation"],
+            allow_missing=True,
+        )
+        for label, expected in by_model.items():
+            model, noun = VERSIONED[label]
+            now = dict(model.objects.filter(pk__in=list(expected)).values_list("pk", "updated_at"))
+            for pk, (version, row) in sorted(expected.items()):
+                if pk not in now:
+                    problem = f"{noun} {pk} was deleted since the preview"
+                elif now[pk].isoformat() != version:
+                    last = model.history.filter(id=pk).order_by("-history_date").first()
+                    who = f" by {last.history_user}" if last and last.history_user else ""
+                    problem = f"{noun} {pk} was changed{who} since the preview"
+                else:
+                    continue
+                self.stale_rows.setdefault(row, []).append(problem)
+
+    def before_import(self, dataset: Any, **kwargs: Any) -> None:
+        super().before_import(dataset, **kwargs)
+        self.started = timezone.now()
+        self.check_versions()
+
+    def validate_instance(
+        self, instance: Any, import_validation_errors: Any = None, validate_unique: bool = True
+    ) -> None:
+        self.refuse_if_stale(import_validation_errors)
+        super().validate_instance(instance, import_validation_errors, validate_unique)
+
+    def refuse_if_stale(self, errors: Any) -> None:
+        """A stale row is refused for that alone: its record is not what the file was
+        previewed against, so nothing else about it is checked."""
+        if self.row_number in self.stale_rows:
+            raise ValidationError(errors)
+
+    def import_row(self, row: Any, instance_loader: Any, **kwargs: Any) -> Any:
+        self.row_number = kwargs.get("row_number", 0)
+        return super().import_row(row, instance_loader, **kwargs)
 
     def get_instance(self, instance_loader: Any, row: Any) -> Any:
         if "id" in row:
             _id(row, "id")  # a row error naming the cell, before any lookup by it
-        return super().get_instance(instance_loader, row)
+        return self.read(super().get_instance(instance_loader, row))
 
     @classmethod
     def widget_from_django_field(cls, f: Any, default: Any = widgets.Widget) -> Any:
@@ -111,6 +217,10 @@ class ImportResource(resources.ModelResource):
 
     def import_instance(self, instance: Any, row: dict[str, Any], **kwargs: Any) -> None:
         """The plain columns, then the ones read by hand: every error of the row at once."""
+        if self.row_number in self.stale_rows:  # nothing of it is read, nothing re-created
+            raise ValidationError(
+                {"version": "; ".join(self.stale_rows[self.row_number]) + ". Preview it again."}
+            )
         errors: dict[str, Any] = {}
         try:
             super().import_instance(instance, row, **kwargs)
@@ -153,6 +263,8 @@ class ImportResource(resources.ModelResource):
     def after_import(self, dataset: Any, result: Any, **kwargs: Any) -> None:
         super().after_import(dataset, result, **kwargs)
         result.cell_changes = True  # rows carry `changes`
+        if self.request is not None and kwargs.get("dry_run"):
+            self.request.import_versions = self.seen  # type: ignore[attr-defined]
 
     def after_import_row(self, row: Any, row_result: Any, **kwargs: Any) -> None:
         super().after_import_row(row, row_result, **kwargs)
@@ -220,6 +332,7 @@ class ClaimResource(ImportResource):
     def validate_instance(
         self, instance: Claim, import_validation_errors: Any = None, validate_unique: bool = True
     ) -> None:
+        self.refuse_if_stale(import_validation_errors)
         # Claim's database constraints are all checks that Claim.clean() and the field
         # choices already enforce; validating them again would cost a query each, per row.
         errors = dict(import_validation_errors or {})
@@ -267,7 +380,9 @@ class ClaimResource(ImportResource):
         instance._confirm_repetition = confirm in ("1", "true", "yes")  # type: ignore[attr-defined]
         claimant = _cell(row, "claimant").strip()
         pk = _id(row, "claimant_id")
-        instance.claimant = _person(claimant, pk=pk, column="claimant") if claimant else None
+        instance.claimant = (
+            self.read(_person(claimant, pk=pk, column="claimant")) if claimant else None
+        )
         instance._import_people = [  # type: ignore[attr-defined]
             _person(name, pk=None, column="people") for name in _split(row, "people")
         ]
@@ -381,23 +496,23 @@ class CitationResource(ImportResource):
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
         super().before_import(dataset, **kwargs)
         # The cited sources first, with all their columns, before a row names one of them
-        # as its via (which gives only a title).
-        for row in dataset.dict:
+        # as its via (which gives only a title). A stale row (check_versions) adds none.
+        for number, row in enumerate(dataset.dict, start=1):
             # An invalid source is reported on its row, where it is read again.
             with contextlib.suppress(ValidationError):
-                if _id(row, "source_id") is not None:
+                if _id(row, "source_id") is not None and number not in self.stale_rows:
                     self._source(row)
 
     def read_by_hand(self, instance: Citation, row: dict[str, Any]) -> None:
         claim_id = _id(row, "claim_id")
-        claim = Claim.objects.filter(pk=claim_id).first() if claim_id else None
+        claim = self.read(Claim.objects.filter(pk=claim_id).first() if claim_id else None)
         if claim is None:
             raise ValidationError(
                 {"claim_id": f"There is no claim {claim_id or '(empty)'}: import claims first."}
             )
         instance.claim = claim
-        instance.source = self._source(row)
-        instance.via = self._via(row, instance.source)
+        instance.source = self.read(self._source(row))
+        instance.via = self.read(self._via(row, instance.source))
 
     def _via(self, row: dict[str, Any], source: Source) -> Source | None:
         """The citation's via source; the link from its source to it is made when missing

@@ -111,7 +111,7 @@ def test_the_second_editor_to_save_a_page_is_refused_with_their_input_kept(
 
 
 def test_a_refusal_names_the_other_editors_value() -> None:
-    url, citation = citation_page()
+    url, _ = citation_page()
     ann, bea = two_editors()
     ann_form, bea_form = form_data(ann.get(url)), form_data(bea.get(url))
     bea_form["quote"] = "Bea's quote."

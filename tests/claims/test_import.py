@@ -17,7 +17,8 @@ from claims.management.commands.export_csv import QUERYSETS
 from claims.models import Citation, Claim, Topic
 from sources.exports import stream_csv
 from sources.models import Person, Provenance, Snapshot, Source
-from tests.factories import ClaimFactory, SourceFactory, UserFactory
+from tests.factories import ClaimFactory, EditorFactory, SourceFactory, UserFactory
+from tests.forms import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -403,3 +404,70 @@ def test_a_bad_via_is_a_row_error_that_writes_nothing(via: str, column: str, mes
     assert message in str(invalid.error_dict[column])
     assert Citation.objects.count() == 0
     assert Provenance.objects.count() == 0
+
+
+def test_a_confirm_refuses_a_row_whose_claim_another_editor_saved_since_the_preview(
+    editor_client: Client,
+) -> None:
+    claim = ClaimFactory(text="As stated.", summary="")
+    data = f"id,summary\n{claim.pk},The importer's summary.\n".encode()
+    preview = editor_client.post(
+        "/admin/claims/claim/import/",
+        {"import_file": SimpleUploadedFile("claims.csv", data, "text/csv"), "format": "0"},
+    )
+    confirm = preview.context["confirm_form"]
+    bea = Client()
+    bea.force_login(EditorFactory(username="bea"))
+    url = f"/admin/claims/claim/{claim.pk}/change/"
+    page = form_data(bea.get(url), "claim_form")
+    page["summary"] = "Bea's summary."
+    assert bea.post(url, page).status_code == 302
+
+    done = editor_client.post("/admin/claims/claim/process_import/", confirm.initial, follow=True)
+
+    [message] = [str(m) for m in done.context["messages"]]
+    assert message.startswith("Nothing was imported")
+    assert f"row 1: claim {claim.pk} was changed by bea since the preview" in message
+    claim.refresh_from_db()
+    assert claim.summary == "Bea's summary."
+
+
+def test_a_confirm_never_recreates_a_source_deleted_since_the_preview(
+    editor_client: Client,
+) -> None:
+    claim, source = ClaimFactory(), SourceFactory(title="A report")
+    data = (
+        "claim_id,citation_id,role,source_id,source_title,source_kind\n"
+        f"{claim.pk},,supports,{source.pk},A report,report\n"
+    ).encode()
+    preview = editor_client.post(
+        "/admin/claims/citation/import/",
+        {"import_file": SimpleUploadedFile("citations.csv", data, "text/csv"), "format": "0"},
+    )
+    confirm = preview.context["confirm_form"]
+    pk = source.pk
+    source.delete()  # another editor, between preview and confirm
+
+    done = editor_client.post(
+        "/admin/claims/citation/process_import/", confirm.initial, follow=True
+    )
+
+    [message] = [str(m) for m in done.context["messages"]]
+    assert f"(row 1: source {pk} was deleted since the preview. Preview it again.)" in message
+    assert not Source.objects.exists()
+    assert not Citation.objects.exists()
+
+
+def test_a_confirm_whose_versions_were_tampered_with_imports_nothing(
+    editor_client: Client,
+) -> None:
+    data = claims_csv(good_rows(2))
+    confirm = upload(editor_client, data).context["confirm_form"]
+
+    done = editor_client.post(
+        "/admin/claims/claim/process_import/", {**confirm.initial, "versions": "{}"}
+    )
+
+    assert done.status_code == 200
+    assert "not one this site made" in done.content.decode()
+    assert not Claim.objects.exists()

@@ -1,0 +1,182 @@
+"""Two writers at the same moment, each on its own database connection, through the doors
+editors use: whatever the timing, one write lands and the other is refused in words (or
+both land when they do not overlap); never a 5xx, never a lost edit, never a deadlock
+answered as a database outage. The row locks' order is sources.locks."""
+
+# ruff: noqa: B023 (each round's writes run, and finish, inside that round)
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from rest_framework.test import APIClient
+
+from claims.models import Citation
+from sources.models import Provenance
+from tests.factories import CitationFactory, EditorFactory, SourceFactory
+from tests.forms import form_data
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="SQLite takes one writer at a time"
+    ),
+]
+
+ROUNDS = 20
+
+
+def at_once(*writes: Callable[[], Any]) -> list[Any]:
+    """Run each write in its own thread (and database connection), started together."""
+    results: list[Any] = [None] * len(writes)
+    start = threading.Barrier(len(writes))
+
+    def run(index: int, write: Callable[[], Any]) -> None:
+        try:
+            start.wait()
+            results[index] = write()
+        except Exception as error:  # reported as the result, so the test shows it
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(writes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def admin(username: str) -> Client:
+    client = Client()
+    client.force_login(EditorFactory(username=username))
+    return client
+
+
+def api(username: str) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(EditorFactory(username=username))
+    return client
+
+
+def test_two_editors_saving_one_citation_page_at_once_never_both_win() -> None:
+    ann, bea = admin("ann"), admin("bea")
+    outcomes = []
+    for round_ in range(ROUNDS):
+        citation = CitationFactory(quote="Start.", locator="p. 1")
+        url = f"/admin/claims/citation/{citation.pk}/change/"
+        ann_form, bea_form = form_data(ann.get(url)), form_data(bea.get(url))
+        ann_form["quote"] = f"Ann {round_}."
+        bea_form["locator"] = f"p. {round_ + 2}"
+
+        responses = at_once(lambda: ann.post(url, ann_form), lambda: bea.post(url, bea_form))
+
+        citation.refresh_from_db()
+        landed = [citation.quote != "Start.", citation.locator != "p. 1"]
+        statuses = sorted(r.status_code for r in responses)
+        refused = [r for r in responses if r.status_code == 200]
+        told = all("while you were editing it" in r.content.decode() for r in refused)
+        outcomes.append((statuses, landed.count(True), told))
+    assert outcomes == [([200, 302], 1, True)] * ROUNDS
+
+
+def test_a_nested_api_patch_and_a_citation_page_save_at_once_neither_deadlock_nor_lose() -> None:
+    ann, bea = api("ann"), admin("bea")
+    seen = set()
+    for round_ in range(ROUNDS):
+        citation = CitationFactory(quote="Start.", locator="p. 1")
+        claim_url = f"/api/v1/claims/{citation.claim_id}/"
+        page_url = f"/admin/claims/citation/{citation.pk}/change/"
+        read = ann.get(claim_url)
+        cited = read.json()["citations"][0]
+        body = {
+            "citations": [
+                {
+                    "id": cited["id"],
+                    "source": cited["source"]["id"],
+                    "role": cited["role"],
+                    "quote": f"API {round_}.",
+                    "locator": "p. 1",
+                }
+            ]
+        }
+        page = form_data(bea.get(page_url))
+        page["locator"] = f"p. {round_ + 2}"
+
+        api_response, page_response = at_once(
+            lambda: ann.patch(claim_url, body, format="json", HTTP_IF_MATCH=read["ETag"]),
+            lambda: bea.post(page_url, page),
+        )
+
+        citation.refresh_from_db()
+        statuses = (api_response.status_code, page_response.status_code)
+        # Whichever came first landed; the other was refused (412, or the form again).
+        assert statuses in {(200, 200), (412, 302)}, (round_, statuses)
+        if statuses == (200, 200):
+            assert (citation.quote, citation.locator) == (f"API {round_}.", "p. 1")
+            assert "while you were editing it" in page_response.content.decode()
+        else:
+            assert (citation.quote, citation.locator) == ("Start.", f"p. {round_ + 2}")
+        seen.add(statuses)
+    assert seen  # every round ended in one of the two outcomes above
+
+
+def test_the_same_citation_added_by_the_api_and_the_admin_at_once_is_added_once() -> None:
+    ann, bea = api("ann"), admin("bea")
+    for round_ in range(ROUNDS):
+        citation = CitationFactory(role="appearance")
+        source = SourceFactory()
+        claim_url = f"/api/v1/claims/{citation.claim_id}/"
+        read = ann.get(claim_url)
+        kept = {"id": citation.pk, "source": citation.source_id, "role": "appearance"}
+        added = {"source": source.pk, "role": "supports", "quote": "Same."}
+        add_page = form_data(bea.get("/admin/claims/citation/add/"))
+        add_page.update(
+            claim=str(citation.claim_id), source=str(source.pk), role="supports", quote="Same."
+        )
+
+        api_response, page_response = at_once(
+            lambda: ann.patch(
+                claim_url,
+                {"citations": [kept, added]},
+                format="json",
+                HTTP_IF_MATCH=read["ETag"],
+            ),
+            lambda: bea.post("/admin/claims/citation/add/", add_page),
+        )
+
+        statuses = (api_response.status_code, page_response.status_code)
+        assert statuses in {(200, 200), (412, 302), (400, 302)}, (round_, statuses)
+        if statuses[1] == 200:
+            assert "already cited in this role" in page_response.content.decode()
+        count = Citation.objects.filter(claim=citation.claim_id, source=source).count()
+        assert count == 1, round_
+
+
+def test_two_sources_linked_to_each_other_at_once_make_no_cycle() -> None:
+    ann, bea = api("ann"), api("bea")
+    outcomes = set()
+    for round_ in range(ROUNDS):
+        one, two = SourceFactory(), SourceFactory()
+        urls = [f"/api/v1/sources/{s.pk}/" for s in (one, two)]
+        etags = [ann.get(url)["ETag"] for url in urls]
+
+        responses = at_once(
+            lambda: ann.patch(
+                urls[0], {"based_on": [two.pk]}, format="json", HTTP_IF_MATCH=etags[0]
+            ),
+            lambda: bea.patch(
+                urls[1], {"based_on": [one.pk]}, format="json", HTTP_IF_MATCH=etags[1]
+            ),
+        )
+
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [200, 400], (round_, statuses, [r.content for r in responses])
+        refused = next(r for r in responses if r.status_code == 400)
+        assert "is itself based on" in refused.content.decode()
+        links = Provenance.objects.filter(source__in=[one, two]).count()
+        outcomes.add(links)
+    assert outcomes == {1}
