@@ -19,7 +19,7 @@ from rest_framework.request import Request
 
 from claims.forms import IdField
 from claims.models import Claim, ClaimQuerySet, Rating, Role, State
-from sources.models import Reliability
+from sources.models import Reliability, search_too_long
 
 
 @extend_schema_field({"type": "integer", "minimum": 0, "maximum": 10**18 - 1})
@@ -101,8 +101,17 @@ class ClaimFilter(django_filters.FilterSet):
 
 
 def search_words(request: Request) -> str:
-    """The `q` parameter, stripped; a 400 for what no search can mean (a NUL character)."""
-    return text_parameter(request, "q").strip()
+    """The `q` parameter, stripped; a 400 for what no search can mean (a NUL character)
+    or past SEARCH_MAX_CHARS."""
+    return searched(request, "q")
+
+
+def searched(request: Request, name: str) -> str:
+    """A search parameter, stripped; a 400 naming it when it holds a NUL or is too long."""
+    words = text_parameter(request, name).strip()
+    if message := search_too_long(words):
+        raise ValidationError({name: [message]}, code="max_length")
+    return words
 
 
 def text_parameter(request: Request, name: str) -> str:
@@ -117,10 +126,10 @@ def text_parameter(request: Request, name: str) -> str:
 
 
 class SearchFilter(filters.SearchFilter):
-    """DRF's `search`, with a NUL in it a 400 naming the parameter."""
+    """DRF's `search`, with a NUL in it or past SEARCH_MAX_CHARS a 400 naming the parameter."""
 
     def get_search_terms(self, request: Request) -> list[str]:
-        text_parameter(request, self.search_param)
+        searched(request, self.search_param)
         return list(super().get_search_terms(request))
 
 

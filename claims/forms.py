@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from claims.models import ClaimQuerySet, Rating
+from sources.models import search_too_long
 
 # A record's id as the API, the pages and imports take it: ASCII digits (Arabic-Indic
 # digits or "²" are not ids, though Python's int() reads them), within a bigint.
@@ -36,6 +37,13 @@ DATE_ERRORS = {"invalid": "Enter a date like 2018-12-31."}
 
 class ClaimSearchForm(forms.Form):
     q = forms.CharField(label="Search claims, summaries and quotes", required=False)
+
+    def clean_q(self) -> str:
+        words = str(self.cleaned_data["q"])
+        if message := search_too_long(words.strip()):
+            raise forms.ValidationError(message, code="max_length")
+        return words
+
     rating = forms.ChoiceField(
         label="Rating",
         choices=[("", "Any"), *Rating.choices],

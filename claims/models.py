@@ -402,10 +402,25 @@ class Claim(FuzzyDateModel):
         super().clean()
         if not self.text.strip():
             raise ValidationError({"text": "Enter the claim as stated: it is only spaces."})
-        if self.rating != Rating.UNREVIEWED and not self.rating_rationale.strip():
-            raise ValidationError(
-                {"rating_rationale": "Explain the rating: which evidence supports it."}
-            )
+        message = rationale_missing(self)
+        if message:
+            raise ValidationError({"rating_rationale": message})
+
+
+def rationale_missing(claim: Claim) -> str:
+    """What to write when a rated claim has no rationale ("" when it has one, or when its
+    rating is not one of ours: that is the rating's own error, not this one). One message
+    for every door that checks it (Claim.clean, claims.rules)."""
+    if claim.rating not in Rating.values or claim.rating == Rating.UNREVIEWED:
+        return ""
+    if claim.rating_rationale.strip():
+        return ""
+    if claim.rating == Rating.UNSUPPORTED:
+        return (
+            "Say what evidence is missing: a claim rated “Unsupported” is explained by what "
+            "was looked for and not found."
+        )
+    return "Explain the rating: which evidence supports it."
 
 
 class Citation(models.Model):

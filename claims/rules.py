@@ -4,7 +4,7 @@ gives the same error."""
 
 from collections.abc import Iterable
 
-from claims.models import Citation, Claim, Rating, Role, State
+from claims.models import Citation, Claim, Rating, Role, State, rationale_missing
 from sources.models import ProvenanceIndex
 
 # Ratings that assert something about the evidence, so need evidence cited.
@@ -23,11 +23,8 @@ def publishing_errors(claim: Claim, roles: Iterable[str]) -> dict[str, str]:
             "rating": f"A claim rated “{label}” is published only with at least one citation "
             "that supports or disputes it: add that evidence, or keep the claim a draft."
         }
-    if claim.rating == Rating.UNSUPPORTED and not claim.rating_rationale.strip():
-        return {
-            "rating_rationale": "Say what evidence is missing: a claim rated “Unsupported” "
-            "is published with that explanation."
-        }
+    if message := rationale_missing(claim):
+        return {"rating_rationale": message}
     return {}
 
 

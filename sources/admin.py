@@ -1,7 +1,7 @@
 import re
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin, csrf_protect_m
 from django.db import OperationalError, models, router, transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
@@ -11,7 +11,16 @@ from simple_history.admin import SimpleHistoryAdmin
 from sources.exports import PEOPLE, SOURCES, csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin, https_formfield
 from sources.locks import WRITE_TRIES, is_write_conflict, lock_rows, pause_before_retry
-from sources.models import LinkCheck, LinkKind, Person, Provenance, Reliability, Snapshot, Source
+from sources.models import (
+    LinkCheck,
+    LinkKind,
+    Person,
+    Provenance,
+    Reliability,
+    Snapshot,
+    Source,
+    search_too_long,
+)
 
 RECORD_ID = re.compile(r"[0-9]{1,18}")
 
@@ -37,6 +46,14 @@ class SafeSaveAdmin(SimpleHistoryAdmin):
     .VersionedFormMixin). A save that still collides with another one is tried again, up
     to WRITE_TRIES times, then the page comes back with the editor's input and says so.
     """
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        if message := search_too_long(search_term.strip()):
+            self.message_user(request, message, messages.ERROR)
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
 
     def lock_for_save(self, request: HttpRequest, pk: int | None) -> None:
         """Lock what saving (or deleting) this page's record writes; `pk` is None when

@@ -101,6 +101,12 @@ def to_edtf(text: str) -> str:
         raise FuzzyDateError("Enter a date.")
     if _is_edtf(phrase):
         return phrase
+    if match := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", phrase):
+        # Written as a day, but none the calendar has: said as for "February 30, 2019".
+        try:
+            date(*map(int, match.groups()))
+        except ValueError:
+            raise FuzzyDateError(f'"{text}" is not a day in the calendar.') from None
     phrase = phrase.lower().rstrip(".")
     if match := _APPROXIMATE.match(phrase):
         inner = to_edtf(match["rest"])

@@ -27,6 +27,21 @@ from sources.dates import FuzzyDateError, edtf_bounds, readable_date, to_edtf
 TEXT_LIMITS = {"text": 10_000, "summary": 2_000, "quote": 10_000, "note": 5_000}
 
 
+# The longest search any door takes (the reading pages, the API's q and search, the admin):
+# past it a search is refused in words. SQLite refuses LIKE patterns past 50,000 bytes.
+SEARCH_MAX_CHARS = 500
+
+
+def search_too_long(text: str) -> str:
+    """The error for a search past SEARCH_MAX_CHARS ("" for one within it)."""
+    if len(text) <= SEARCH_MAX_CHARS:
+        return ""
+    return (
+        f"Search for at most {SEARCH_MAX_CHARS:,} characters (this search has {len(text):,}): "
+        "a few distinctive words find a claim best."
+    )
+
+
 @dataclass(frozen=True)
 class FuzzyDate:
     """A fuzzy date as written, its EDTF value, and the calendar days it can mean."""

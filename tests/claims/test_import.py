@@ -187,7 +187,7 @@ def test_an_editor_previews_fixes_and_confirms_an_import(
     assert {row.number for row in result.invalid_rows} == {11, 21}
     page = preview.content.decode()
     assert "is not a date we can read" in page
-    assert "Explain the rating" in page
+    assert "Say what evidence is missing" in page
     assert "confirm_form" not in preview.context or preview.context["confirm_form"] is None
     assert Claim.objects.count() == 0
 
@@ -471,3 +471,14 @@ def test_a_confirm_whose_versions_were_tampered_with_imports_nothing(
     assert done.status_code == 200
     assert "not one this site made" in done.content.decode()
     assert not Claim.objects.exists()
+
+
+def test_a_bogus_rating_is_a_rating_error_alone() -> None:
+    rows = good_rows(1)
+    rows[0]["rating"] = "bogus"
+
+    result = import_file(ClaimResource(), claims_csv(rows))
+
+    [invalid] = result.invalid_rows
+    assert set(invalid.error_dict) == {"rating"}
+    assert Claim.objects.count() == 0

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -11,6 +12,7 @@ from claims.models import Citation, Claim, Rating, Role, State
 from tests.claims.test_admin import citation_fields, claim_form, version_of
 from tests.conftest import edit
 from tests.factories import CitationFactory, ClaimFactory, SourceFactory
+from tests.forms import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -92,12 +94,20 @@ def test_removing_the_last_evidence_of_a_published_claim_is_refused(
 def test_unsupported_is_published_with_what_is_missing() -> None:
     from claims.rules import publishing_errors
 
-    claim = Claim(state=State.PUBLISHED, rating=Rating.UNSUPPORTED, rating_rationale=" ")
+    claim = Claim(
+        text="It happened.", state=State.PUBLISHED, rating=Rating.UNSUPPORTED, rating_rationale=" "
+    )
 
     assert publishing_errors(claim, []) == {
         "rating_rationale": "Say what evidence is missing: a claim rated “Unsupported” is "
-        "published with that explanation."
+        "explained by what was looked for and not found."
     }
+    # The model says the same, in the same words, so the admin shows one message.
+    with pytest.raises(ValidationError) as error:
+        claim.clean()
+    assert error.value.message_dict["rating_rationale"] == [
+        publishing_errors(claim, [])["rating_rationale"]
+    ]
     claim.rating_rationale = "No document or witness is named."
     assert publishing_errors(claim, []) == {}
 
@@ -148,18 +158,9 @@ def published_false_with_evidence() -> tuple[Claim, Citation]:
 
 
 def test_the_citation_admin_keeps_the_rules_when_a_role_changes(editor_client: Client) -> None:
-    claim, evidence = published_false_with_evidence()
+    _, evidence = published_false_with_evidence()
     url = f"/admin/claims/citation/{evidence.pk}/change/"
-    data = {
-        "claim": claim.pk,
-        "source": evidence.source_id,
-        "role": "context",
-        "via": "",
-        "quote": "",
-        "locator": "",
-        "accessed_on": "",
-        "reliability_note": "",
-    }
+    data = {**form_data(editor_client.get(url)), "role": "context"}
 
     response = editor_client.post(url, data)
 

@@ -76,6 +76,8 @@ def test_end_of_year_is_narrower_than_the_edtf_library_reads_it() -> None:
         ("yesterday", '"yesterday" is not a date we can read'),
         ("July 31", '"July 31" has no year'),
         ("February 30, 2019", "is not a day in the calendar"),
+        ("2019-02-30", '"2019-02-30" is not a day in the calendar'),
+        ("2019-13-01", '"2019-13-01" is not a day in the calendar'),
         ("Smarch 2019", "is not a date we can read"),
         ("circa May and September 2019", '"circa" works with a single year'),
         ("XXXX-07-31", "has no year"),
