@@ -46,7 +46,7 @@ from claims.models import Citation, Claim, ClaimRelation
 from claims.reviews import rating_histories
 from claims.search import search_claims
 from claims.services import add_snapshot, save_claim
-from sources.exports import csv_response
+from sources.exports import csv_response, ending_loudly
 from sources.locks import WRITE_TRIES, is_write_conflict, lock_rows, pause_before_retry
 from sources.models import Person, Source
 
@@ -497,7 +497,7 @@ class ClaimNDJSONView(ClaimCSVView):
         claims = self.filter_queryset(self.get_queryset())
         published_only = not request.user.has_perm("claims.change_claim")  # as visible_to()
         response = StreamingHttpResponse(
-            stream_documents(claims, published_only=published_only),
+            ending_loudly(stream_documents(claims, published_only=published_only), "ndjson"),
             content_type="application/x-ndjson",
         )
         response["Content-Disposition"] = 'attachment; filename="claims.ndjson"'

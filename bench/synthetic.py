@@ -201,8 +201,8 @@ def generate(
         counts["provenance links"] = _copy(
             raw,
             "sources_provenance",
-            "source_id, based_on_id, note",
-            ((*row, "") for row in provenance_rows()),
+            "source_id, based_on_id, note, updated_at",
+            ((*row, "", EPOCH) for row in provenance_rows()),
             sources // 4,
             progress,
         )
@@ -211,9 +211,9 @@ def generate(
         counts["topics"] = _copy(
             raw,
             "claims_topic",
-            "id, name, slug",
+            "id, name, slug, updated_at",
             (
-                (base["claims_topic"] + i, f"Topic {i}", f"topic-{base['claims_topic'] + i}")
+                (base["claims_topic"] + i, f"Topic {i}", f"topic-{base['claims_topic'] + i}", EPOCH)
                 for i in range(topic_count)
             ),
             topic_count,

@@ -389,7 +389,11 @@ def data_package(base_url: str) -> dict[str, Any]:
         "profile": "tabular-data-package",
         "name": "claimtrail",
         "title": "Claimtrail: claims, their citations and sources",
-        "description": "The CSV exports of this Claimtrail site: docs/data-dictionary.md.",
+        "description": "The CSV exports of this Claimtrail site: docs/data-dictionary.md. "
+        "A complete file ends with a newline after its last row. A download cut short by a "
+        "server error ends instead with an unclosed quoted field beginning "
+        '"THIS FILE IS INCOMPLETE", which no CSV reader accepts, and its connection is '
+        "dropped without HTTP's last chunk: download it again.",
         "homepage": f"{base_url}/",
         "resources": [export.resource for export in EXPORTS.values()],
     }
@@ -418,6 +422,12 @@ def data_dictionary() -> str:
         "- Fuzzy dates come as four columns: the wording as written, its EDTF value",
         "  (Library of Congress Extended Date/Time Format), and the earliest and latest days",
         "  it can mean. Filter on the last two.",
+        "- A complete file ends with a newline after its last row. A download cut short by",
+        "  a server error (the database restarted, say) ends instead with an unclosed quoted",
+        '  field beginning `"THIS FILE IS INCOMPLETE`, which no CSV reader accepts (pandas:',
+        '  "EOF inside string"), and the server drops the connection without HTTP\'s last',
+        "  chunk: download it again. `claims.ndjson` cut short ends with an unclosed",
+        '  `{"error": ...` line.',
         "",
     ]
     uses: dict[type[Choices], list[str]] = {}

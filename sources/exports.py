@@ -387,13 +387,36 @@ PEOPLE = Export(
 )
 
 
+# What a download cut short by a server error (the database restarted, say) ends with,
+# after its last whole row: an unclosed quoted field, which no CSV reader takes for the end
+# of a file (pandas: "EOF inside string"), and for NDJSON an unclosed object. The server
+# then drops the connection without HTTP's last chunk. A complete file ends with a newline.
+CUT_SHORT = {
+    "csv": b'\n"THIS FILE IS INCOMPLETE: the export was cut short by a server error. '
+    b"Download it again.",
+    "ndjson": b'{"error": "This file is incomplete: the export was cut short by a server '
+    b"error. Download it again.",
+}
+
+
+def ending_loudly(chunks: Iterator[bytes], kind: str) -> Iterator[bytes]:
+    """The chunks; if producing them fails half-way, the CUT_SHORT mark, then the error
+    again, so that the server aborts the response instead of ending it cleanly."""
+    try:
+        yield from chunks
+    except Exception:
+        yield CUT_SHORT[kind]
+        raise
+
+
 def csv_response(
     export: Export, queryset: QuerySet[Any], request: HttpRequest
 ) -> StreamingHttpResponse:
     """A streamed CSV download of the export of these rows."""
     base_url = request.build_absolute_uri("/").rstrip("/")
     response = StreamingHttpResponse(
-        stream_csv(export, queryset, base_url=base_url), content_type="text/csv; charset=utf-8"
+        ending_loudly(stream_csv(export, queryset, base_url=base_url), "csv"),
+        content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{export.name}.csv"'
     # Its columns, types and allowed values, for tools (RFC 8288; Frictionless Data).

@@ -18,11 +18,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pandas
 import pytest
 from django.core.management import call_command
 from django.db import connection
 
 from claims.models import Citation
+from sources.exports import CUT_SHORT
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -133,3 +135,68 @@ def dechunk(body: bytes) -> bytes:
         payload.append(rest[:size])
         assert rest[size : size + 2] == b"\r\n"
         rest = rest[size + 2 :]
+
+
+def terminate_copy() -> int:
+    """End the database session running an export's COPY, as a restart would: how many."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE query LIKE 'COPY (%%' AND pid <> pg_backend_pid()"
+        )
+        return int(cursor.fetchone()[0])
+
+
+def test_an_export_cut_short_by_the_database_cannot_look_complete() -> None:
+    with open(os.devnull, "w") as quiet:  # generate_data's progress bars
+        call_command("generate_data", "--claims", "3000", "--people", "300", stderr=quiet)
+    port = free_port()
+    env = server_env(GUNICORN_WORKERS="1", GUNICORN_BIND=f"127.0.0.1:{port}")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "python:config.gunicorn"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.1)
+        body, terminated = b"", 0
+        with socket.socket() as client:
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            client.settimeout(30)
+            client.connect(("127.0.0.1", port))
+            client.sendall(
+                b"GET /api/v1/citations.csv HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Connection: close\r\n\r\n"
+            )
+            while chunk := client.recv(65536):
+                body += chunk
+                if not terminated and len(body) > 200_000:
+                    terminated = terminate_copy()  # the export is still being read
+    finally:
+        server.terminate()
+        server.wait(10)
+
+    assert terminated == 1
+    head, _, chunked = body.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert not chunked.endswith(b"0\r\n\r\n"), "the cut export ended like a whole one"
+    payload = partial_dechunk(chunked)
+    assert payload.endswith(CUT_SHORT["csv"])
+    with pytest.raises(pandas.errors.ParserError, match="EOF inside string"):
+        pandas.read_csv(io.BytesIO(payload))
+
+
+def partial_dechunk(body: bytes) -> bytes:
+    """The payload of a chunked body that may stop anywhere (no last chunk)."""
+    payload, rest = [], body
+    while rest:
+        size_line, _, rest = rest.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        payload.append(rest[:size])
+        rest = rest[size + 2 :]
+    return b"".join(payload)
