@@ -45,6 +45,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = editor_field()
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Its client's last write: it reads the primary for REPLICA_READ_AFTER_WRITE_SECONDS
+    # after it (config.replicas), kept here, in the primary, whatever Redis is doing.
+    wrote_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ApiTokenQuerySet.as_manager()

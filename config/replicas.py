@@ -7,7 +7,9 @@ A request reads from a replica only when nobody could miss their own write there
   claims, and so sees drafts), signed in or by token, reads the primary;
 - its client wrote nothing in the last REPLICA_READ_AFTER_WRITE_SECONDS: a successful
   write pins the client to the primary that long, by a signed cookie (browsers) and, for
-  token clients that keep no cookies, by its credential in the cache;
+  token clients that keep no cookies, by the time of its last write kept on its token's
+  row in the primary (api.models.ApiToken.wrote_at), so that no cache, up or down, is
+  needed for a client to read its own writes;
 - only the published content (claims and sources) goes there: accounts, sessions, tokens
   and sign-in attempts are read from the primary, where a new one already is;
 - nothing runs in a transaction on the primary, whose reads must see its writes.
@@ -19,7 +21,6 @@ commands, the shell and tests outside requests read the primary.
 """
 
 import contextlib
-import hashlib
 import logging
 import random
 import sys
@@ -28,18 +29,19 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.signals import got_request_exception
-from django.db import InterfaceError, OperationalError, connections
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.db.models import Model
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
+from django.utils import timezone
 
-from api.throttling import shared_cache_down, shared_cache_failed
+from api.models import ApiToken
 
 logger = logging.getLogger(__name__)
 
@@ -231,50 +233,43 @@ def _is_editor(request: HttpRequest) -> bool:
     return _signed_in(request) and request.user.has_perm("claims.change_claim")
 
 
-def _credential_key(request: HttpRequest) -> str | None:
-    header = request.META.get("HTTP_AUTHORIZATION")
-    if not header:
+def _token_prefix(request: HttpRequest) -> str | None:
+    """The prefix of the API token a request carries (api.authentication), if any."""
+    header = request.META.get("HTTP_AUTHORIZATION", "").split()
+    if len(header) != 2 or header[0].lower() not in ("bearer", "token"):
         return None
-    return "replicas:pinned:" + hashlib.sha256(header.encode("latin-1", "replace")).hexdigest()
+    parts = header[1].split("_", 2)
+    return parts[1] if len(parts) == 3 and parts[0] == "ct" else None
 
 
 def _pinned(request: HttpRequest) -> bool:
-    now = time.time()
     try:
         until = signing.loads(request.COOKIES.get(PIN_COOKIE, ""), salt=PIN_COOKIE)
-        if isinstance(until, float | int) and until > now:
+        if isinstance(until, float | int) and until > time.time():
             return True
     except signing.BadSignature:
         pass
-    key = _credential_key(request)
-    if key is None:
+    prefix = _token_prefix(request)
+    if prefix is None:
         return False
-    if shared_cache_down():  # read the primary, where writes are, without waiting on it
-        return True
-    try:
-        until = cache.get(key)
-    except Exception as error:
-        shared_cache_failed()
-        logger.warning("Reading the primary, the cache is unavailable: %r", error)
-        return True
-    return until is not None and until > now
+    # Tokens live in the primary (not a replicated app): one indexed lookup.
+    since = timezone.now() - timedelta(seconds=settings.REPLICA_READ_AFTER_WRITE_SECONDS)
+    return ApiToken.objects.filter(prefix=prefix, wrote_at__gt=since).exists()
 
 
 def _pin(request: HttpRequest, response: HttpResponseBase) -> None:
     seconds = settings.REPLICA_READ_AFTER_WRITE_SECONDS
-    until = time.time() + seconds
     response.set_cookie(
         PIN_COOKIE,
-        signing.dumps(until, salt=PIN_COOKIE),
+        signing.dumps(time.time() + seconds, salt=PIN_COOKIE),
         max_age=seconds,
         secure=not settings.DEBUG,
         httponly=True,
         samesite="Lax",
     )
-    key = _credential_key(request)
-    if key is not None and not shared_cache_down():
+    prefix = _token_prefix(request)
+    if prefix is not None:
         try:
-            cache.set(key, until, timeout=seconds)
-        except Exception as error:  # fail open: the cookie still pins cookie-keeping clients
-            shared_cache_failed()
-            logger.warning("Read-after-write not recorded, the cache is unavailable: %r", error)
+            ApiToken.objects.filter(prefix=prefix).update(wrote_at=timezone.now())
+        except DatabaseError as error:  # the write itself is done; say what may follow
+            logger.warning("Read-after-write not recorded for a token: %r", error)
