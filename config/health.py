@@ -23,6 +23,7 @@ from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from config import metrics, replicas
+from config.bounds import bounded
 
 # A part's check: raises when the part fails; may return facts to report (a replica's lag).
 Check = Callable[[], dict[str, Any] | None]
@@ -63,6 +64,13 @@ def checks() -> dict[str, Check]:
 
 
 def readiness() -> tuple[bool, dict[str, Any]]:
+    """Each part's check, each query bounded by READYZ_WAIT_SECONDS (config.bounds): a
+    part that hangs is reported failing, not waited on."""
+    with bounded(settings.READYZ_WAIT_SECONDS):
+        return _readiness()
+
+
+def _readiness() -> tuple[bool, dict[str, Any]]:
     report: dict[str, Any] = {}
     for name, check in checks().items():
         started = time.perf_counter()

@@ -107,6 +107,8 @@ MIDDLEWARE = [
     # /healthz, /readyz and /metrics, for probes and Prometheus: before the host check
     # and the HTTPS redirect.
     "config.health.HealthCheckMiddleware",
+    # Every database wait of a request bounded (DATABASE_QUERY_WAIT_SECONDS and others).
+    "config.bounds.BoundedQueriesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -227,15 +229,27 @@ DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
 # session (SET LOCAL only), and its exports stream without cursors: COPY, or pages of ids.
 DATABASE_POOLING = env_choice("DATABASE_POOLING", ("session", "transaction"))
 
+# Nothing waits forever (config.bounds): a request's query waits at most this long on the
+# primary, on a replica, and in /readyz's checks; a new connection, connect_timeout.
+DATABASE_QUERY_WAIT_SECONDS = env_int("DATABASE_QUERY_WAIT_SECONDS", 30)
+REPLICA_QUERY_WAIT_SECONDS = env_int("REPLICA_QUERY_WAIT_SECONDS", 5)
+READYZ_WAIT_SECONDS = env_int("READYZ_WAIT_SECONDS", 2)
+
 for _database in DATABASES.values():
     if _database["ENGINE"] != "django.db.backends.postgresql":
         continue
+    # Django's backend, with each request's queries watched (config/postgresql/base.py).
+    _database["ENGINE"] = "config.postgresql"
+    _options = _database.setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
+    # A peer that vanished (a host gone, a network cut) is noticed in about a minute.
+    _options.update(keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3)
     if DATABASE_POOLING == "transaction":
         _database["DISABLE_SERVER_SIDE_CURSORS"] = True
     else:
         # PostgreSQL's JIT compiler spends about half a second compiling any query it
         # estimates as expensive: a loss for short web requests. PG_JIT=on brings it back.
-        _database.setdefault("OPTIONS", {})["options"] = f"-c jit={env_str('PG_JIT', 'off')}"
+        _options["options"] = f"-c jit={env_str('PG_JIT', 'off')}"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -6,18 +6,22 @@ Which server answered is seen three ways: the queries on the replica's connectio
 is paused and the primary has moved on.
 """
 
+import contextlib
 import copy
 import csv
 import io
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from django.contrib.auth.models import Permission
 from django.db import connection, connections
@@ -30,7 +34,7 @@ from claims.models import Claim
 from config import replicas
 from config.settings import cache_settings
 from tests.factories import ClaimFactory, EditorFactory, UserFactory
-from tests.test_gunicorn import free_port
+from tests.test_gunicorn import ROOT, free_port, server_env
 from tests.test_throttling import closed_port
 
 pytestmark = [
@@ -412,3 +416,92 @@ def test_a_page_whose_replica_fails_is_read_again_from_the_primary(
         assert claim.text[:40] in response.content.decode()
     finally:
         replica.start()
+
+
+@contextlib.contextmanager
+def hung(server: Replica) -> Iterator[None]:
+    """Every process of the server stopped (SIGSTOP), as a frozen host or a stuck disk
+    leaves it: its kernel still accepts connections and acknowledges what is sent."""
+    postmaster = int((server.directory / "postmaster.pid").read_text().split()[0])
+    children = subprocess.run(  # noqa: S603
+        ["/usr/bin/pgrep", "-P", str(postmaster)], capture_output=True, text=True, check=False
+    ).stdout.split()
+    pids = [postmaster, *map(int, children)]
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+
+
+def test_a_hung_replica_is_skipped_within_its_bound_and_the_primary_answers(
+    replica: Replica, settings: Any
+) -> None:
+    settings.REPLICA_QUERY_WAIT_SECONDS = 1
+    settings.READYZ_WAIT_SECONDS = 1
+    claim = ClaimFactory()
+    caught_up()
+    assert ids(Client().get("/api/v1/claims/")) == {claim.pk}  # its connection, kept
+    assert connections[ALIAS].connection is not None
+    settings.REPLICA_CHECK_SECONDS = 60  # no fresh check meanwhile: the kept connection hangs
+
+    # (The test client would raise the replica's error, which the app handled.)
+    reader = Client(raise_request_exception=False)
+    with hung(replica):
+        started = time.monotonic()
+        answered = reader.get("/api/v1/claims/")
+        took = time.monotonic() - started
+        page = reader.get(f"/claims/{claim.pk}/")
+        ready = reader.get("/readyz")
+        readyz_took = time.monotonic() - started - took
+
+    assert ids(answered) == {claim.pk}  # from the primary
+    assert took < 10, f"the request waited {took:.1f} s on a hung replica"
+    assert page.status_code == 200
+    assert ready.status_code == 503
+    assert ready.json()["checks"][ALIAS]["ok"] is False
+    assert ready.json()["checks"]["database"]["ok"] is True
+    assert readyz_took < 15
+
+
+def test_readyz_says_503_for_a_hung_primary_within_its_bound(streaming_replica: Replica) -> None:
+    """A server whose database is the (stopped) standby: /readyz answers, and says so."""
+    db = connection.settings_dict
+    port = free_port()
+    env = server_env(
+        DATABASE_URL=f"postgres://{db['USER']}@127.0.0.1:{streaming_replica.port}/{db['NAME']}",
+        GUNICORN_WORKERS="1",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        READYZ_WAIT_SECONDS="1",
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "python:config.gunicorn"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/readyz"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                first = httpx.get(url, timeout=10)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.1)
+        assert first.status_code == 200  # its connection is now kept
+        with hung(streaming_replica):
+            started = time.monotonic()
+            response = httpx.get(url, timeout=30)
+            took = time.monotonic() - started
+    finally:
+        server.terminate()
+        server.wait(10)
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"]["ok"] is False
+    assert took < 10, f"/readyz took {took:.1f} s"

@@ -79,7 +79,8 @@ def test_replica_urls_become_aliases_that_mirror_the_test_database() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == (
         '[["replica1", "replica2"], 5433, "default",'
-        ' {"connect_timeout": 2, "options": "-c jit=off"}]'
+        ' {"connect_timeout": 2, "keepalives": 1, "keepalives_idle": 30,'
+        ' "keepalives_interval": 10, "keepalives_count": 3, "options": "-c jit=off"}]'
     )
 
 
@@ -97,8 +98,15 @@ def test_transaction_pooling_sends_no_startup_options_and_uses_no_server_side_cu
     url = "postgres://app@pgbouncer:6432/claimtrail"
     pooled = settings_of(code, DATABASE_URL=url, DATABASE_POOLING="transaction")
     direct = settings_of(code, DATABASE_URL=url)
-    assert pooled.stdout.strip().splitlines()[-1] == "{} True"
-    assert direct.stdout.strip().splitlines()[-1] == "{'options': '-c jit=off'} False"
+    # libpq's own connection settings (timeouts, keepalives) are no startup options.
+    client_side = (
+        "'connect_timeout': 5, 'keepalives': 1, 'keepalives_idle': 30, "
+        "'keepalives_interval': 10, 'keepalives_count': 3"
+    )
+    assert pooled.stdout.strip().splitlines()[-1] == "{" + client_side + "} True"
+    assert direct.stdout.strip().splitlines()[-1] == (
+        "{" + client_side + ", 'options': '-c jit=off'} False"
+    )
     bad = settings_of("pass", DATABASE_POOLING="statement")
     assert "DATABASE_POOLING must be one of session, transaction, not 'statement'." in bad.stderr
 
