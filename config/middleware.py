@@ -1,11 +1,22 @@
-"""HTTP caching for readers: how a proxy or CDN in front of several app servers takes load."""
+"""HTTP caching for readers (how a proxy or CDN in front of several app servers takes load),
+known methods, and a bound on slow downloads."""
 
 import hashlib
-from collections.abc import Callable
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+
+from api.throttling import client_ip
 
 
 class ReaderCacheMiddleware:
@@ -76,3 +87,87 @@ class KnownMethodsMiddleware:
         if request.method not in METHODS:
             return HttpResponseNotAllowed(METHODS)
         return self.get_response(request)
+
+
+class StreamSlots:
+    """How many streamed downloads this process serves at once, in all and per client."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.total = 0
+        self.by_client: Counter[str] = Counter()
+
+    def take(self, client: str) -> bool:
+        with self._lock:
+            if (
+                self.total >= settings.STREAMS_PER_PROCESS
+                or self.by_client[client] >= settings.STREAMS_PER_CLIENT
+            ):
+                return False
+            self.total += 1
+            self.by_client[client] += 1
+            return True
+
+    def give_back(self, client: str) -> None:
+        with self._lock:
+            self.total -= 1
+            self.by_client[client] -= 1
+            if self.by_client[client] <= 0:
+                del self.by_client[client]
+
+
+STREAM_SLOTS = StreamSlots()
+
+
+class StreamLimitMiddleware:
+    """Slow readers cannot take the server: a streamed download (an export, a snapshot)
+    holds one of the process's threads for as long as its client takes to read it, so a
+    process serves at most STREAMS_PER_PROCESS of them at once, and a client at most
+    STREAMS_PER_CLIENT; past either, 429 with Retry-After, and the threads left go on
+    answering everything else (/healthz, the API, the pages). Set STREAMS_PER_PROCESS
+    below gunicorn's threads (GUNICORN_THREADS; docs/deploy.md)."""
+
+    retry_after = 30  # seconds
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if not response.streaming or response.status_code != 200:
+            return response
+        client = client_ip(request) or "unknown"
+        if not STREAM_SLOTS.take(client):
+            response.close()  # its stream never started: nothing was read
+            return self._busy(request)
+        response.streaming_content = _released(  # type: ignore[attr-defined]
+            response.streaming_content,  # type: ignore[attr-defined]
+            client,
+        )
+        return response
+
+    def _busy(self, request: HttpRequest) -> HttpResponse:
+        message = (
+            "Too many downloads at once: this server streams a few at a time, and at most "
+            f"{settings.STREAMS_PER_CLIENT} for each client. Try again in {self.retry_after} "
+            "seconds, or when one of yours has finished."
+        )
+        if request.path.startswith("/api/"):
+            body = {
+                "type": "client_error",
+                "errors": [{"code": "throttled", "detail": message, "attr": None}],
+            }
+            busy: HttpResponse = JsonResponse(body, status=429)
+        else:
+            busy = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+        busy["Retry-After"] = str(self.retry_after)
+        return busy
+
+
+def _released(chunks: Iterator[bytes], client: str) -> Iterator[bytes]:
+    """The chunks; the client's slot is given back when they end, fail or are abandoned
+    (the server closes the response, which closes this generator)."""
+    try:
+        yield from chunks
+    finally:
+        STREAM_SLOTS.give_back(client)

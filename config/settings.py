@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "config.health.HealthCheckMiddleware",
     # Every database wait of a request bounded (DATABASE_QUERY_WAIT_SECONDS and others).
     "config.bounds.BoundedQueriesMiddleware",
+    # At most STREAMS_PER_PROCESS downloads streamed at once (STREAMS_PER_CLIENT each).
+    "config.middleware.StreamLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -234,6 +236,11 @@ DATABASE_POOLING = env_choice("DATABASE_POOLING", ("session", "transaction"))
 DATABASE_QUERY_WAIT_SECONDS = env_int("DATABASE_QUERY_WAIT_SECONDS", 30)
 REPLICA_QUERY_WAIT_SECONDS = env_int("REPLICA_QUERY_WAIT_SECONDS", 5)
 READYZ_WAIT_SECONDS = env_int("READYZ_WAIT_SECONDS", 2)
+# Streamed downloads (exports, snapshots) each hold a thread while their client reads:
+# each process serves at most this many at once, and this many per client; past it, 429.
+# Keep it below gunicorn's threads (GUNICORN_THREADS, 8), so others are always answered.
+STREAMS_PER_PROCESS = env_int("STREAMS_PER_PROCESS", 4)
+STREAMS_PER_CLIENT = env_int("STREAMS_PER_CLIENT", 2)
 
 for _database in DATABASES.values():
     if _database["ENGINE"] != "django.db.backends.postgresql":

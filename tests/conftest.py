@@ -9,6 +9,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from api.throttling import reset_local_counts
+from config.middleware import STREAM_SLOTS
 from tests.factories import EditorFactory
 
 BLNS_PATH = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "blns.json"
@@ -41,9 +42,12 @@ def _media_root(settings: Any, tmp_path: Path) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits() -> None:
-    """Rate-limit counters live in the cache; each test starts with none."""
+    """Rate-limit counters live in the cache; each test starts with none, and with no
+    streamed download counted as open (config.middleware.STREAM_SLOTS)."""
     cache.clear()
     reset_local_counts()
+    STREAM_SLOTS.total = 0
+    STREAM_SLOTS.by_client.clear()
 
 
 @pytest.fixture

@@ -200,3 +200,58 @@ def partial_dechunk(body: bytes) -> bytes:
         payload.append(rest[:size])
         rest = rest[size + 2 :]
     return b"".join(payload)
+
+
+def test_sixteen_slow_readers_leave_the_api_and_healthz_answering() -> None:
+    with open(os.devnull, "w") as quiet:  # generate_data's progress bars
+        call_command("generate_data", "--claims", "4000", "--people", "500", stderr=quiet)
+    port = free_port()
+    env = server_env(
+        GUNICORN_WORKERS="1",
+        GUNICORN_THREADS="8",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        STREAMS_PER_PROCESS="4",
+        STREAMS_PER_CLIENT="16",  # all from one address here: the process bound is tested
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "python:config.gunicorn"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    readers: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 30
+        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
+            assert time.monotonic() < deadline, "gunicorn did not start"
+            time.sleep(0.1)
+        statuses = []
+        for _ in range(16):  # each reads its first bytes, then next to nothing
+            reader = socket.socket()
+            reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            reader.settimeout(30)
+            reader.connect(("127.0.0.1", port))
+            reader.sendall(
+                b"GET /api/v1/citations.csv HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Connection: close\r\n\r\n"
+            )
+            statuses.append(reader.recv(1024).split(b" ", 2)[1])
+            readers.append(reader)
+        time.sleep(1)  # the four admitted fill their buffers and wait on their readers
+
+        answers = {}
+        for path in ("/healthz", "/api/v1/claims/?page_size=1", "/api/v1/sources/?page_size=1"):
+            started = time.monotonic()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=20) as r:
+                answers[path] = (r.status, time.monotonic() - started)
+    finally:
+        for reader in readers:
+            reader.close()
+        server.terminate()
+        server.wait(10)
+
+    assert sorted(statuses) == [b"200"] * 4 + [b"429"] * 12
+    for path, (status, took) in answers.items():
+        assert status == 200, path
+        assert took < 5, f"{path} waited {took:.1f} s behind slow readers"
