@@ -5,6 +5,7 @@ One output shape per resource, and a separate input shape where writes differ.
 
 import copy
 from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Any, TypeVar, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,7 +18,7 @@ from claims.models import Citation, Claim, QuoteCheck, Rating, RelationKind, Top
 from claims.reviews import reviewer_name
 from claims.rules import citation_chain
 from claims.services import MAX_CITATIONS_PER_WRITE
-from sources.models import Person, Reliability, Snapshot, Source
+from sources.models import Person, Reliability, Snapshot, Source, reviewed_on
 from sources.services import save_source
 
 M = TypeVar("M", bound=models.Model)
@@ -232,6 +233,9 @@ class PersonSerializer(DescribedModelSerializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "alias_list" in attrs:
             attrs["aliases"] = "\n".join(attrs.pop("alias_list"))
+        stored = self.instance or Person()
+        changed = {name for name, value in attrs.items() if getattr(stored, name) != value}
+        attrs = reviewed_on(attrs, changed, date.today())
         full_clean_for_api(unsaved_copy(Person, self.instance, attrs))
         return attrs
 

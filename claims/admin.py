@@ -33,7 +33,16 @@ from import_export.forms import ConfirmImportForm
 from claims.duplicates import Similar, similar_claims
 from claims.exports import EXPORTS
 from claims.imports import CitationResource, ClaimResource
-from claims.models import Citation, Claim, ClaimRelation, Role, State, Topic
+from claims.models import (
+    Citation,
+    Claim,
+    ClaimRelation,
+    QuoteCheck,
+    Role,
+    State,
+    Topic,
+    quote_checks_summary,
+)
 from claims.rules import (
     citation_change_errors,
     publishing_errors,
@@ -46,6 +55,7 @@ from sources.exports import csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin
 from sources.locks import lock_rows
 from sources.models import Snapshot, Source
+from sources.quotes import QuoteOutcome
 
 
 class TopicForm(VersionedFormMixin):
@@ -97,6 +107,17 @@ class CitationInlineForm(VersionedFormMixin):
         fields = ["source", "role", "via", "quote", "locator", "accessed_on", "reliability_note"]
 
 
+@admin.display(description="quote check")
+def quote_check_display(citation: Citation) -> str:
+    """Whether the citation's quote is in its source's latest snapshot, in words."""
+    check = getattr(citation, "quote_check", None) if citation.pk else None
+    if check is None:
+        return "not checked (no quote, or no snapshot of the source)"
+    if check.outcome in (QuoteOutcome.EXACT, QuoteOutcome.NORMALISED):
+        return str(check.get_outcome_display())
+    return f"{check.get_outcome_display()} (closest passage scores {check.score} of 100)"
+
+
 class CitationInline(admin.StackedInline):
     model = Citation
     form = CitationInlineForm
@@ -107,10 +128,19 @@ class CitationInline(admin.StackedInline):
     fields = [
         ("source", "role", "via"),
         "quote",
+        "quote_found",
         ("locator", "accessed_on"),
         "reliability_note",
         "version",
     ]
+    readonly_fields = ["quote_found"]
+
+    @admin.display(description="quote check")
+    def quote_found(self, citation: Citation) -> str:
+        return quote_check_display(citation)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Citation]:
+        return super().get_queryset(request).select_related("quote_check")
 
 
 def locked(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
@@ -569,13 +599,18 @@ class CitationAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
     resource_classes = [CitationResource]
     import_formats = [CSV]
     import_template_name = "admin/claims/import.html"
-    list_display = ["claim", "role", "source", "locator", "updated_at"]
-    list_select_related = ["claim", "source"]
+    list_display = ["claim", "role", "source", "locator", "quote_found", "updated_at"]
+    list_select_related = ["claim", "source", "quote_check"]
     ordering = ["-updated_at"]
     list_filter = ["role", "source__kind"]
     search_fields = ["quote", "reliability_note", "source__title", "claim__text"]
     autocomplete_fields = ["claim", "source"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["quote_found", "created_at", "updated_at"]
+
+    @admin.display(description="quote check")
+    def quote_found(self, citation: Citation) -> str:
+        return quote_check_display(citation)
+
     actions = ["export_csv"]
 
     class Media:
@@ -742,3 +777,12 @@ class SourceWithSnapshotsAdmin(SourceAdmin):
                     reading=snapshot_form.reading,  # read once, when the form was checked
                 )
                 formset.new_objects.append(snapshot)
+                quoted = form.instance.citations.exclude(quote="")
+                outcomes = QuoteCheck.objects.filter(citation__in=quoted).values_list(
+                    "outcome", flat=True
+                )
+                self.message_user(
+                    request,
+                    "Snapshot added. " + quote_checks_summary(outcomes, quoted.count()),
+                    messages.SUCCESS,
+                )

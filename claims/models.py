@@ -648,6 +648,25 @@ class QuoteCheckManager(models.Manager["QuoteCheck"]):
         return len(checks)
 
 
+def quote_checks_summary(outcomes: Iterable[str], quoted: int) -> str:
+    """What checking `quoted` citations' quotes found, in words: "3 quotes checked: 2
+    found as quoted, 1 not found" (outcomes: those that have a check)."""
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome] = counts.get(outcome, 0) + 1
+    if not quoted:
+        return "No quotes to check: no citation of this source quotes it."
+    parts = [
+        f"{counts[outcome]} {str(label)[:1].lower()}{str(label)[1:]}"
+        for outcome, label in QuoteOutcome.choices
+        if counts.get(outcome)
+    ]
+    unchecked = quoted - sum(counts.values())
+    if unchecked:
+        parts.append(f"{unchecked} not checked (no snapshot)")
+    return f"{quoted} quote{'s' if quoted != 1 else ''} checked: {', '.join(parts)}."
+
+
 class QuoteCheck(models.Model):
     """A citation's quote as found in its source's latest snapshot (sources.quotes), kept
     in the same transaction as every write of the quote or of a snapshot

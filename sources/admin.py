@@ -1,4 +1,5 @@
 import re
+from datetime import date
 from typing import Any
 
 from django.contrib import admin, messages
@@ -7,6 +8,7 @@ from django.db import OperationalError, models, router, transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from sources.exports import PEOPLE, SOURCES, csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin, https_formfield
@@ -19,6 +21,7 @@ from sources.models import (
     Reliability,
     Snapshot,
     Source,
+    reviewed_on,
     search_too_long,
 )
 
@@ -38,6 +41,20 @@ def posted_ids(request: HttpRequest, pattern: str) -> list[int]:
     ]
 
 
+class HistoryInWords(HistoricalRecordContextHelper):
+    """A history entry's changes as editors read them: a choice's label, not its code, and
+    "(empty)" for nothing."""
+
+    def prepare_delta_change_value(self, change: Any, value: Any) -> Any:
+        value = super().prepare_delta_change_value(change, value)
+        field = self.model._meta.get_field(change.field)
+        if getattr(field, "choices", None):
+            value = dict(field.flatchoices).get(value, value)
+        if value is None or value == "" or value == []:
+            return "(empty)"
+        return value
+
+
 class SafeSaveAdmin(SimpleHistoryAdmin):
     """An admin whose saves lose no one's edit and never wait on each other in a circle.
 
@@ -46,6 +63,11 @@ class SafeSaveAdmin(SimpleHistoryAdmin):
     .VersionedFormMixin). A save that still collides with another one is tried again, up
     to WRITE_TRIES times, then the page comes back with the editor's input and says so.
     """
+
+    def get_historical_record_context_helper(
+        self, request: HttpRequest, historical_record: Any
+    ) -> HistoryInWords:
+        return HistoryInWords(self.model, historical_record)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
@@ -117,6 +139,9 @@ class PersonForm(VersionedFormMixin):
     class Meta:
         model = Person
         fields = "__all__"
+
+    def clean(self) -> dict[str, Any]:
+        return reviewed_on(super().clean(), set(self.changed_data), date.today())
 
 
 @admin.register(Person)

@@ -198,7 +198,10 @@ class Person(models.Model):
         help_text="Why this rating: the evidence or consensus behind it.",
     )
     reliability_reviewed_on = models.DateField(
-        null=True, blank=True, help_text="When the rating was last reviewed."
+        null=True,
+        blank=True,
+        help_text="When the rating was last reviewed: today, when the rating is changed and "
+        "this is left as it was.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -255,6 +258,14 @@ class Person(models.Model):
     def alias_list(self) -> list[str]:
         # Split and trimmed exactly as the people CSV export does it in SQL.
         return [line.strip(" \t\r") for line in self.aliases.split("\n") if line.strip(" \t\r")]
+
+
+def reviewed_on(data: dict[str, Any], changed: set[str], today: date) -> dict[str, Any]:
+    """A person's new values with the review date set to `today` when their reliability is
+    changed and the date is not (the admin form and the API, alike)."""
+    if "reliability" in changed and "reliability_reviewed_on" not in changed:
+        return {**data, "reliability_reviewed_on": today}
+    return data
 
 
 class SourceKind(models.TextChoices):

@@ -83,6 +83,14 @@ def test_an_editor_uploads_a_pdf_and_sees_a_misquote_flagged_with_the_closest_pa
     flagged = QuoteCheck.objects.get(citation=wrong)
     assert flagged.outcome == QuoteOutcome.NOT_FOUND
     assert flagged.exact  # the closest passage
+    # The editor is told what the check found, and each citation's row says it.
+    told = editor_client.get(response.url).content.decode()
+    assert "Snapshot added. 2 quotes checked: 1 found as quoted, 1 not found." in told
+    citations_page = editor_client.get("/admin/claims/citation/").content.decode()
+    assert "Found as quoted" in citations_page
+    assert "Not found (closest passage scores" in citations_page
+    claim_admin = editor_client.get(f"/admin/claims/claim/{wrong.claim_id}/change/")
+    assert "Not found (closest passage scores" in claim_admin.content.decode()
     # The source's page lists it, read-only, with its file to download (never shown as a
     # page of this site).
     shown = editor_client.get(f"/admin/sources/source/{source.pk}/change/").content.decode()
