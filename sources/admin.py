@@ -41,6 +41,44 @@ def posted_ids(request: HttpRequest, pattern: str) -> list[int]:
     ]
 
 
+def error_links(context: dict[str, Any]) -> list[dict[str, str]]:
+    """Each error of a change form and its inlines, with the id of what it is about, for
+    the list at the top of the page (templates/admin/change_form.html): a field's error
+    links to the field, an inline row's to the row."""
+    links = []
+    adminform = context.get("adminform")
+    forms = [("", adminform.form)] if adminform is not None else []
+    for inline in context.get("inline_admin_formsets", []):
+        name = str(inline.opts.verbose_name)
+        for number, form in enumerate(inline.formset.forms, start=1):
+            forms.append((f"{name} {number}, ", form))
+        for message in inline.formset.non_form_errors():
+            links.append(
+                {
+                    "anchor": f"{inline.formset.prefix}-group",
+                    "label": str(inline.opts.verbose_name_plural),
+                    "message": message,
+                }
+            )
+    for where, form in forms:
+        if not form.is_bound:
+            continue
+        for field, said in form.errors.items():
+            if field == "__all__":
+                if where:  # an inline row's own error, shown on the row
+                    anchor = form.prefix
+                    links += [
+                        {"anchor": anchor, "label": where.rstrip(", "), "message": m}
+                        for m in said
+                    ]
+                continue
+            bound = form[field] if field in form.fields else None
+            anchor = bound.auto_id if bound is not None else form.prefix or "content-main"
+            label = f"{where}{bound.label if bound is not None else field}"
+            links += [{"anchor": anchor, "label": label, "message": m} for m in said]
+    return links
+
+
 class HistoryInWords(HistoricalRecordContextHelper):
     """A history entry's changes as editors read them: a choice's label, not its code, and
     "(empty)" for nothing."""
@@ -63,6 +101,17 @@ class SafeSaveAdmin(SimpleHistoryAdmin):
     .VersionedFormMixin). A save that still collides with another one is tried again, up
     to WRITE_TRIES times, then the page comes back with the editor's input and says so.
     """
+
+    class Media:
+        # Names for the autocomplete widgets, contrast fixes (static/admin/claimtrail/).
+        css = {"all": ["admin/claimtrail/a11y.css"]}
+        js = ["admin/claimtrail/a11y.js"]
+
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        context["error_links"] = error_links(context)
+        return super().render_change_form(request, context, *args, **kwargs)
 
     def get_historical_record_context_helper(
         self, request: HttpRequest, historical_record: Any

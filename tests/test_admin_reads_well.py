@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from tests.claims.test_admin import claim_form
 from tests.factories import ClaimFactory, OrganizationFactory
 from tests.forms import form_data
 
@@ -77,3 +78,21 @@ def test_history_says_what_changed_in_words(editor_client: Client) -> None:
     assert "unreviewed&nbsp;&rarr;" not in html.replace(" ", "")
     assert "None" not in html.split('id="change-history"')[1]
     assert "(empty)" in html  # the rationale it had
+
+
+def test_the_top_of_a_refused_form_links_to_each_error(editor_client: Client) -> None:
+    data = claim_form(text="", rating="false", state="draft")
+    data.update(
+        {
+            "citations-TOTAL_FORMS": "1",
+            "citations-0-source": "999999",
+            "citations-0-role": "supports",
+        }
+    )
+
+    html = editor_client.post("/admin/claims/claim/add/", data).content.decode()
+
+    top = html.split('class="error-links"')[1].split("</nav>")[0]
+    assert '<a href="#id_text">Claim as stated</a>' in top
+    assert '<a href="#id_citations-0-source">citation 1, Source</a>' in top
+    assert 'id="id_citations-0-source"' in html  # where it leads

@@ -201,7 +201,7 @@ def test_claim_changelist_shows_citation_counts(editor_client: Client) -> None:
     assert response.status_code == 200
     row = response.context["cl"].result_list[0]
     assert (row.supports_count, row.disputes_count) == (3, 1)
-    assert '<td class="field-supports_count">3</td>' in response.content.decode()
+    assert '<td class="field-evidence">3 / 1 / 0</td>' in response.content.decode()
 
 
 def test_claim_changelist_search_finds_by_text_and_claimant(editor_client: Client) -> None:

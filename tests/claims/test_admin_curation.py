@@ -66,7 +66,7 @@ def test_the_claim_list_shows_where_each_claim_appears_and_its_counts(
     page = editor_client.get("/admin/claims/claim/").content.decode()
 
     assert "The speech transcript" in page
-    assert 'class="field-context_count">1<' in page
+    assert '<td class="field-evidence">0 / 0 / 1</td>' in page
 
 
 def test_bulk_publish_publishes_what_keeps_the_rules_and_says_why_not_for_the_rest(

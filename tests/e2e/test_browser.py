@@ -4,6 +4,7 @@ They run against pytest-django's live server. Where no browser is installed they
 say why; in CI (CI=true) a missing browser is a failure, since CI installs one.
 """
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -268,6 +269,9 @@ def reading_pages() -> dict[str, str]:
     article = Source.objects.filter(provenance_links__isnull=False, derived_links__isnull=True)[0]
     cruz = Claim.objects.filter(claimant__name="Ted Cruz")[0].claimant
     assert cruz is not None
+    # A publisher that also makes claims: its reliability and its tally of claims.
+    publisher = Claim.objects.filter(claimant__kind="organization", state=State.PUBLISHED)[0]
+    assert publisher.claimant is not None
     return {
         "home": "/",
         "search-empty": "/?q=zebras&rating=false",
@@ -276,6 +280,7 @@ def reading_pages() -> dict[str, str]:
         "claim-rated": f"/claims/{rated.pk}/",
         "source": f"/sources/{article.pk}/",
         "person": f"/people/{cruz.pk}/",
+        "publisher": f"/people/{publisher.claimant.pk}/",
         "ratings": "/ratings/",
     }
 
@@ -351,3 +356,102 @@ def test_a_claim_shows_claim_claimant_date_and_verdict_on_the_first_screen(
                 )
                 assert bottom <= screen, (page, part, bottom, screen)
     browser.set_window_size(1280, 1000)
+
+
+def sign_in_editor(browser: WebDriver, live_server: object) -> None:
+    editor = User.objects.create_user("axe-editor", password="a long test password", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editors"))
+    browser.get(f"{live_server}/admin/login/")
+    browser.find_element(By.NAME, "username").send_keys("axe-editor")
+    browser.find_element(By.NAME, "password").send_keys("a long test password")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 10).until(lambda driver: "/login/" not in driver.current_url)
+
+
+def serious(found: list[str]) -> list[str]:
+    return [v for v in found if "(critical)" in v or "(serious)" in v]
+
+
+def test_the_admin_with_an_autocomplete_open_and_on_a_phone_passes_axe(
+    browser: WebDriver, live_server: object, axe: str, tmp_path: Path
+) -> None:
+    from sources.models import Person
+
+    call_command("load_demo")
+    sign_in_editor(browser, live_server)
+    publisher = Person.objects.filter(kind="organization", published_sources__isnull=False)[0]
+    found: dict[str, list[str]] = {}
+
+    # An autocomplete open, its search box focused, as an editor picking a source sees it.
+    browser.get(f"{live_server}/admin/claims/citation/add/")
+    source = wait_for(browser, ".field-source .select2-selection")
+    source.click()
+    wait_for(browser, ".select2-container--open .select2-search__field").send_keys("a")
+    wait_for(browser, ".select2-results__option")
+    found["citation form, source autocomplete open"] = axe_violations(browser, axe)
+
+    # Import rows with errors, as the preview shows them.
+    bad = tmp_path / "claims.csv"
+    bad.write_text("id,text,rating,state\n,A claim.,bogus,draft\n,,unreviewed,draft\n")
+    browser.get(f"{live_server}/admin/claims/claim/import/")
+    browser.find_element(By.NAME, "import_file").send_keys(str(bad))
+    formats = browser.find_elements(By.CSS_SELECTOR, "select[name=format]")
+    if formats:  # one format only: a hidden input
+        Select(formats[0]).select_by_index(1)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    wait_for(browser, ".errorlist, .import-preview, .validation-error-container")
+    found["import preview with row errors"] = axe_violations(browser, axe)
+
+    pages = {
+        "claim list": "/admin/claims/claim/",
+        "publisher": f"/admin/sources/person/{publisher.pk}/change/",
+        "API docs": "/api/docs/",
+    }
+    for name, path in pages.items():
+        browser.get(f"{live_server}{path}")
+        wait_for(browser, "body")
+        if name == "API docs":
+            wait_for(browser, ".swagger-ui .opblock")
+        found[name] = axe_violations(browser, axe)
+
+    browser.set_window_size(390, 844)
+    try:
+        for name, path in {
+            "claim list, phone": "/admin/claims/claim/",
+            "source form, phone": "/admin/sources/source/add/",
+        }.items():
+            browser.get(f"{live_server}{path}")
+            wait_for(browser, "#content")
+            found[name] = axe_violations(browser, axe)
+    finally:
+        browser.set_window_size(1280, 1000)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "axe-admin.json").write_text(json.dumps(found, indent=2))
+    assert {name: serious(v) for name, v in found.items()} == {name: [] for name in found}
+
+
+def test_the_claim_list_fits_a_laptop_screen_a_claim_a_line_or_two(
+    browser: WebDriver, live_server: object
+) -> None:
+    call_command("load_demo")
+    sign_in_editor(browser, live_server)
+    browser.set_window_size(1280, 900)
+    browser.get(f"{live_server}/admin/claims/claim/")
+    wait_for(browser, "#result_list")
+
+    # The list scrolls sideways inside its box when it does not fit.
+    table, area = browser.execute_script(
+        "const box = document.querySelector('#result_list').parentElement;"
+        " return [box.scrollWidth, box.clientWidth]"
+    )
+    rows = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#result_list tbody tr'))"
+        ".map(r => r.getBoundingClientRect().height)"
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "admin-claim-list-1280.png"))
+
+    assert table <= area + 1, f"the list is {table:.0f} px wide in {area:.0f} px"
+    assert rows
+    assert max(rows) <= 60, f"rows up to {max(rows):.0f} px tall"

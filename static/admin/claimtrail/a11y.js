@@ -1,12 +1,16 @@
 /* Accessible names for the admin's select2 autocomplete widgets and tabular inlines.
  *
  * Django's autocomplete markup leaves its comboboxes and search fields without a name
- * (axe rules aria-input-field-name and label), puts a <span> straight inside a <ul> (list),
+ * (axe rules aria-input-field-name and label; the open dropdown's search field too, drawn
+ * at the end of the page), names what an open combobox controls by aria-owns where ARIA
+ * asks for aria-controls (aria-required-attr), puts a <span> straight inside a <ul> (list),
  * leaves a tabular inline's first header (and its last, where rows cannot be deleted)
  * empty (empty-table-header) and its fields
  * labelled by a title only (label-title-only). This names each widget and field after its
  * label or column header, on load and whenever the form changes (a new inline row, a new
- * choice). No markup of Django's is replaced.
+ * choice, a dropdown opened). An inline too wide for a phone's screen, which scrolls
+ * sideways, can be focused to scroll it by keyboard (scrollable-region-focusable). No
+ * markup of Django's is replaced.
  */
 (function () {
   "use strict";
@@ -53,6 +57,29 @@
             setAttribute(child, "role", "listitem");
           }
         });
+      }
+    });
+    // The open dropdown (at the end of the body) belongs to the expanded combobox.
+    document.querySelectorAll('.select2-selection[aria-expanded="true"]').forEach(function (box) {
+      var container = box.closest(".select2");
+      var select = container && container.previousElementSibling;
+      var owned = box.getAttribute("aria-owns");
+      if (owned) {
+        setAttribute(box, "aria-controls", owned);
+      }
+      document.querySelectorAll(".select2-container--open .select2-dropdown .select2-search__field")
+        .forEach(function (field) {
+          setAttribute(field, "aria-label", "Search " + (select ? fieldName(select) : "choices"));
+        });
+    });
+    document.querySelectorAll('.select2-selection[aria-expanded="false"][aria-controls]').forEach(
+      function (box) {
+        box.removeAttribute("aria-controls");
+      }
+    );
+    document.querySelectorAll(".inline-group").forEach(function (group) {
+      if (group.scrollWidth > group.clientWidth && !group.hasAttribute("tabindex")) {
+        group.setAttribute("tabindex", "0");
       }
     });
     document.querySelectorAll(".tabular tbody td").forEach(function (cell) {
@@ -103,6 +130,9 @@
       childList: true,
       subtree: true,
       characterData: true,
+      attributes: true,
+      attributeFilter: ["aria-expanded"],
     });
+    window.addEventListener("resize", schedule);
   });
 })();
