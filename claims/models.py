@@ -568,14 +568,6 @@ class ClaimRelation(models.Model):
         return f"{self.claim} {self.get_kind_display()} {self.other}"
 
 
-def lock_sources(source_ids: Iterable[int | None]) -> None:
-    """Lock these sources FOR SHARE until the transaction ends, in id order: a snapshot
-    cannot be added to them meanwhile (claims.services.add_snapshot locks its source FOR
-    UPDATE). Every writer of a citation takes them before writing it (QuoteCheckManager).
-    SQLite locks the whole database for a write: nothing to do there."""
-    lock_rows(shared_sources=source_ids, allow_missing=True)
-
-
 class QuoteCheckManager(models.Manager["QuoteCheck"]):
     def recheck_all(
         self, citations: "models.QuerySet[Citation]", *, batch: int = 500
@@ -606,12 +598,10 @@ class QuoteCheckManager(models.Manager["QuoteCheck"]):
         if not ids:
             return 0
         with transaction.atomic():
-            lock_sources(Citation.objects.filter(pk__in=ids).values_list("source_id", flat=True))
+            sources = Citation.objects.filter(pk__in=ids).values_list("source_id", flat=True)
+            lock_rows(shared_sources=sources, citations=ids, allow_missing=True)
             citations = list(
-                Citation.objects.filter(pk__in=ids)
-                .order_by("pk")
-                .select_for_update(no_key=True)
-                .only("source_id", "quote")
+                Citation.objects.filter(pk__in=ids).order_by("pk").only("source_id", "quote")
             )
             latest = Snapshot.objects.filter(source=OuterRef("source")).order_by(
                 "-captured_at", "-id"

@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from claims.models import Citation, Claim, QuoteCheck, lock_sources
+from claims.models import Citation, Claim, QuoteCheck
 from claims.rules import publishing_errors, stored_roles
+from sources.locks import lock_rows
 from sources.models import Snapshot, Source
 from sources.snapshots import Reading, check_size, read_snapshot
 
@@ -78,10 +79,14 @@ def _write_citations(claim: Claim, citations: list[dict[str, Any]], user: User) 
     however long it is: one DELETE for the ones left out, one UPDATE for the kept ones,
     one INSERT for the new ones (so the search document's trigger runs once for each)."""
     existing = {c.pk: c for c in claim.citations.all()}
-    # The sources first, then the citations' rows (as Citation.save does): see lock_sources.
-    lock_sources(
-        [c.source_id for c in existing.values()]
-        + [values["source"].pk for values in citations if values.get("source") is not None]
+    # In sources.locks' order (already held when the caller took them first, as the API
+    # does): the sources, the claim, then the citations' rows.
+    lock_rows(
+        shared_sources=[c.source_id for c in existing.values()]
+        + [values["source"].pk for values in citations if values.get("source") is not None],
+        claims=[claim.pk],
+        citations=list(existing),
+        allow_missing=True,
     )
     new: list[Citation] = []
     kept: list[Citation] = []
@@ -141,7 +146,8 @@ def add_snapshot(
     (read_upload), by a form that checked it."""
     reading = reading or read_upload(upload)
     with transaction.atomic():
-        Source.objects.select_for_update().get(pk=source.pk)  # one writer per source
+        # One writer per source; citations' writers wait (sources.locks' order).
+        lock_rows(sources=[source.pk])
         if Snapshot.objects.filter(source=source, sha256=reading.sha256).exists():
             raise ValidationError(
                 "This source already has a snapshot with this content.", code="duplicate"

@@ -68,8 +68,7 @@ def error_links(context: dict[str, Any]) -> list[dict[str, str]]:
                 if where:  # an inline row's own error, shown on the row
                     anchor = form.prefix
                     links += [
-                        {"anchor": anchor, "label": where.rstrip(", "), "message": m}
-                        for m in said
+                        {"anchor": anchor, "label": where.rstrip(", "), "message": m} for m in said
                     ]
                 continue
             bound = form[field] if field in form.fields else None

@@ -14,7 +14,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from claims.models import Citation
-from sources.models import Provenance
+from sources.models import Provenance, Source
 from tests.factories import CitationFactory, EditorFactory, SourceFactory
 from tests.forms import form_data
 
@@ -180,3 +180,42 @@ def test_two_sources_linked_to_each_other_at_once_make_no_cycle() -> None:
         links = Provenance.objects.filter(source__in=[one, two]).count()
         outcomes.add(links)
     assert outcomes == {1}
+
+
+def test_a_source_deleted_while_an_api_write_cites_it_is_never_a_500() -> None:
+    ann = api("ann")
+    bea = Client()  # may delete sources (editors may not)
+    bea.force_login(EditorFactory(username="bea", is_superuser=True))
+    outcomes = set()
+    for _ in range(ROUNDS):
+        citation = CitationFactory(role="appearance")
+        doomed = SourceFactory()
+        url = f"/api/v1/claims/{citation.claim_id}/"
+        read = ann.get(url)
+        body = {
+            "citations": [
+                {"id": citation.pk, "source": citation.source_id, "role": "appearance"},
+                {"source": doomed.pk, "role": "supports", "quote": "Cited."},
+            ]
+        }
+
+        def delete() -> str:  # Bea confirms the deletion on the source's admin page
+            page = bea.post(f"/admin/sources/source/{doomed.pk}/delete/", {"post": "yes"})
+            if page.status_code == 302 and not Source.objects.filter(pk=doomed.pk).exists():
+                return "deleted"
+            assert "would require deleting the following protected" in page.content.decode()
+            return "kept: cited"
+
+        response, deleted = at_once(
+            lambda: ann.patch(url, body, format="json", HTTP_IF_MATCH=read["ETag"]), delete
+        )
+
+        cited = Citation.objects.filter(source_id=doomed.pk).exists()
+        if deleted == "deleted":  # first: the write names a source that is gone, in words
+            assert response.status_code == 400, response.content
+            assert "citations.1.source" in response.content.decode()
+            assert not cited
+        else:  # the write first: the citation protects its source
+            assert (deleted, response.status_code, cited) == ("kept: cited", 200, True)
+        outcomes.add(deleted)
+    assert outcomes <= {"deleted", "kept: cited"}

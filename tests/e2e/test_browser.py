@@ -455,3 +455,41 @@ def test_the_claim_list_fits_a_laptop_screen_a_claim_a_line_or_two(
     assert table <= area + 1, f"the list is {table:.0f} px wide in {area:.0f} px"
     assert rows
     assert max(rows) <= 60, f"rows up to {max(rows):.0f} px tall"
+
+
+def test_two_editors_on_one_citation_in_a_real_browser_lose_nothing(
+    browser: WebDriver, live_server: object
+) -> None:
+    from django.test import Client
+
+    from claims.models import Citation
+    from tests.factories import CitationFactory, EditorFactory
+    from tests.forms import form_data
+
+    citation = CitationFactory(quote="The quote as first read.", locator="p. 1")
+    sign_in_editor(browser, live_server)
+    url = f"/admin/claims/citation/{citation.pk}/change/"
+    browser.get(f"{live_server}{url}")
+    quote = wait_for(browser, "#id_quote")
+
+    bea = Client()  # the second editor, signed in, saves first
+    bea.force_login(EditorFactory(username="bea"))
+    page = form_data(bea.get(url), "citation_form")
+    page["locator"] = "p. 9"
+    assert bea.post(url, page).status_code == 302
+
+    quote.clear()
+    quote.send_keys("The quote as corrected by Ann.")
+    browser.find_element(By.NAME, "_save").click()
+    note = wait_for(browser, ".errorlist.nonfield, .errornote")
+    assert "bea saved this citation while you were editing it" in browser.page_source
+    assert browser.find_element(By.ID, "id_locator").get_attribute("value") == "p. 9"
+    assert browser.find_element(By.ID, "id_quote").get_attribute("value") == (
+        "The quote as corrected by Ann."
+    )
+    assert note.is_displayed()
+    browser.find_element(By.NAME, "_save").click()
+    WebDriverWait(browser, 10).until(lambda driver: "/change/" not in driver.current_url)
+
+    citation = Citation.objects.get(pk=citation.pk)
+    assert (citation.quote, citation.locator) == ("The quote as corrected by Ann.", "p. 9")
