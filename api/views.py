@@ -45,7 +45,7 @@ from claims.forms import ID
 from claims.models import Citation, Claim, ClaimRelation
 from claims.reviews import rating_histories
 from claims.search import search_claims
-from claims.services import add_snapshot, save_claim
+from claims.services import add_snapshot, lock_claim, save_claim
 from sources.exports import csv_response, ending_loudly
 from sources.locks import WRITE_TRIES, is_write_conflict, lock_rows, pause_before_retry
 from sources.models import Person, Source
@@ -278,18 +278,7 @@ class ClaimViewSet(RecordViewSet):
 
     def lock_for_write(self, request: Request, pk: int | None) -> None:
         data = request.data if isinstance(request.data, dict) else {}
-        stored = Citation.objects.filter(claim_id=pk or 0).values_list("pk", "source_id", "via_id")
-        citations = list(stored) if pk is not None else []
-        lock_rows(
-            shared_sources=[
-                *(source for _, source, _ in citations),
-                *(via for _, _, via in citations),
-                *posted_ids(data.get("citations"), "source", "via"),
-            ],
-            claims=[pk],
-            citations=[citation for citation, _, _ in citations],
-            allow_missing=True,  # a source that is not there is the serializer's 400
-        )
+        lock_claim(pk, sources=posted_ids(data.get("citations"), "source", "via"))
 
     def perform_create_write(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = ClaimInputSerializer(data=self.request.data)

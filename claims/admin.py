@@ -49,7 +49,7 @@ from claims.rules import (
     roles_by_claim,
     stored_roles,
 )
-from claims.services import add_snapshot, read_upload
+from claims.services import add_snapshot, lock_claim, read_upload
 from sources.admin import SafeSaveAdmin, SourceAdmin, posted_ids
 from sources.exports import csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin
@@ -402,21 +402,7 @@ class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
     ]
 
     def lock_for_save(self, request: HttpRequest, pk: int | None) -> None:
-        # Its citations' sources (stored and posted), the claim, its citations, its
-        # relations: the order every writer takes them in (sources.locks).
-        stored = Citation.objects.filter(claim_id=pk or 0).values_list("pk", "source_id", "via_id")
-        citations = list(stored) if pk is not None else []
-        lock_rows(
-            shared_sources=[
-                *(source for _, source, _ in citations),
-                *(via for _, _, via in citations),
-                *posted_ids(request, r"citations-[0-9]+-(source|via)"),
-            ],
-            claims=[pk],
-            citations=[citation for citation, _, _ in citations],
-            relations=ClaimRelation.objects.filter(claim_id=pk or 0).values_list("pk", flat=True),
-            allow_missing=True,
-        )
+        lock_claim(pk, sources=posted_ids(request, r"citations-[0-9]+-(source|via)"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
         appearance = Citation.objects.filter(claim=OuterRef("pk"), role=Role.APPEARANCE)

@@ -1,6 +1,7 @@
 """Writes that span several models: a claim with its people, topics and citations; a
 source's snapshot with its citations' quote checks."""
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from claims.models import Citation, Claim, QuoteCheck
+from claims.models import Citation, Claim, ClaimRelation, QuoteCheck
 from claims.rules import publishing_errors, stored_roles
 from sources.locks import lock_rows
 from sources.models import Snapshot, Source
@@ -72,6 +73,27 @@ def save_claim(
     if errors:
         raise ValidationError(errors)  # rolls the whole write back
     return claim
+
+
+def lock_claim(pk: int | None, *, sources: Iterable[int]) -> None:
+    """Lock what writing claim `pk` (None: a new one) with its citations touches, in
+    sources.locks' order: the sources its stored citations cite (and come via) and the
+    `sources` the write names, the claim, its citations and its relations. The admin's
+    claim form and the API take these before they check anything."""
+    stored = list(
+        Citation.objects.filter(claim_id=pk).values_list("pk", "source_id", "via_id")
+        if pk is not None
+        else []
+    )
+    lock_rows(
+        shared_sources=[*(s for _, s, _ in stored), *(v for _, _, v in stored), *sources],
+        claims=[pk],
+        citations=[citation for citation, _, _ in stored],
+        relations=ClaimRelation.objects.filter(claim_id=pk).values_list("pk", flat=True)
+        if pk is not None
+        else [],
+        allow_missing=True,  # a named source that is not there is the form's own error
+    )
 
 
 def _write_citations(claim: Claim, citations: list[dict[str, Any]], user: User) -> list[Citation]:

@@ -7,6 +7,7 @@ with threads the worker timeout watches the worker, not the response (all 45.7 M
 other request in 0.03 s).
 """
 
+import contextlib
 import csv
 import io
 import os
@@ -16,6 +17,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas
@@ -58,21 +60,15 @@ def server_env(**settings: str) -> dict[str, str]:
     }
 
 
-def test_a_slow_client_gets_the_whole_export_and_does_not_hold_up_others() -> None:
-    with open(os.devnull, "w") as quiet:  # generate_data's progress bars
-        call_command("generate_data", "--claims", "4000", "--people", "500", stderr=quiet)
-    citations = Citation.objects.filter(claim__state="published").count()  # as anonymous
+@contextlib.contextmanager
+def gunicorn(**settings: str) -> Iterator[int]:
+    """A production server (config/gunicorn.py) on the test database with these settings,
+    on a free port: yields the port once it accepts connections, and stops it after."""
     port = free_port()
-    env = server_env(
-        # A worker timeout far shorter than the download, as a 30 s one is for 1M claims.
-        GUNICORN_TIMEOUT="2",
-        GUNICORN_WORKERS="1",
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-    )
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "python:config.gunicorn"],
         cwd=ROOT,
-        env=env,
+        env=server_env(GUNICORN_BIND=f"127.0.0.1:{port}", **settings),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -81,7 +77,18 @@ def test_a_slow_client_gets_the_whole_export_and_does_not_hold_up_others() -> No
         while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
             assert time.monotonic() < deadline, "gunicorn did not start"
             time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(10)
 
+
+def test_a_slow_client_gets_the_whole_export_and_does_not_hold_up_others() -> None:
+    with open(os.devnull, "w") as quiet:  # generate_data's progress bars
+        call_command("generate_data", "--claims", "4000", "--people", "500", stderr=quiet)
+    citations = Citation.objects.filter(claim__state="published").count()  # as anonymous
+    # A worker timeout far shorter than the download, as a 30 s one is for 1M claims.
+    with gunicorn(GUNICORN_TIMEOUT="2", GUNICORN_WORKERS="1") as port:
         body, others = b"", []
 
         def another_request() -> None:
@@ -107,9 +114,6 @@ def test_a_slow_client_gets_the_whole_export_and_does_not_hold_up_others() -> No
             took = time.monotonic() - started
         assert helper is not None
         helper.join(30)
-    finally:
-        server.terminate()
-        server.wait(10)
 
     assert took > 2, "the download must outlast the worker timeout to prove anything"
     head, _, chunked = body.partition(b"\r\n\r\n")
@@ -150,20 +154,7 @@ def terminate_copy() -> int:
 def test_an_export_cut_short_by_the_database_cannot_look_complete() -> None:
     with open(os.devnull, "w") as quiet:  # generate_data's progress bars
         call_command("generate_data", "--claims", "3000", "--people", "300", stderr=quiet)
-    port = free_port()
-    env = server_env(GUNICORN_WORKERS="1", GUNICORN_BIND=f"127.0.0.1:{port}")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "python:config.gunicorn"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.1)
+    with gunicorn(GUNICORN_WORKERS="1") as port:
         body, terminated = b"", 0
         with socket.socket() as client:
             client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
@@ -177,9 +168,6 @@ def test_an_export_cut_short_by_the_database_cannot_look_complete() -> None:
                 body += chunk
                 if not terminated and len(body) > 200_000:
                     terminated = terminate_copy()  # the export is still being read
-    finally:
-        server.terminate()
-        server.wait(10)
 
     assert terminated == 1
     head, _, chunked = body.partition(b"\r\n\r\n")
@@ -205,27 +193,16 @@ def partial_dechunk(body: bytes) -> bytes:
 def test_sixteen_slow_readers_leave_the_api_and_healthz_answering() -> None:
     with open(os.devnull, "w") as quiet:  # generate_data's progress bars
         call_command("generate_data", "--claims", "4000", "--people", "500", stderr=quiet)
-    port = free_port()
-    env = server_env(
-        GUNICORN_WORKERS="1",
-        GUNICORN_THREADS="8",
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        STREAMS_PER_PROCESS="4",
-        STREAMS_PER_CLIENT="16",  # all from one address here: the process bound is tested
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "python:config.gunicorn"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     readers: list[socket.socket] = []
-    try:
-        deadline = time.monotonic() + 30
-        while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
-            assert time.monotonic() < deadline, "gunicorn did not start"
-            time.sleep(0.1)
+    with (
+        gunicorn(
+            GUNICORN_WORKERS="1",
+            GUNICORN_THREADS="8",
+            STREAMS_PER_PROCESS="4",
+            STREAMS_PER_CLIENT="16",  # all from one address here: the process bound is tested
+        ) as port,
+        contextlib.ExitStack() as closing,
+    ):
         statuses = []
         for _ in range(16):  # each reads its first bytes, then next to nothing
             reader = socket.socket()
@@ -237,7 +214,7 @@ def test_sixteen_slow_readers_leave_the_api_and_healthz_answering() -> None:
                 b"Connection: close\r\n\r\n"
             )
             statuses.append(reader.recv(1024).split(b" ", 2)[1])
-            readers.append(reader)
+            readers.append(closing.enter_context(reader))
         time.sleep(1)  # the four admitted fill their buffers and wait on their readers
 
         answers = {}
@@ -245,11 +222,6 @@ def test_sixteen_slow_readers_leave_the_api_and_healthz_answering() -> None:
             started = time.monotonic()
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=20) as r:
                 answers[path] = (r.status, time.monotonic() - started)
-    finally:
-        for reader in readers:
-            reader.close()
-        server.terminate()
-        server.wait(10)
 
     assert sorted(statuses) == [b"200"] * 4 + [b"429"] * 12
     for path, (status, took) in answers.items():

@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -34,7 +33,7 @@ from claims.models import Claim
 from config import replicas
 from config.settings import cache_settings
 from tests.factories import ClaimFactory, EditorFactory, UserFactory
-from tests.test_gunicorn import ROOT, free_port, server_env
+from tests.test_gunicorn import free_port, gunicorn
 from tests.test_throttling import closed_port
 
 pytestmark = [
@@ -469,38 +468,14 @@ def test_a_hung_replica_is_skipped_within_its_bound_and_the_primary_answers(
 def test_readyz_says_503_for_a_hung_primary_within_its_bound(streaming_replica: Replica) -> None:
     """A server whose database is the (stopped) standby: /readyz answers, and says so."""
     db = connection.settings_dict
-    port = free_port()
-    env = server_env(
-        DATABASE_URL=f"postgres://{db['USER']}@127.0.0.1:{streaming_replica.port}/{db['NAME']}",
-        GUNICORN_WORKERS="1",
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        READYZ_WAIT_SECONDS="1",
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "python:config.gunicorn"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    standby = f"postgres://{db['USER']}@127.0.0.1:{streaming_replica.port}/{db['NAME']}"
+    with gunicorn(DATABASE_URL=standby, GUNICORN_WORKERS="1", READYZ_WAIT_SECONDS="1") as port:
         url = f"http://127.0.0.1:{port}/readyz"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                first = httpx.get(url, timeout=10)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.1)
-        assert first.status_code == 200  # its connection is now kept
+        assert httpx.get(url, timeout=10).status_code == 200  # its connection is now kept
         with hung(streaming_replica):
             started = time.monotonic()
             response = httpx.get(url, timeout=30)
             took = time.monotonic() - started
-    finally:
-        server.terminate()
-        server.wait(10)
 
     assert response.status_code == 503
     assert response.json()["checks"]["database"]["ok"] is False

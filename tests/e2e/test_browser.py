@@ -310,15 +310,9 @@ def test_the_admin_forms_pass_the_axe_audit(
     from sources.models import Source
 
     call_command("load_demo")
-    editor = User.objects.create_user("axe-editor", password="a long test password", is_staff=True)
-    editor.groups.add(Group.objects.get(name="Editors"))
     claim = Claim.objects.get(text__startswith="In these forced labor camps")
     article = Source.objects.filter(provenance_links__isnull=False, derived_links__isnull=True)[0]
-    browser.get(f"{live_server}/admin/login/")
-    browser.find_element(By.NAME, "username").send_keys("axe-editor")
-    browser.find_element(By.NAME, "password").send_keys("a long test password")
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    WebDriverWait(browser, 10).until(lambda driver: "/login/" not in driver.current_url)
+    sign_in_editor(browser, live_server)
 
     found = {}
     for path in (
