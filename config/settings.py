@@ -236,6 +236,9 @@ DATABASE_POOLING = env_choice("DATABASE_POOLING", ("session", "transaction"))
 DATABASE_QUERY_WAIT_SECONDS = env_int("DATABASE_QUERY_WAIT_SECONDS", 30)
 REPLICA_QUERY_WAIT_SECONDS = env_int("REPLICA_QUERY_WAIT_SECONDS", 5)
 READYZ_WAIT_SECONDS = env_int("READYZ_WAIT_SECONDS", 2)
+# How long a writer waits for another's row lock (sources/locks.py) before it is retried
+# and then told "someone else was saving this".
+DATABASE_LOCK_WAIT_SECONDS = env_int("DATABASE_LOCK_WAIT_SECONDS", 5)
 # Streamed downloads (exports, snapshots) each hold a thread while their client reads:
 # each process serves at most this many at once, and this many per client; past it, 429.
 # Keep it below gunicorn's threads (GUNICORN_THREADS, 8), so others are always answered.

@@ -18,9 +18,11 @@ through lock_rows(), and any lock it takes later comes after those in this order
 Database triggers follow the same order: a citation's change updates its claim's search
 document, so a citation's writer locks the claim before it writes the citation.
 
-Whatever still collides (a record that gained a citation between a writer's first read
-and its locks) is a deadlock or serialization failure: `is_write_conflict` tells those
-apart, and the doors retry them a few times, then answer "someone else was saving this".
+A writer waits for a lock at most DATABASE_LOCK_WAIT_SECONDS (lock_timeout, for the rest
+of its transaction). Whatever still collides (a record that gained a citation between a
+writer's first read and its locks, a lock held past that wait) is a deadlock, a
+serialization failure or a lock timeout: `is_write_conflict` tells those apart, and the
+doors retry them a few times, then answer "someone else was saving this".
 SQLite has no row locks: it takes one writer at a time, so nothing is locked there.
 """
 
@@ -29,6 +31,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import OperationalError, connection
 
 # The advisory lock's key: any bigint of our own ("claimtrail provenance" in ASCII, cut).
@@ -94,6 +97,9 @@ def lock_rows(
     missing: list[tuple[str, int]] = []
     postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
+        if postgres:
+            wait = f"{int(settings.DATABASE_LOCK_WAIT_SECONDS * 1000)}ms"
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [wait])
         if provenance and postgres:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PROVENANCE_LOCK])
         shared = sorted({pk for pk in shared_sources if pk is not None})

@@ -4,10 +4,12 @@ both land when they do not overlap); never a 5xx, never a lost edit, never a dea
 answered as a database outage. The row locks' order is sources.locks."""
 
 # ruff: noqa: B023 (each round's writes run, and finish, inside that round)
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test import Client
@@ -219,3 +221,62 @@ def test_a_source_deleted_while_an_api_write_cites_it_is_never_a_500() -> None:
             assert (deleted, response.status_code, cited) == ("kept: cited", 200, True)
         outcomes.add(deleted)
     assert outcomes <= {"deleted", "kept: cited"}
+
+
+@contextlib.contextmanager
+def held(table: str, pk: int) -> Iterator[None]:
+    """A row locked by another session (another editor's long save) meanwhile."""
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+    ) as other:
+        other.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE", [pk])  # noqa: S608
+        yield
+        other.rollback()
+
+
+def test_a_save_kept_waiting_past_the_lock_bound_is_refused_in_words_input_kept(
+    settings: Any,
+) -> None:
+    settings.DATABASE_LOCK_WAIT_SECONDS = 0.2
+    ann = admin("ann")
+    citation = CitationFactory(quote="Start.")
+    url = f"/admin/claims/citation/{citation.pk}/change/"
+    form = form_data(ann.get(url))
+    form["quote"] = "Ann's quote."
+
+    with held("claims_claim", citation.claim_id):
+        refused = ann.post(url, form)
+
+    html = refused.content.decode()
+    assert refused.status_code == 200
+    assert "Someone else was saving this at the same moment" in html
+    assert "Ann&#x27;s quote." in html
+    citation.refresh_from_db()
+    assert citation.quote == "Start."
+    assert ann.post(url, form_data(refused)).status_code == 302  # once the other is done
+    citation.refresh_from_db()
+    assert citation.quote == "Ann's quote."
+
+
+def test_an_api_write_kept_waiting_past_the_lock_bound_is_a_409_not_a_503(
+    settings: Any,
+) -> None:
+    settings.DATABASE_LOCK_WAIT_SECONDS = 0.2
+    ann = api("ann")
+    claim = CitationFactory().claim
+    url = f"/api/v1/claims/{claim.pk}/"
+    etag = ann.get(url)["ETag"]
+
+    with held("claims_claim", claim.pk):
+        response = ann.patch(url, {"summary": "Ann's."}, format="json", HTTP_IF_MATCH=etag)
+
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "conflict"
+    assert "Someone else was saving this" in response.json()["errors"][0]["detail"]
+    claim.refresh_from_db()
+    assert claim.summary == ""
