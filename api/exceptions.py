@@ -28,6 +28,11 @@ class ExceptionHandler(BaseExceptionHandler):
                 "was saved. Check it and send it again.",
                 code="deleted",
             )
+        if getattr(exc.__cause__, "sqlstate", "") == "57014":  # query_canceled
+            return DatabaseUnavailable(
+                "The database took too long to answer this request, so it "
+                "was stopped. Try again; narrow a search or a filter if it happens again."
+            )
         if isinstance(exc, OperationalError | InterfaceError):
             return DatabaseUnavailable()
         return super().convert_known_exceptions(exc)

@@ -46,7 +46,7 @@ from claims.models import Citation, Claim, ClaimRelation
 from claims.reviews import rating_histories
 from claims.search import search_claims
 from claims.services import add_snapshot, lock_claim, save_claim
-from sources.exports import csv_response, ending_loudly
+from sources.exports import counted_download, csv_response, ending_loudly
 from sources.locks import WRITE_TRIES, is_write_conflict, lock_rows, pause_before_retry
 from sources.models import Person, Source
 
@@ -490,7 +490,7 @@ class ClaimNDJSONView(ClaimCSVView):
             content_type="application/x-ndjson",
         )
         response["Content-Disposition"] = 'attachment; filename="claims.ndjson"'
-        return response
+        return counted_download(response)
 
 
 @extend_schema(

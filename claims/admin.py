@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.forms import (
-    BaseInlineFormSet,
     BooleanField,
     CharField,
     HiddenInput,
@@ -51,8 +50,8 @@ from claims.rules import (
 )
 from claims.services import add_snapshot, lock_claim, read_upload
 from sources.admin import SafeSaveAdmin, SourceAdmin, posted_ids
-from sources.exports import csv_response
-from sources.forms import FuzzyDateFormMixin, VersionedFormMixin
+from sources.exports import counted_download, csv_response
+from sources.forms import FuzzyDateFormMixin, VersionedFormMixin, VersionedInlineFormSet
 from sources.locks import lock_rows
 from sources.models import Snapshot, Source
 from sources.quotes import QuoteOutcome
@@ -83,7 +82,7 @@ COMPACT_TEXT: Mapping[type[models.Field], Mapping[str, Any]] = {
 MAX_INLINE_CITATIONS = 200
 
 
-class CitationFormSet(BaseInlineFormSet):
+class CitationFormSet(VersionedInlineFormSet):
     """The claim's citations as the editor leaves them decide whether it may be published
     (claims.rules)."""
 
@@ -186,6 +185,7 @@ class ClaimRelationForm(VersionedFormMixin):
 class ClaimRelationInline(admin.TabularInline):
     model = ClaimRelation
     form = ClaimRelationForm
+    formset = VersionedInlineFormSet
     fk_name = "claim"
     extra = 0
     autocomplete_fields = ["other"]
@@ -742,7 +742,7 @@ class SourceWithSnapshotsAdmin(SourceAdmin):
             content_type=snapshot.media_type,
         )
         response["Content-Security-Policy"] = "sandbox"
-        return response
+        return counted_download(response)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not Snapshot:

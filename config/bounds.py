@@ -2,9 +2,11 @@
 
 A database server that hangs (its processes stopped, its host frozen) still has its
 kernel acknowledge TCP, so neither keepalives nor its own statement_timeout end a query
-waiting on it. So, while a request is served, each query it makes, and the check Django
-runs on a kept connection before reusing it, is watched: past its bound the watchdog shuts
-the connection's socket, and the query fails as a lost connection does. A replica's read
+waiting on it. So, while a request is served, each query it makes (its commit, and the
+check Django runs on a kept connection before reusing it), is watched: past its bound the
+watchdog asks the server to cancel it, and if it still waits GRACE_SECONDS later (a hung
+server cancels nothing), shuts the connection's socket, and the query fails as a lost
+connection does. A replica's read
 is then made again on the primary and the replica skipped until checked
 (config.replicas); /readyz reports the part as failing. Bounds:
 DATABASE_QUERY_WAIT_SECONDS for the primary, REPLICA_QUERY_WAIT_SECONDS for a replica,
@@ -58,12 +60,20 @@ def bounded(seconds: float | None = None) -> Iterator[None]:
         _bound.reset(token)
 
 
+# After asking the server to cancel an overrunning query, how long to wait before cutting
+# the connection (a hung server cannot cancel anything).
+GRACE_SECONDS = 2.0
+
+
 class Watchdog:
-    """One thread per process that cuts the connections whose queries overran."""
+    """One thread per process that ends the queries which overran their bound: first by
+    asking the server to cancel them (a slow query on a working server ends, and its locks
+    go), then, GRACE_SECONDS later, if still waiting, by cutting the connection."""
 
     def __init__(self) -> None:
         self._wake = threading.Condition()
-        self._watched: dict[int, tuple[float, float, BaseDatabaseWrapper]] = {}
+        # key -> [deadline, bound in seconds, connection, whether a cancel was sent]
+        self._watched: dict[int, list[Any]] = {}
         self._keys = itertools.count()
         self._thread: threading.Thread | None = None
 
@@ -79,20 +89,26 @@ class Watchdog:
                 self._thread.daemon = True
                 self._thread.start()
             key = next(self._keys)
-            self._watched[key] = (time.monotonic() + seconds, seconds, connection)
+            self._watched[key] = [time.monotonic() + seconds, seconds, connection, False]
             self._wake.notify()
         try:
             yield
         finally:
-            with self._wake:  # never cut once the query is over: the same lock
+            with self._wake:  # never acted on once the query is over: the same lock
                 self._watched.pop(key, None)
 
     def _run(self) -> None:
         with self._wake:
             while True:
                 now = time.monotonic()
-                for key, (deadline, seconds, connection) in list(self._watched.items()):
-                    if deadline <= now:
+                for key, watched in list(self._watched.items()):
+                    deadline, seconds, connection, cancelled = watched
+                    if deadline > now:
+                        continue
+                    if not cancelled:
+                        watched[0], watched[3] = now + GRACE_SECONDS, True
+                        threading.Thread(target=cancel, args=(connection,), daemon=True).start()
+                    else:
                         del self._watched[key]
                         cut(connection, seconds)
                 soonest = min((watched[0] for watched in self._watched.values()), default=None)
@@ -102,18 +118,26 @@ class Watchdog:
 WATCHDOG = Watchdog()
 
 
+def cancel(connection: BaseDatabaseWrapper) -> None:
+    """Ask the server to cancel the connection's query (it then fails with QueryCanceled),
+    waiting at most GRACE_SECONDS for the server to take the request."""
+    with contextlib.suppress(Exception):  # closed meanwhile, or the server does not answer
+        connection.connection.cancel_safe(timeout=GRACE_SECONDS)
+
+
 def cut(connection: BaseDatabaseWrapper, seconds: float) -> None:
-    """Shut the socket under a connection whose query waited past its bound: the query
-    fails at once (OperationalError), and Django opens a new connection next time."""
-    raw = connection.connection
+    """Shut the socket under a connection whose query went on past its bound and a
+    cancel: the query fails at once (OperationalError), and Django connects anew."""
     try:
-        descriptor = os.dup(raw.pgconn.socket)
+        descriptor = os.dup(connection.connection.pgconn.socket)
+        with socket.socket(fileno=descriptor) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
     except Exception:  # closed meanwhile, or not PostgreSQL: nothing waits on it
         return
-    with socket.socket(fileno=descriptor) as sock, contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
     logger.warning(
-        "A query on %s waited past %.0f s: its connection was cut", connection.alias, seconds
+        "A query on %s waited past %.0f s and a cancel: its connection was cut",
+        connection.alias,
+        seconds,
     )
 
 

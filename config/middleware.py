@@ -125,7 +125,9 @@ class StreamLimitMiddleware:
     process serves at most STREAMS_PER_PROCESS of them at once, and a client at most
     STREAMS_PER_CLIENT; past either, 429 with Retry-After, and the threads left go on
     answering everything else (/healthz, the API, the pages). Set STREAMS_PER_PROCESS
-    below gunicorn's threads (GUNICORN_THREADS; docs/deploy.md)."""
+    below gunicorn's threads (GUNICORN_THREADS; docs/deploy.md). Only the downloads marked
+    so (sources.exports.counted_download) count: not static files, which a page loads a
+    dozen at a time."""
 
     retry_after = 30  # seconds
 
@@ -134,7 +136,7 @@ class StreamLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        if not response.streaming or response.status_code != 200:
+        if not getattr(response, "counted_download", False) or response.status_code != 200:
             return response
         client = client_ip(request) or "unknown"
         if not STREAM_SLOTS.take(client):

@@ -11,7 +11,12 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from sources.exports import PEOPLE, SOURCES, csv_response
-from sources.forms import FuzzyDateFormMixin, VersionedFormMixin, https_formfield
+from sources.forms import (
+    FuzzyDateFormMixin,
+    VersionedFormMixin,
+    VersionedInlineFormSet,
+    https_formfield,
+)
 from sources.locks import WRITE_TRIES, is_write_conflict, lock_rows, pause_before_retry
 from sources.models import (
     LinkCheck,
@@ -224,6 +229,7 @@ class ProvenanceForm(VersionedFormMixin):
 class ProvenanceInline(admin.TabularInline):
     model = Provenance
     form = ProvenanceForm
+    formset = VersionedInlineFormSet
     fk_name = "source"
     extra = 0
     autocomplete_fields = ["based_on"]

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
@@ -399,6 +399,16 @@ CUT_SHORT = {
 }
 
 
+Download = TypeVar("Download", bound=StreamingHttpResponse)
+
+
+def counted_download(response: Download) -> Download:
+    """Mark a streamed download (an export, a snapshot's file) as one of those a process
+    serves a few of at once (config.middleware.StreamLimitMiddleware)."""
+    response.counted_download = True  # type: ignore[attr-defined]
+    return response
+
+
 def ending_loudly(chunks: Iterator[bytes], kind: str) -> Iterator[bytes]:
     """The chunks; if producing them fails half-way, the CUT_SHORT mark, then the error
     again, so that the server aborts the response instead of ending it cleanly."""
@@ -421,7 +431,7 @@ def csv_response(
     response["Content-Disposition"] = f'attachment; filename="{export.name}.csv"'
     # Its columns, types and allowed values, for tools (RFC 8288; Frictionless Data).
     response["Link"] = f'<{request.build_absolute_uri(reverse("datapackage"))}>; rel="describedby"'
-    return response
+    return counted_download(response)
 
 
 def stream_csv(

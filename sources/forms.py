@@ -6,6 +6,7 @@ from typing import Any, cast
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import models
+from django.forms.models import BaseInlineFormSet
 from django.http import QueryDict
 
 
@@ -55,6 +56,7 @@ class VersionedFormMixin(forms.ModelForm):
     """
 
     version = forms.CharField(widget=forms.HiddenInput, required=False)
+    stale_message = ""
     # Set by the admin (sources.admin.SafeSaveAdmin) when saving collided with another
     # editor's save even after retrying: the form is shown again with WRITE_CONFLICT.
     write_conflict = False
@@ -79,7 +81,8 @@ class VersionedFormMixin(forms.ModelForm):
         seen = self.data.get(self.add_prefix("version"), "")
         if current is None or seen == current.updated_at.isoformat():
             return cleaned_data
-        raise forms.ValidationError(self._merge_saves_since(seen, current), code="stale")
+        self.stale_message = self._merge_saves_since(seen, current)
+        raise forms.ValidationError(self.stale_message, code="stale")
 
     def _update_errors(self, errors: Any) -> None:
         # Model validation after the form's own: a field that already has an error keeps
@@ -167,6 +170,24 @@ class VersionedFormMixin(forms.ModelForm):
                 data.pop(key, None)
             return
         data[key] = "" if value is None else str(value)
+
+
+class VersionedInlineFormSet(BaseInlineFormSet):
+    """An inline's rows (VersionedFormMixin forms). Django checks nothing of a row ticked
+    for deletion, so this does: a row another editor changed since the page was opened is
+    not deleted; it comes back unticked, with their changes, and the save is refused."""
+
+    def clean(self) -> None:
+        super().clean()
+        stale = []
+        for form in self.deleted_forms:
+            # Its own clean() found it stale (and brought the other editor's changes in).
+            message = getattr(form, "stale_message", None)
+            if message:
+                form.data.pop(form.add_prefix("DELETE"), None)  # type: ignore[attr-defined]
+                stale.append(f"“{form.instance}” was not deleted: {message}")
+        if stale:
+            raise forms.ValidationError(stale, code="stale")
 
 
 def shown(record: models.Model, name: str, limit: int = 120) -> str:

@@ -214,3 +214,43 @@ def test_unchanged_pages_save_without_a_refusal() -> None:
     assert Source.objects.count() == 1
     assert Person.objects.filter(pk=citation.source.publisher_id).exists()
     assert Topic.objects.count() == 0
+
+
+@pytest.mark.parametrize("inline", ["citation", "provenance"])
+def test_a_row_deleted_on_a_page_opened_before_another_editors_change_is_kept(
+    inline: str,
+) -> None:
+    if inline == "citation":
+        row = CitationFactory(role="context", quote="Old quote.")
+        url, form_id, field = f"/admin/claims/claim/{row.claim_id}/change/", "claim_form", "quote"
+        edit_url = f"/admin/claims/citation/{row.pk}/change/"
+    else:
+        row = ProvenanceFactory(note="quotes")
+        url, form_id, field = (
+            f"/admin/sources/source/{row.source_id}/change/",
+            "source_form",
+            "note",
+        )
+        edit_url = ""
+    ann, bea = two_editors()
+    ann_form = form_data(ann.get(url), form_id)
+    if edit_url:  # Bea edits the row on its own page
+        page = form_data(bea.get(edit_url))
+        page[field] = "Bea's change."
+        assert bea.post(edit_url, page).status_code == 302
+    else:  # on the same page
+        page = form_data(bea.get(url), form_id)
+        name = next(n for n in page if n.endswith(f"-0-{field}"))
+        page[name] = "Bea's change."
+        assert bea.post(url, page).status_code == 302
+    delete = next(name for name in ann_form if name.endswith("-0-id")).replace("-id", "-DELETE")
+    ann_form[delete] = "on"
+
+    refused = ann.post(url, ann_form)
+
+    assert refused.status_code == 200
+    assert "was not deleted" in refused.content.decode()
+    row.refresh_from_db()  # still there, with Bea's change
+    assert getattr(row, field) == "Bea's change."
+    again = form_data(refused, form_id)
+    assert delete not in again  # shown unticked

@@ -6,6 +6,7 @@ answered as a database outage. The row locks' order is sources.locks."""
 # ruff: noqa: B023 (each round's writes run, and finish, inside that round)
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,8 +17,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from claims.models import Citation
+from config.bounds import GRACE_SECONDS
 from sources.models import Provenance, Source
-from tests.factories import CitationFactory, EditorFactory, SourceFactory
+from tests.factories import CitationFactory, ClaimFactory, EditorFactory, SourceFactory
 from tests.forms import form_data
 
 pytestmark = [
@@ -280,3 +282,27 @@ def test_an_api_write_kept_waiting_past_the_lock_bound_is_a_409_not_a_503(
     assert "Someone else was saving this" in response.json()["errors"][0]["detail"]
     claim.refresh_from_db()
     assert claim.summary == ""
+
+
+def test_a_read_kept_waiting_past_its_bound_is_cancelled_and_says_so(settings: Any) -> None:
+    settings.DATABASE_QUERY_WAIT_SECONDS = 1
+    ClaimFactory()
+    reader = APIClient(raise_request_exception=False)  # the app answers the error itself
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+    ) as other:  # a migration, say, holding the table
+        other.execute("LOCK TABLE claims_claim IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        response = reader.get("/api/v1/claims/")
+        took = time.monotonic() - started
+        other.rollback()
+
+    assert response.status_code == 503
+    assert "took too long" in response.json()["errors"][0]["detail"]
+    assert took < GRACE_SECONDS + 1  # cancelled at its bound, not cut after the grace
+    assert reader.get("/api/v1/claims/").status_code == 200  # its connection still works

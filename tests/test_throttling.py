@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.http import HttpResponse
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle
 
@@ -127,3 +127,27 @@ def test_a_token_clients_read_after_write_mark_needs_no_redis(
     token.refresh_from_db()
     assert token.wrote_at is not None
     assert "cache" not in caplog.text
+
+
+@pytest.mark.django_db
+def test_downloads_past_the_bound_are_a_429_but_static_files_and_pages_are_not_counted(
+    settings: Any,
+) -> None:
+    settings.STREAMS_PER_PROCESS = 1
+    # WhiteNoise serving from the project's static folders, as with DEBUG (make run).
+    settings.WHITENOISE_USE_FINDERS = settings.WHITENOISE_AUTOREFRESH = True
+    client = Client()
+    first = client.get("/api/v1/claims.csv")  # open, not yet read: holds the one slot
+
+    second = client.get("/api/v1/claims.ndjson")
+    static = [client.get("/static/claimtrail.css") for _ in range(3)]
+    page = client.get("/api/v1/claims/")
+
+    assert first.status_code == 200
+    assert second.status_code == 429
+    assert int(second["Retry-After"]) > 0
+    assert second.json()["errors"][0]["code"] == "throttled"
+    assert [response.status_code for response in static] == [200, 200, 200]
+    assert page.status_code == 200
+    b"".join(first.streaming_content)  # read to the end: the slot is given back
+    assert client.get("/api/v1/claims.ndjson").status_code == 200

@@ -14,6 +14,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self.execute_wrappers.insert(0, watch_query)
 
     def is_usable(self) -> bool:
-        # Django's check of a kept connection runs its own query, past execute wrappers.
+        # Django's check of a kept connection runs its own query, past execute wrappers;
+        # so do commits and rollbacks.
         with WATCHDOG.watching(self):
             return bool(super().is_usable())
+
+    def _commit(self) -> None:
+        with WATCHDOG.watching(self):
+            super()._commit()  # type: ignore[misc]
+
+    def _rollback(self) -> None:
+        with WATCHDOG.watching(self):
+            super()._rollback()  # type: ignore[misc]
