@@ -19,8 +19,6 @@ class ExceptionHandler(BaseExceptionHandler):
             return exceptions.ValidationError(as_serializer_error(exc))
         if isinstance(exc, Gone):
             return WriteConflict(str(exc), code="deleted")
-        if is_write_conflict(exc):
-            return WriteConflict()
         if isinstance(exc, IntegrityError) and getattr(exc.__cause__, "sqlstate", "") == "23503":
             # A record the write names was deleted after it was checked (foreign_key_violation).
             return WriteConflict(
@@ -28,6 +26,8 @@ class ExceptionHandler(BaseExceptionHandler):
                 "was saved. Check it and send it again.",
                 code="deleted",
             )
+        if is_write_conflict(exc):
+            return WriteConflict()
         if getattr(exc.__cause__, "sqlstate", "") == "57014":  # query_canceled
             return DatabaseUnavailable(
                 "The database took too long to answer this request, so it "

@@ -8,7 +8,7 @@ import orjson
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.urls import Resolver404, ResolverMatch, resolve, reverse
@@ -179,7 +179,7 @@ def retrying(write: Callable[[], Response]) -> Response:
     for attempt in range(WRITE_TRIES):
         try:
             return write()
-        except OperationalError as error:
+        except (OperationalError, IntegrityError) as error:
             if not is_write_conflict(error) or attempt == WRITE_TRIES - 1:
                 raise
             pause_before_retry(attempt)

@@ -1,4 +1,5 @@
 import copy
+import os
 import re
 from collections.abc import Mapping
 from typing import Any, cast
@@ -226,23 +227,45 @@ class ClaimForm(VersionedFormMixin, FuzzyDateFormMixin):
         return cleaned
 
 
+# A confirm is good for the preview it came from: its file, its editor, for a day.
+IMPORT_SALT = "claimtrail.import.versions"
+IMPORT_CONFIRM_SECONDS = 24 * 3600
+
+
 class VersionedConfirmForm(ConfirmImportForm):
-    """The import's confirm, with the versions of the records its preview read (signed)."""
+    """The import's confirm, with the versions of the records its preview read: signed
+    for the editor who previewed it and the file they previewed."""
 
     versions = CharField(widget=HiddenInput, required=False)
 
-    def clean_versions(self) -> dict[str, Any]:
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.salt = f"{IMPORT_SALT}:{getattr(user, 'pk', '')}"
+
+    def sign(self, file_name: str, versions: dict[str, Any]) -> str:
+        # The file as the form reads it back (ConfirmImportForm keeps its base name).
+        payload = {"file": os.path.basename(file_name), "versions": versions}
+        return signing.dumps(payload, salt=self.salt, compress=True)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         try:
-            return cast(
-                dict[str, Any], signing.loads(self.cleaned_data["versions"], salt=IMPORT_SALT)
+            signed = signing.loads(
+                cleaned.get("versions", ""), salt=self.salt, max_age=IMPORT_CONFIRM_SECONDS
             )
-        except signing.BadSignature:
+        except signing.SignatureExpired:
             raise ValidationError(
-                "This confirmation is not one this site made: preview the file again."
+                "This preview is more than a day old: preview the file again."
             ) from None
-
-
-IMPORT_SALT = "claimtrail.import.versions"
+        except signing.BadSignature:
+            signed = None
+        if not isinstance(signed, dict) or signed.get("file") != cleaned.get("import_file_name"):
+            raise ValidationError(
+                "This confirmation is not one this site made for you and this file: preview "
+                "the file again."
+            )
+        cleaned["versions"] = signed["versions"]
+        return cleaned
 
 
 class AllOrNothingImportMixin(ImportMixin):
@@ -268,10 +291,14 @@ class AllOrNothingImportMixin(ImportMixin):
             "versions": versions,
         }
 
+    def get_confirm_form_kwargs(self, request: HttpRequest, import_form: Any = None) -> Any:
+        return {**super().get_confirm_form_kwargs(request, import_form), "user": request.user}
+
     def get_confirm_form_initial(self, request: HttpRequest, import_form: Any) -> dict[str, Any]:
         initial = super().get_confirm_form_initial(request, import_form)
         seen = getattr(request, "import_versions", {})
-        return {**initial, "versions": signing.dumps(seen, salt=IMPORT_SALT, compress=True)}
+        signer = VersionedConfirmForm(user=request.user)
+        return {**initial, "versions": signer.sign(initial.get("import_file_name", ""), seen)}
 
     def process_result(self, result: Any, request: HttpRequest) -> Any:
         if not (result.has_errors() or result.has_validation_errors()):
@@ -765,8 +792,6 @@ class SourceWithSnapshotsAdmin(SourceAdmin):
                 outcomes = QuoteCheck.objects.filter(citation__in=quoted).values_list(
                     "outcome", flat=True
                 )
-                self.message_user(
-                    request,
-                    "Snapshot added. " + quote_checks_summary(outcomes, quoted.count()),
-                    messages.SUCCESS,
+                self.say_once_saved(
+                    request, "Snapshot added. " + quote_checks_summary(outcomes, quoted.count())
                 )

@@ -115,6 +115,7 @@ VERSIONED: dict[str, tuple[Any, str]] = {
     "sources.person": (Person, "person"),
     "claims.claim": (Claim, "claim"),
     "claims.citation": (Citation, "citation"),
+    "claims.topic": (Topic, "topic"),
 }
 
 
@@ -163,8 +164,10 @@ class ImportResource(resources.ModelResource):
             if label in VERSIONED and digits.isdigit():
                 by_model[label][int(digits)] = [version, row]
         lock_rows(
+            provenance=True,  # a row's via may add a provenance link
             shared_sources=by_model["sources.source"],
             people=by_model["sources.person"],
+            topics=by_model["claims.topic"],
             claims=by_model["claims.claim"],
             citations=by_model["claims.citation"],
             allow_missing=True,
@@ -384,11 +387,13 @@ class ClaimResource(ImportResource):
             self.read(_person(claimant, pk=pk, column="claimant")) if claimant else None
         )
         instance._import_people = [  # type: ignore[attr-defined]
-            _person(name, pk=None, column="people") for name in _split(row, "people")
+            self.read(_person(name, pk=None, column="people")) for name in _split(row, "people")
         ]
         instance._import_topics = [  # type: ignore[attr-defined]
-            Topic.objects.filter(slug=slug).first()
-            or _saved(Topic(slug=slug, name=slug.replace("-", " ").capitalize()), "topics")
+            self.read(
+                Topic.objects.filter(slug=slug).first()
+                or _saved(Topic(slug=slug, name=slug.replace("-", " ").capitalize()), "topics")
+            )
             for slug in _split(row, "topics")
         ]
 
@@ -557,6 +562,9 @@ class CitationResource(ImportResource):
         return _saved(source, "source_title")
 
     def _publisher(self, row: dict[str, Any]) -> Person | None:
+        return self.read(self._find_publisher(row))
+
+    def _find_publisher(self, row: dict[str, Any]) -> Person | None:
         name = _cell(row, "publisher").strip()
         if not name:
             return None

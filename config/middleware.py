@@ -140,7 +140,8 @@ class StreamLimitMiddleware:
             return response
         client = client_ip(request) or "unknown"
         if not STREAM_SLOTS.take(client):
-            response.close()  # its stream never started: nothing was read
+            # Its stream never started: nothing to close. (response.close() would also
+            # say the request had finished, and close its database connection.)
             return self._busy(request)
         response.streaming_content = _released(  # type: ignore[attr-defined]
             response.streaming_content,  # type: ignore[attr-defined]

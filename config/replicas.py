@@ -254,7 +254,11 @@ def _pinned(request: HttpRequest) -> bool:
         return False
     # Tokens live in the primary (not a replicated app): one indexed lookup.
     since = timezone.now() - timedelta(seconds=settings.REPLICA_READ_AFTER_WRITE_SECONDS)
-    return ApiToken.objects.filter(prefix=prefix, wrote_at__gt=since).exists()
+    try:
+        return ApiToken.objects.filter(prefix=prefix, wrote_at__gt=since).exists()
+    except DatabaseError as error:  # then the primary, where any write of theirs is
+        logger.warning("Read-after-write mark unreadable, reading the primary: %r", error)
+        return True
 
 
 def _pin(request: HttpRequest, response: HttpResponseBase) -> None:
@@ -267,9 +271,9 @@ def _pin(request: HttpRequest, response: HttpResponseBase) -> None:
         httponly=True,
         samesite="Lax",
     )
-    prefix = _token_prefix(request)
-    if prefix is not None:
+    token = getattr(request, "auth", None)  # the API token the write was made with
+    if isinstance(token, ApiToken):
         try:
-            ApiToken.objects.filter(prefix=prefix).update(wrote_at=timezone.now())
+            ApiToken.objects.filter(pk=token.pk).update(wrote_at=timezone.now())
         except DatabaseError as error:  # the write itself is done; say what may follow
             logger.warning("Read-after-write not recorded for a token: %r", error)

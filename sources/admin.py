@@ -4,18 +4,20 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin, csrf_protect_m
-from django.db import OperationalError, models, router, transaction
+from django.db import IntegrityError, OperationalError, models, router, transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from sources.exports import PEOPLE, SOURCES, csv_response
 from sources.forms import (
+    WRITE_CONFLICT,
     FuzzyDateFormMixin,
     VersionedFormMixin,
     VersionedInlineFormSet,
     https_formfield,
+    showing_conflict,
 )
 from sources.locks import WRITE_TRIES, is_write_conflict, lock_rows, pause_before_retry
 from sources.models import (
@@ -130,6 +132,10 @@ class SafeSaveAdmin(SimpleHistoryAdmin):
             return queryset.none(), False
         return super().get_search_results(request, queryset, search_term)
 
+    def say_once_saved(self, request: HttpRequest, words: str) -> None:
+        """Tell the editor this once the save is in (a retried save says it once)."""
+        request.said_once_saved.append(words)  # type: ignore[attr-defined]
+
     def lock_for_save(self, request: HttpRequest, pk: int | None) -> None:
         """Lock what saving (or deleting) this page's record writes; `pk` is None when
         adding one."""
@@ -142,8 +148,6 @@ class SafeSaveAdmin(SimpleHistoryAdmin):
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
-        if getattr(request, "write_conflict", False):
-            return type(form.__name__, (form,), {"write_conflict": True})
         return form
 
     @csrf_protect_m
@@ -166,26 +170,59 @@ class SafeSaveAdmin(SimpleHistoryAdmin):
         def view() -> HttpResponse:
             return self._delete_view(request, object_id, extra_context)
 
-        return self._saving(request, object_id, view)
+        def refused() -> HttpResponse:
+            self.message_user(
+                request,
+                "Someone else was saving this at the same moment, so nothing was deleted. "
+                "Look at it again, then delete it if it should go.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.path)
 
-    def _saving(self, request: HttpRequest, object_id: str | None, view: Any) -> HttpResponse:
+        return self._saving(request, object_id, view, refused)
+
+    def _saving(
+        self,
+        request: HttpRequest,
+        object_id: str | None,
+        view: Any,
+        refused: Any = None,
+    ) -> HttpResponse:
+        """The view, its writes locked first and retried on a collision; after WRITE_TRIES,
+        `refused()` (a deletion) or the form shown again, saying so, its input kept."""
         using = router.db_for_write(self.model)
         pk = int(object_id) if object_id and RECORD_ID.fullmatch(object_id) else None
         if request.method != "POST":
             with transaction.atomic(using=using):
                 return view()
         for attempt in range(WRITE_TRIES):
+            request.said_once_saved = []  # type: ignore[attr-defined]
             try:
                 with transaction.atomic(using=using):
                     self.lock_for_save(request, pk)
-                    return view()
-            except OperationalError as error:
+                    response = view()
+                for words in request.said_once_saved:  # type: ignore[attr-defined]
+                    self.message_user(request, words, messages.SUCCESS)
+                return response
+            except (OperationalError, IntegrityError) as error:
                 if not is_write_conflict(error):
                     raise
                 pause_before_retry(attempt)
-        request.write_conflict = True  # type: ignore[attr-defined]
-        with transaction.atomic(using=using):
-            return view()
+        if refused is not None:
+            return refused()
+        token = showing_conflict.set(True)
+        try:
+            with transaction.atomic(using=using):
+                return view()
+        except (
+            OperationalError,
+            IntegrityError,
+        ) as error:  # collided even while only showing the form
+            if not is_write_conflict(error):
+                raise
+            return HttpResponse(WRITE_CONFLICT, status=409, content_type="text/plain")
+        finally:
+            showing_conflict.reset(token)
 
 
 class PersonForm(VersionedFormMixin):

@@ -1,5 +1,6 @@
 """Form behaviour shared by the admin's forms: fuzzy dates, versions."""
 
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, cast
 
@@ -41,6 +42,11 @@ WRITE_CONFLICT = (
 )
 
 
+# Set by the admin (sources.admin.SafeSaveAdmin) while it shows again a form whose save
+# collided with another editor's even after retrying: nothing is locked or saved then.
+showing_conflict: ContextVar[bool] = ContextVar("showing_conflict", default=False)
+
+
 class VersionedFormMixin(forms.ModelForm):
     """A change form that refuses to overwrite an edit its editor has not seen.
 
@@ -57,9 +63,6 @@ class VersionedFormMixin(forms.ModelForm):
 
     version = forms.CharField(widget=forms.HiddenInput, required=False)
     stale_message = ""
-    # Set by the admin (sources.admin.SafeSaveAdmin) when saving collided with another
-    # editor's save even after retrying: the form is shown again with WRITE_CONFLICT.
-    write_conflict = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -68,8 +71,10 @@ class VersionedFormMixin(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned_data = super().clean() or {}
-        if self.write_conflict:
-            raise forms.ValidationError(WRITE_CONFLICT, code="conflict")
+        if showing_conflict.get():  # nothing is saved: no lock, no version to check
+            if self.prefix is None:  # the page's own form says why, once
+                raise forms.ValidationError(WRITE_CONFLICT, code="conflict")
+            return cleaned_data
         if self.instance.pk is None:
             return cleaned_data
         model = type(self.instance)

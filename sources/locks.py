@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import IntegrityError, OperationalError, connection
 
 # The advisory lock's key: any bigint of our own ("claimtrail provenance" in ASCII, cut).
 PROVENANCE_LOCK = 0x636C61696D70726F
@@ -51,8 +51,10 @@ ORDER = (
 WRITE_TRIES = 3
 
 # PostgreSQL's codes for two transactions that could not both go on: deadlock_detected,
-# serialization_failure, lock_not_available (a lock_timeout ran out).
-CONFLICT_CODES = {"40P01", "40001", "55P03"}
+# serialization_failure, lock_not_available (a lock_timeout ran out), and
+# foreign_key_violation (a record the write names was deleted meanwhile: trying again
+# checks it anew, and says which).
+CONFLICT_CODES = {"40P01", "40001", "55P03", "23503"}
 
 
 @dataclass
@@ -126,7 +128,7 @@ def is_write_conflict(error: BaseException) -> bool:
     """Whether a database error is two writers colliding (a deadlock, a serialization
     failure, a lock wait past lock_timeout, SQLite's "database is locked"), which trying
     again settles, rather than a database that cannot be reached."""
-    if not isinstance(error, OperationalError):
+    if not isinstance(error, OperationalError | IntegrityError):
         return False
     cause = error.__cause__
     code = getattr(cause, "sqlstate", None)

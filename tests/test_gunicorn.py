@@ -198,7 +198,9 @@ def test_sixteen_slow_readers_leave_the_api_and_healthz_answering() -> None:
         gunicorn(
             GUNICORN_WORKERS="1",
             GUNICORN_THREADS="8",
-            STREAMS_PER_PROCESS="4",
+            # Each export streaming to a slow reader holds a database connection too: below
+            # CI's PgBouncer pool of 4 (.ci/with-pgbouncer), as docs/deploy.md says to.
+            STREAMS_PER_PROCESS="2",
             STREAMS_PER_CLIENT="16",  # all from one address here: the process bound is tested
         ) as port,
         contextlib.ExitStack() as closing,
@@ -223,7 +225,7 @@ def test_sixteen_slow_readers_leave_the_api_and_healthz_answering() -> None:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=20) as r:
                 answers[path] = (r.status, time.monotonic() - started)
 
-    assert sorted(statuses) == [b"200"] * 4 + [b"429"] * 12
+    assert sorted(statuses) == [b"200"] * 2 + [b"429"] * 14
     for path, (status, took) in answers.items():
         assert status == 200, path
         assert took < 5, f"{path} waited {took:.1f} s behind slow readers"

@@ -120,7 +120,13 @@ def test_a_token_clients_read_after_write_mark_needs_no_redis(
     request = RequestFactory().get("/api/v1/claims/", HTTP_AUTHORIZATION=f"Bearer {key}")
     assert replicas._pinned(request) is False  # it wrote nothing: the replica serves it
 
+    # Someone else sending the token's prefix with a made-up secret marks nothing.
+    forged = RequestFactory().post("/admin/login/", HTTP_AUTHORIZATION=f"Bearer {key}x")
+    replicas._pin(forged, HttpResponse())
+    assert replicas._pinned(request) is False
+
     write = RequestFactory().post("/api/v1/claims/", HTTP_AUTHORIZATION=f"Bearer {key}")
+    write.auth = token  # as the API's authentication leaves it
     replicas._pin(write, HttpResponse())
 
     assert replicas._pinned(request) is True  # kept on its token, in the primary

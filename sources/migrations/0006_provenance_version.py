@@ -22,4 +22,12 @@ class Migration(migrations.Migration):
             ),
             preserve_default=False,
         ),
+        # A link's history says it was last saved at its version, so that an edit form
+        # opened before another editor's save finds what it showed (the merge).
+        migrations.RunSQL(
+            "UPDATE sources_historicalprovenance SET updated_at = (SELECT p.updated_at"
+            " FROM sources_provenance p WHERE p.id = sources_historicalprovenance.id)"
+            " WHERE id IN (SELECT id FROM sources_provenance)",
+            migrations.RunSQL.noop,
+        ),
     ]

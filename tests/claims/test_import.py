@@ -482,3 +482,20 @@ def test_a_bogus_rating_is_a_rating_error_alone() -> None:
     [invalid] = result.invalid_rows
     assert set(invalid.error_dict) == {"rating"}
     assert Claim.objects.count() == 0
+
+
+def test_a_confirm_is_good_only_for_the_editor_and_file_previewed(editor_client: Client) -> None:
+    confirm = upload(editor_client, claims_csv(good_rows(2))).context["confirm_form"]
+    other = Client()
+    other.force_login(EditorFactory(username="bea"))
+
+    theirs = other.post("/admin/claims/claim/process_import/", confirm.initial)
+    another_file = editor_client.post(
+        "/admin/claims/claim/process_import/",
+        {**confirm.initial, "import_file_name": "some-other-upload.csv"},
+    )
+
+    for refused in (theirs, another_file):
+        assert refused.status_code == 200
+        assert "not one this site made for you and this file" in refused.content.decode()
+    assert not Claim.objects.exists()
