@@ -225,17 +225,22 @@ def test_a_source_deleted_while_an_api_write_cites_it_is_never_a_500() -> None:
     assert outcomes <= {"deleted", "kept: cited"}
 
 
-@contextlib.contextmanager
-def held(table: str, pk: int) -> Iterator[None]:
-    """A row locked by another session (another editor's long save) meanwhile."""
+def other_session() -> psycopg.Connection[Any]:
+    """A database session of its own, outside the app (another editor's, a migration's)."""
     db = connection.settings_dict
-    with psycopg.connect(
+    return psycopg.connect(
         host=db["HOST"] or "127.0.0.1",
         port=db["PORT"] or 5432,
         user=db["USER"],
         password=db["PASSWORD"] or None,
         dbname=db["NAME"],
-    ) as other:
+    )
+
+
+@contextlib.contextmanager
+def held(table: str, pk: int) -> Iterator[None]:
+    """A row locked by another session (another editor's long save) meanwhile."""
+    with other_session() as other:
         other.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE", [pk])  # noqa: S608
         yield
         other.rollback()
@@ -288,14 +293,7 @@ def test_a_read_kept_waiting_past_its_bound_is_cancelled_and_says_so(settings: A
     settings.DATABASE_QUERY_WAIT_SECONDS = 1
     ClaimFactory()
     reader = APIClient(raise_request_exception=False)  # the app answers the error itself
-    db = connection.settings_dict
-    with psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        dbname=db["NAME"],
-    ) as other:  # a migration, say, holding the table
+    with other_session() as other:  # a migration, say, holding the table
         other.execute("LOCK TABLE claims_claim IN ACCESS EXCLUSIVE MODE")
         started = time.monotonic()
         response = reader.get("/api/v1/claims/")
