@@ -1,9 +1,13 @@
 import re
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
+
+STALE_CURSOR = "This page link is no longer valid: start again from the first page."
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -30,6 +34,22 @@ class CursorPagination(pagination.CursorPagination):
                 }
             )
         return min(int(digits[:9]), self.max_page_size)
+
+    def decode_cursor(self, request: Request) -> Any:
+        cursor = super().decode_cursor(request)
+        if cursor is not None and "\x00" in str(cursor.position or ""):
+            raise NotFound(STALE_CURSOR)  # no stored value holds a NUL
+        return cursor
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (ValueError, DataError, DjangoValidationError):
+            # Only a forged or stale cursor's position gets here: one that is not of the
+            # ordering's type (a word where a search rank or a date goes, say).
+            if request.query_params.get(self.cursor_query_param):
+                raise NotFound(STALE_CURSOR) from None
+            raise
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)

@@ -485,3 +485,24 @@ def test_the_schema_documents_anonymous_reads_and_the_json_ld_of_claimreview(
     assert list(review["content"]) == ["application/ld+json"]
     patch = schema["paths"]["/api/v1/claims/{id}/"]["patch"]["responses"]
     assert {"412", "428"} <= set(patch)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/people/?cursor=cD0lMDA=",  # p=%00: a NUL where a name goes
+        "/api/v1/claims/?ordering=rating&cursor=cD0lMDA=",
+        "/api/v1/sources/?ordering=title&cursor=cD0lMDA=",
+        "/api/v1/claims/?q=camps&cursor=cD1hYmM=",  # p=abc: a word where a rank goes
+        "/api/v1/claims/?cursor=cD1hYmM=",  # where a date goes
+    ],
+)
+def test_a_forged_page_link_is_a_404_in_words(api_client: APIClient, url: str) -> None:
+    ClaimFactory(text="The camps are vocational training centers.")
+
+    response = api_client.get(url)
+
+    assert response.status_code == 404, response.content
+    assert response.json()["errors"][0]["detail"] == (
+        "This page link is no longer valid: start again from the first page."
+    )
