@@ -133,7 +133,18 @@ def edtf_bounds(value: str) -> tuple[date | None, date | None]:
         raise FuzzyDateError(f'"{_shorten(value)}" is not a valid EDTF value.') from error
     if "XXXX" in value.upper():
         raise FuzzyDateError(f'"{value}" has no year; enter the year so the date can be sorted.')
-    earliest, latest = _to_date(parsed.lower_fuzzy(), value), _to_date(parsed.upper_fuzzy(), value)
+    try:
+        earliest = _to_date(parsed.lower_fuzzy(), value)
+        latest = _to_date(parsed.upper_fuzzy(), value)
+    except (ValueError, TypeError, ArithmeticError) as error:
+        if isinstance(error, FuzzyDateError):
+            raise
+        # The grammar takes digits left unspecified inside a day or a month ("2019-1X-31"),
+        # which no calendar day answers.
+        raise FuzzyDateError(
+            f'"{_shorten(value)}" cannot be placed on the calendar: use X only for a whole '
+            "part (2019-XX, 2019-12-XX), or give a range such as 2019-10/2019-12."
+        ) from error
     if earliest is not None and latest is not None and earliest > latest:
         raise FuzzyDateError(
             f'"{_shorten(value)}" ends before it starts: put the earlier date first.'

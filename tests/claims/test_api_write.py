@@ -201,6 +201,7 @@ def test_patching_text_leaves_citations_alone(editor_api: APIClient) -> None:
     [
         ({"made": {"text": "July 31"}}, "made.text", "has no year"),
         ({"made": {"text": "2019", "edtf": "2019-13-45"}}, "made.edtf", "not a valid EDTF"),
+        ({"made": {"edtf": "2019-XX-3X"}}, "made.edtf", "cannot be placed on the calendar"),
         ({"made": {"text": "2019-05/2018-01"}}, "made.text", "ends before it starts"),
         ({"event": {"text": "x", "edtf": "2020/2019"}}, "event.edtf", "ends before it starts"),
         ({"made": "2019"}, "made.non_field_errors", "Invalid data"),

@@ -84,6 +84,9 @@ def test_end_of_year_is_narrower_than_the_edtf_library_reads_it() -> None:
         ("0000", "falls outside the years 1 to 9999"),
         ("Y170000002", "falls outside the years 1 to 9999"),
         ("<script>alert(1)</script>", "is not a date we can read"),
+        # The EDTF grammar takes these; no calendar day answers them.
+        ("2019-XX-3X", '"2019-XX-3X" cannot be placed on the calendar'),
+        ("2019-1X-31", '"2019-1X-31" cannot be placed on the calendar'),
     ],
 )
 def test_unreadable_dates_raise_a_clear_error(text: str, message: str) -> None:
