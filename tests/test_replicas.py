@@ -216,7 +216,9 @@ def test_readers_read_the_replica_editors_and_writers_the_primary(replica: Repli
     assert ids(by_token.get("/api/v1/claims/")) == {before.pk, after.pk}
 
 
-def test_a_client_reads_its_own_writes_from_the_primary(replica: Replica, settings: Any) -> None:
+def writer_with_token(settings: Any) -> tuple[Any, str]:
+    """A writer's account and API token, with the replica caught up and then standing
+    still (replay paused): a write made now is on the primary only."""
     settings.REPLICA_READ_AFTER_WRITE_SECONDS = 30
     # May add claims but not change them, so sees no drafts: would read the replica.
     writer = UserFactory()
@@ -224,8 +226,13 @@ def test_a_client_reads_its_own_writes_from_the_primary(replica: Replica, settin
     _, key = ApiToken.issue(name="Intake script", user=writer, created_by=None)
     caught_up()
     set_replay(paused=True)
+    return writer, key
 
-    # A token client keeps no cookie: its credential pins it (in the cache).
+
+def test_a_client_reads_its_own_writes_from_the_primary(replica: Replica, settings: Any) -> None:
+    writer, key = writer_with_token(settings)
+
+    # A token client keeps no cookie: its last write, kept on its token, pins it.
     token_client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     created = token_client.post(
         "/api/v1/claims/",
@@ -258,12 +265,7 @@ def test_a_client_reads_its_own_writes_from_the_primary(replica: Replica, settin
 def test_a_token_client_reads_its_write_from_the_primary_though_redis_was_down_then(
     replica: Replica, settings: Any
 ) -> None:
-    settings.REPLICA_READ_AFTER_WRITE_SECONDS = 30
-    writer = UserFactory()
-    writer.user_permissions.add(Permission.objects.get(codename="add_claim"))
-    _, key = ApiToken.issue(name="Intake script", user=writer, created_by=None)
-    caught_up()
-    set_replay(paused=True)
+    _, key = writer_with_token(settings)
     token_client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     redis_up = settings.CACHES
     settings.CACHES = cache_settings(f"redis://127.0.0.1:{closed_port()}/0")  # Redis killed

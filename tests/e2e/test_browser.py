@@ -95,14 +95,7 @@ def test_an_editor_adds_a_claim_with_two_citations_and_readers_see_it(
     browser: WebDriver, live_server: object
 ) -> None:
     call_command("load_demo")
-    editor = User.objects.create_user("e2e-editor", password="a long test password", is_staff=True)
-    editor.groups.add(Group.objects.get(name="Editors"))
-
-    browser.get(f"{live_server}/admin/login/")
-    browser.find_element(By.NAME, "username").send_keys("e2e-editor")
-    browser.find_element(By.NAME, "password").send_keys("a long test password")
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-    WebDriverWait(browser, 10).until(lambda driver: "/login/" not in driver.current_url)
+    editor = sign_in_editor(browser, live_server)
 
     browser.get(f"{live_server}/admin/claims/claim/add/")
     browser.find_element(By.NAME, "text").send_keys("Detainees were paid nothing at all.")
@@ -352,14 +345,16 @@ def test_a_claim_shows_claim_claimant_date_and_verdict_on_the_first_screen(
     browser.set_window_size(1280, 1000)
 
 
-def sign_in_editor(browser: WebDriver, live_server: object) -> None:
-    editor = User.objects.create_user("axe-editor", password="a long test password", is_staff=True)
+def sign_in_editor(browser: WebDriver, live_server: object) -> User:
+    """Sign the browser in to the admin as a new member of the Editors group."""
+    editor = User.objects.create_user("e2e-editor", password="a long test password", is_staff=True)
     editor.groups.add(Group.objects.get(name="Editors"))
     browser.get(f"{live_server}/admin/login/")
-    browser.find_element(By.NAME, "username").send_keys("axe-editor")
+    browser.find_element(By.NAME, "username").send_keys("e2e-editor")
     browser.find_element(By.NAME, "password").send_keys("a long test password")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
     WebDriverWait(browser, 10).until(lambda driver: "/login/" not in driver.current_url)
+    return editor
 
 
 def serious(found: list[str]) -> list[str]:
