@@ -62,9 +62,11 @@ def metrics(request: HttpRequest) -> HttpResponse:
     token = settings.METRICS_TOKEN
     if not token:
         return HttpResponse("Not found.", status=404, content_type="text/plain")
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        given = ""  # the token alone, or under another scheme, is not accepted
     # Digests compared, so that not even the token's length shows in the time taken.
-    if not hmac.compare_digest(_digest(given), _digest(token)):
+    if not hmac.compare_digest(_digest(given.strip()), _digest(token)):
         response = HttpResponse(
             "Send the metrics token: Authorization: Bearer <METRICS_TOKEN>.",
             status=401,

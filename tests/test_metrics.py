@@ -69,6 +69,19 @@ def test_metrics_need_the_token_and_are_off_without_one(client: Client, settings
     assert b"django_http" not in refused.content
 
 
+def test_metrics_take_the_token_only_after_bearer(client: Client, settings: Any) -> None:
+    settings.METRICS_TOKEN = TOKEN
+
+    bare = client.get("/metrics", HTTP_AUTHORIZATION=TOKEN)
+    basic = client.get("/metrics", HTTP_AUTHORIZATION=f"Basic {TOKEN}")
+    bearer = client.get("/metrics", HTTP_AUTHORIZATION=f"bearer {TOKEN}")
+
+    assert bare.status_code == 401
+    assert b"django_http" not in bare.content
+    assert basic.status_code == 401
+    assert bearer.status_code == 200  # the scheme's name is case-insensitive (RFC 9110)
+
+
 def test_a_made_up_method_is_a_405_and_adds_no_series(client: Client, settings: Any) -> None:
     settings.METRICS_TOKEN = TOKEN
 
