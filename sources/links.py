@@ -51,15 +51,45 @@ class HostPacer:
             self.last[host] = time.monotonic()
 
 
+# IPv6 addresses that carry an IPv4 address in their last 32 bits, which a gateway or the
+# host itself reaches as IPv4: NAT64 (RFC 6052), IPv4-compatible (deprecated, ::a.b.c.d)
+# and IPv4-translated (SIIT, ::ffff:0:a.b.c.d). IPv4-mapped (::ffff:a.b.c.d) and 6to4
+# (2002::/16) have their own attributes in `ipaddress`; Teredo (2001::/32) is not global.
+IPV4_IN_LAST_32_BITS = [
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("::/96"),
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),
+]
+# NAT64 for one network's own use (RFC 8215): where the IPv4 address sits is that
+# network's choice, so none of it is taken as public.
+LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether an address is on the public internet, and so is any IPv4 address inside
+    it: [64:ff9b::7f00:1] and [2002:7f00:1::] reach 127.0.0.1 through a gateway."""
+    if not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv4Address):
+        return True
+    if address in LOCAL_NAT64:
+        return False
+    inside = address.ipv4_mapped or address.sixtofour
+    if inside is None and any(address in network for network in IPV4_IN_LAST_32_BITS):
+        inside = ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    return inside is None or inside.is_global
+
+
 class PrivateAddress(Exception):
     """A link (or a redirect) to this machine or a private network: not fetched."""
 
 
 async def refuse_private(request: httpx.Request) -> None:
     """Refuse, before connecting, a request to a loopback, private, link-local or reserved
-    address (by name or as resolved): a source's URL, typed by an editor, must not make
-    the server probe its own network and report what answered. A name resolved again by
-    the connection could differ (DNS rebinding); the firewall is the real boundary."""
+    address (by name or as resolved, or inside an IPv6 address): a source's URL, typed by
+    an editor, must not make the server probe its own network and report what answered.
+    A name resolved again by the connection could differ (DNS rebinding); the firewall is
+    the real boundary."""
     try:
         host = request.url.host
     except (ValueError, UnicodeError):  # an IDNA label Python cannot encode
@@ -73,7 +103,7 @@ async def refuse_private(request: httpx.Request) -> None:
         except (OSError, UnicodeError):
             return  # the connection reports it: the host name does not resolve
         addresses = {ipaddress.ip_address(info[4][0]) for info in found}
-    if any(not address.is_global for address in addresses):
+    if not all(is_public(address) for address in addresses):
         raise PrivateAddress(host)
 
 

@@ -1,5 +1,6 @@
 """check_links against real HTTP servers started here, on loopback: never the internet."""
 
+import asyncio
 import io
 import itertools
 import ssl
@@ -9,11 +10,13 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 import trustme
 from django.core.management import call_command
 from django.test import Client
 
+from sources.links import refuse_private
 from sources.models import LinkCheck, LinkKind
 from tests.factories import SourceFactory
 
@@ -206,3 +209,36 @@ def test_links_to_this_machine_or_a_private_network_are_not_fetched_by_default(
         assert check.dead
         assert check.error == f"Not checked: {host} is a private or local address."
     assert ": 3 dead." in out
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[64:ff9b::7f00:1]",  # NAT64 of 127.0.0.1
+        "[64:ff9b::a01:203]",  # NAT64 of 10.1.2.3
+        "[64:ff9b:1::7f00:1]",  # NAT64 for one network's own use
+        "[2002:7f00:1::]",  # 6to4 of 127.0.0.1
+        "[2002:c0a8:101::1]",  # 6to4 of 192.168.1.1
+        "[::127.0.0.1]",  # IPv4-compatible
+        "[::ffff:127.0.0.1]",  # IPv4-mapped
+        "[::ffff:0:a9fe:a9fe]",  # IPv4-translated 169.254.169.254 (cloud metadata)
+    ],
+)
+def test_a_private_ipv4_address_inside_an_ipv6_one_is_not_fetched(host: str, settings: Any) -> None:
+    settings.LINK_CHECK_ALLOW_PRIVATE = False
+    source = SourceFactory(url=f"http://{host}/internal")
+
+    run()
+
+    check = LinkCheck.objects.get(source=source)
+    assert check.dead
+    assert check.error == f"Not checked: {host.strip('[]')} is a private or local address."
+
+
+@pytest.mark.parametrize(
+    "host", ["[64:ff9b::808:808]", "[2002:808:808::]", "[::ffff:8.8.8.8]", "8.8.8.8"]
+)
+def test_a_public_ipv4_address_inside_an_ipv6_one_is_let_through(host: str) -> None:
+    request = httpx.Request("GET", f"http://{host}/")
+
+    assert asyncio.run(refuse_private(request)) is None  # no PrivateAddress raised
