@@ -166,6 +166,9 @@ AXES_RESET_ON_SUCCESS = True
 # The client's address as the rate limits see it (NUM_PROXIES).
 AXES_CLIENT_IP_CALLABLE = "api.throttling.client_ip"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# Where signing in lands when its `next` is missing or refused (another site's address):
+# the admin, rather than Django's /accounts/profile/, which this project does not have.
+LOGIN_REDIRECT_URL = "admin:index"
 
 ROOT_URLCONF = "config.urls"
 

@@ -75,3 +75,20 @@ def test_an_administrator_unlocks_by_deleting_the_attempts(client: Client) -> No
     assert unlocked.status_code == 302
     assert not AccessAttempt.objects.exists()
     assert sign_in(client, "cat", "right horse battery", REMOTE_ADDR="192.0.2.3").status_code == 302
+
+
+def test_a_next_address_on_another_site_is_refused_and_signing_in_lands_on_the_admin(
+    client: Client,
+) -> None:
+    editor = EditorFactory(username="dan")
+    editor.set_password("right horse battery")
+    editor.save()
+
+    response = client.post(
+        LOGIN,
+        {"username": "dan", "password": "right horse battery", "next": "https://evil.example/"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+    assert client.get(response["Location"]).status_code == 200
