@@ -2,7 +2,7 @@ from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from django.contrib import admin, messages
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
@@ -10,6 +10,15 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 
 from api.models import ApiToken
+
+
+def may_revoke(user: User | AnonymousUser, token: ApiToken) -> bool:
+    """Administrators revoke any token; editors a read-only client's (the account
+    ApiToken.issue made for it) or their own, never one acting as someone else, as they
+    never issue those either."""
+    if user.is_superuser or token.user_id == user.pk:
+        return True
+    return token.user.username == f"api-client-{token.prefix}"
 
 
 @admin.register(ApiToken)
@@ -71,11 +80,21 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected tokens", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        count = 0
-        for token in queryset.filter(revoked_at__isnull=True):
+        count = refused = 0
+        for token in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            if not may_revoke(request.user, token):
+                refused += 1
+                continue
             token.revoke()
             count += 1
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                f"{refused} token(s) not revoked: they act as another person's account, and"
+                " only an administrator can revoke those. Ask one to.",
+                messages.ERROR,
+            )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Revoke instead: a deleted token leaves no trace of who had access.

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from api.models import ApiToken
 from claims.models import Claim, State
-from tests.factories import ClaimFactory, UserFactory
+from tests.factories import ClaimFactory, EditorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +143,62 @@ def test_an_editor_revokes_a_token_in_the_admin(editor_client: Client) -> None:
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert APIClient().get("/api/v1/claims/", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401
+
+
+def revoke_in_the_admin(client: Client, token: ApiToken) -> Any:
+    return client.post(
+        "/admin/api/apitoken/", {"action": "revoke", "_selected_action": [token.pk]}, follow=True
+    )
+
+
+def test_an_editor_cannot_revoke_a_token_acting_as_an_administrator(
+    editor_client: Client,
+) -> None:
+    administrator = UserFactory(is_staff=True, is_superuser=True)
+    token, key = ApiToken.issue(name="Admin's script", user=administrator, created_by=None)
+
+    response = revoke_in_the_admin(editor_client, token)
+
+    assert response.status_code == 200
+    assert "only an administrator can revoke those" in response.content.decode()
+    token.refresh_from_db()
+    assert token.revoked_at is None
+    assert APIClient().get("/api/v1/claims/", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
+
+
+def test_an_editor_cannot_revoke_a_token_acting_as_another_editor(editor_client: Client) -> None:
+    other = EditorFactory()
+    token, _ = ApiToken.issue(name="Other editor's script", user=other, created_by=None)
+
+    revoke_in_the_admin(editor_client, token)
+
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_an_editor_revokes_a_token_acting_as_themselves(
+    editor_client: Client, editor: User
+) -> None:
+    token, key = ApiToken.issue(name="My script", user=editor, created_by=None)
+
+    response = revoke_in_the_admin(editor_client, token)
+
+    assert "Revoked 1 token(s)." in response.content.decode()
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert APIClient().get("/api/v1/claims/", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401
+
+
+def test_an_administrator_revokes_anyones_token(client: Client, editor: User) -> None:
+    administrator = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(administrator)
+    token, _ = ApiToken.issue(name="Editor's script", user=editor, created_by=None)
+
+    response = revoke_in_the_admin(client, token)
+
+    assert "Revoked 1 token(s)." in response.content.decode()
+    token.refresh_from_db()
+    assert token.revoked_at is not None
 
 
 def test_token_changelist_query_count_does_not_grow(
