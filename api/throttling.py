@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from rest_framework import throttling
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +50,13 @@ def shared_cache_failed() -> None:
 
 class FailOpenMixin:
     def allow_request(self, request: Request, view: Any) -> bool:
+        return self.fail_open(super().allow_request, request, view)  # type: ignore[misc]
+
+    def fail_open(self, count: Callable[..., Any], *args: Any) -> Any:
+        """`count(*args)`, on the shared cache, or on this process's own when that fails."""
         if not shared_cache_down():
             try:
-                return super().allow_request(request, view)  # type: ignore[misc]
+                return count(*args)
             except Exception as error:  # redis-py raises its own ConnectionError, TimeoutError...
                 shared_cache_failed()
                 logger.warning(
@@ -61,7 +66,7 @@ class FailOpenMixin:
                     error,
                 )
         vars(self)["cache"] = _local_counts  # this throttle only, not the class
-        return super().allow_request(request, view)  # type: ignore[misc]
+        return count(*args)
 
 
 class AnonRateThrottle(FailOpenMixin, throttling.AnonRateThrottle):
@@ -72,7 +77,38 @@ class UserRateThrottle(FailOpenMixin, throttling.UserRateThrottle):
     """Token holders and signed-in users, counted by account."""
 
 
-def client_ip(request: HttpRequest) -> str | None:
+class BadTokenThrottle(FailOpenMixin, throttling.SimpleRateThrottle):
+    """Wrong API tokens, counted by client address: DRF authenticates before it throttles,
+    so without this a client could try tokens as fast as the server answers. Past the
+    `bad_token` rate (API_BAD_TOKEN_RATE), any token from that address is answered 429
+    until its oldest counted failure is older than the rate's period. Only tokens that
+    could be guesses count: a revoked token's or a disabled account's holds a real key."""
+
+    scope = "bad_token"
+    duration: int  # seconds, from the rate (SimpleRateThrottle.__init__)
+
+    def get_rate(self) -> str:
+        # Read at each request, not once at import, so that the setting can change in tests.
+        return str(api_settings.DEFAULT_THROTTLE_RATES[self.scope])
+
+    def get_cache_key(self, request: Request, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
+
+    def throttle_success(self) -> bool:
+        return True  # asking counts nothing; record_failure() does
+
+    def record_failure(self, request: Request) -> None:
+        """Count one wrong token from the request's address."""
+        self.fail_open(self._record, request)
+
+    def _record(self, request: Request) -> None:
+        key = self.get_cache_key(request, None)
+        now = self.timer()
+        history = [moment for moment in self.cache.get(key, []) if moment > now - self.duration]
+        self.cache.set(key, [now, *history], self.duration)
+
+
+def client_ip(request: HttpRequest | Request) -> str | None:
     """The client's address: the socket's, or with NUM_PROXIES, what the farthest of our
     proxies saw (X-Forwarded-For is the client's to write); None when there is none (a
     request made in code). Sign-in lockouts count by it."""

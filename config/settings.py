@@ -367,6 +367,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("API_ANON_RATE", "60/minute"),
         "user": env_str("API_TOKEN_RATE", "1000/minute"),
+        # Wrong API tokens from one client address; past it, any token from there is a 429
+        # for the rest of the period (api.throttling.BadTokenThrottle).
+        "bad_token": env_str("API_BAD_TOKEN_RATE", "20/minute"),
     },
     # Anonymous clients are counted by address. X-Forwarded-For is the client's to write,
     # so it is believed only as far as the proxies in front of us are known: with

@@ -272,3 +272,49 @@ def test_behind_a_known_proxy_clients_are_counted_by_the_address_it_saw(
     one_client = [f"198.51.100.{i}, 192.0.2.7" for i in range(4)]
     others = ["192.0.2.8", "192.0.2.9"]
     assert limited_after(api_client, one_client + others) == [200, 200, 200, 429, 200, 200]
+
+
+@pytest.fixture
+def three_bad_tokens_a_minute(settings: Any) -> None:
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "bad_token": "3/minute"},
+    }
+
+
+def test_an_address_sending_wrong_tokens_is_answered_429_past_the_limit(
+    api_client: APIClient, three_bad_tokens_a_minute: None
+) -> None:
+    _, key = ApiToken.issue(name="Data desk", created_by=None)
+
+    wrong = []
+    for guess in ("ct_deadbeef_nope", "guess", "two words"):
+        wrong.append(bearer(api_client, guess).get("/api/v1/claims/"))
+    limited = bearer(api_client, "ct_deadbeef_again").get("/api/v1/claims/")
+    valid_from_there = bearer(APIClient(), key).get("/api/v1/claims/")
+    elsewhere = bearer(APIClient(REMOTE_ADDR="198.51.100.7"), "ct_deadbeef_nope").get(
+        "/api/v1/claims/"
+    )
+    anonymous = APIClient().get("/api/v1/claims/")
+
+    assert [response.status_code for response in wrong] == [401, 401, 401]
+    assert limited.status_code == 429
+    assert 0 < int(limited["Retry-After"]) <= 60
+    assert limited.json()["errors"][0]["detail"].startswith(
+        "Too many requests with a wrong API token came from your address"
+    )
+    assert valid_from_there.status_code == 429  # until the period is over, any token
+    assert elsewhere.status_code == 401  # counted by address
+    assert anonymous.status_code == 200  # reading without a token is not refused
+
+
+def test_a_revoked_token_is_not_counted_as_a_guess(
+    api_client: APIClient, three_bad_tokens_a_minute: None
+) -> None:
+    token, key = ApiToken.issue(name="Old script", created_by=None)
+    token.revoke()
+
+    statuses = [bearer(api_client, key).get("/api/v1/claims/").status_code for _ in range(5)]
+
+    assert statuses == [401] * 5

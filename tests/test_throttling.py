@@ -157,3 +157,19 @@ def test_downloads_past_the_bound_are_a_429_but_static_files_and_pages_are_not_c
     assert page.status_code == 200
     b"".join(first.streaming_content)  # read to the end: the slot is given back
     assert client.get("/api/v1/claims.ndjson").status_code == 200
+
+
+def test_with_redis_down_wrong_api_tokens_are_still_counted_per_process(
+    api_client: APIClient, settings: Any
+) -> None:
+    settings.CACHES = cache_settings(f"redis://127.0.0.1:{closed_port()}/0")
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "bad_token": "3/minute"},
+    }
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer ct_deadbeef_nope")
+
+    statuses = [api_client.get("/api/v1/claims/").status_code for _ in range(5)]
+
+    assert statuses == [401, 401, 401, 429, 429]
