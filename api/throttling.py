@@ -1,7 +1,8 @@
 """Rate limits, counted in the shared cache (Redis, with REDIS_URL) so that every worker and
 server counts against one limit. When that cache is down or slow, requests still go
 through: each process counts for itself for a while (limits then multiply by the number
-of processes) and the log says so, rather than every request failing."""
+of processes) and the log says so, rather than every request failing. Sign-in limits
+(SignInHandler) count django-axes' rows in the database instead."""
 
 import functools
 import logging
@@ -9,11 +10,18 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username
+from axes.models import AccessAttempt, AccessLog
+from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
+from django.db.models import Max, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from rest_framework import throttling
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -106,6 +114,63 @@ class BadTokenThrottle(FailOpenMixin, throttling.SimpleRateThrottle):
         now = self.timer()
         history = [moment for moment in self.cache.get(key, []) if moment > now - self.duration]
         self.cache.set(key, [now, *history], self.duration)
+
+
+class SignInHandler(AxesDatabaseHandler):
+    """django-axes' records and lockouts (AXES_LOCKOUT_PARAMETERS: an account is locked
+    only for the address that guessed, so no one elsewhere can lock an editor out), and
+    for guessing from many addresses, a slow-down of the account instead of a lock.
+
+    From the AXES_FAILURE_LIMIT-th wrong password for an account within the cool-off,
+    counted over every address, a sign-in to it waits LOGIN_SLOWDOWN_SECONDS after the last
+    failure, doubled at each further failure up to LOGIN_SLOWDOWN_MAX_SECONDS; then the
+    right password gets in from anywhere not locked. Counted from django-axes' own rows in
+    the database: no cache to fail, and an administrator who deletes an account's access
+    attempts lifts the slow-down too. A refused sign-in is not a failure
+    (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT), so the wait grows only with guesses;
+    an address the account signed in from before is not slowed."""
+
+    def is_allowed(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> bool:
+        if not super().is_allowed(request, credentials):
+            return False
+        username = get_client_username(request, credentials)
+        wait = self.slowdown(username) if username else 0.0
+        if wait and not self.signed_in_from_here_before(request, username):
+            request.sign_in_retry_after = math.ceil(wait)  # type: ignore[attr-defined]
+            return False
+        return True
+
+    def slowdown(self, username: str) -> float:
+        """Seconds a sign-in to this account waits now; one query."""
+        now = timezone.now()
+        found = AccessAttempt.objects.filter(
+            username=username, attempt_time__gte=now - settings.AXES_COOLOFF_TIME
+        ).aggregate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+        over = (found["failures"] or 0) - settings.AXES_FAILURE_LIMIT
+        if over < 0:
+            return 0.0
+        seconds = min(
+            settings.LOGIN_SLOWDOWN_SECONDS * 2**over, settings.LOGIN_SLOWDOWN_MAX_SECONDS
+        )
+        return max(0.0, (found["last"] + timedelta(seconds=seconds) - now).total_seconds())
+
+    def signed_in_from_here_before(self, request: HttpRequest, username: str) -> bool:
+        """Whether the account signed in from this address before (django-axes' access log)."""
+        address = client_ip(request)
+        return AccessLog.objects.filter(username=username, ip_address=address).exists()
+
+
+def sign_in_refused(
+    request: HttpRequest, original_response: HttpResponse | None, credentials: Any = None
+) -> HttpResponse:
+    """The page for a sign-in that django-axes refused: locked for this account at this
+    address, or slowed for this account (with Retry-After)."""
+    retry_after = getattr(request, "sign_in_retry_after", None)
+    context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "retry_after": retry_after}
+    response = render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=429)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def client_ip(request: HttpRequest | Request) -> str | None:

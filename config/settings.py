@@ -152,20 +152,35 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Signing in to the admin: after AXES_FAILURE_LIMIT wrong passwords for one account, or
-# from one address, that account or address is locked out for an hour (django-axes). An
-# administrator unlocks it sooner by deleting its entries under Axes -> Access attempts.
+# Signing in to the admin (django-axes; api.throttling.SignInHandler):
+# - after AXES_FAILURE_LIMIT wrong passwords for one account from one address, that
+#   account is locked for that address for an hour. Only for that address: locking the
+#   account everywhere would let anyone lock an editor out, and locking the address would
+#   lock every account behind a newsroom's shared NAT.
+# - guessing one account from many addresses is slowed instead: from the
+#   AXES_FAILURE_LIMIT-th failure (all addresses counted), each sign-in to that account
+#   waits LOGIN_SLOWDOWN_SECONDS after the last failure, doubled at each further one up to
+#   LOGIN_SLOWDOWN_MAX_SECONDS (429 with Retry-After); then the right password gets in.
+#   An address the account signed in from before is not slowed.
+# An administrator lifts both sooner by deleting the entries under Axes -> Access attempts.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(hours=1)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A refused sign-in (locked or slowed) checks no password, so it is not counted: the hour
+# runs from the last wrong password, and the slow-down grows only with guesses.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "api.throttling.SignInHandler"
+LOGIN_SLOWDOWN_SECONDS = env_int("LOGIN_SLOWDOWN_SECONDS", 1)
+LOGIN_SLOWDOWN_MAX_SECONDS = env_int("LOGIN_SLOWDOWN_MAX_SECONDS", 60)
 # The client's address as the rate limits see it (NUM_PROXIES).
 AXES_CLIENT_IP_CALLABLE = "api.throttling.client_ip"
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "api.throttling.sign_in_refused"
 # Where signing in lands when its `next` is missing or refused (another site's address):
 # the admin, rather than Django's /accounts/profile/, which this project does not have.
 LOGIN_REDIRECT_URL = "admin:index"
