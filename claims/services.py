@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -144,9 +144,11 @@ def _write_citations(claim: Claim, citations: list[dict[str, Any]], user: User) 
 
 def read_upload(upload: File) -> Reading:
     """What an uploaded file is as a snapshot (sources.snapshots.read_snapshot), its size
-    checked before it is read; the file is left at its start, to be stored."""
+    checked before it is read; the file is read from its start (a save tried again reads
+    it after the first try stored it) and left there, to be stored."""
     if upload.size is not None:
         check_size(upload.size)
+    upload.seek(0)
     try:
         return read_snapshot(upload.read(settings.SNAPSHOT_MAX_BYTES + 1))
     finally:
@@ -165,7 +167,12 @@ def add_snapshot(
     storage (local files, or any django-storages backend), its type, digest, size and
     text. A file too large, of another type, without text or already added is refused
     with a ValidationError, and nothing is stored. `reading`: the file already read
-    (read_upload), by a form that checked it."""
+    (read_upload), by a form that checked it.
+
+    The file is stored before its row is written, under its content's name (store_file);
+    when the write fails it is removed again, unless another source's snapshot of the same
+    content uses it. A caller's transaction rolled back after this returned leaves the
+    file, which its retry (or the next upload of the same bytes) uses again."""
     reading = reading or read_upload(upload)
     with transaction.atomic():
         # One writer per source; citations' writers wait (sources.locks' order).
@@ -183,8 +190,47 @@ def add_snapshot(
             text=reading.text,
             created_by=user,
         )
-        snapshot.file.save(reading.file_name, upload, save=False)
-        snapshot.save()
-        # Its citations' quotes, checked against it (the latest) in the same transaction.
-        QuoteCheck.objects.recheck(source.citations.values_list("pk", flat=True))
+        snapshot.file.name = store_file(snapshot, reading, upload)
+        try:
+            with transaction.atomic():
+                snapshot.save()
+                # Its citations' quotes, checked against it (the latest) in the same
+                # transaction.
+                QuoteCheck.objects.recheck(source.citations.values_list("pk", flat=True))
+        except BaseException:
+            discard_file(snapshot.file.name)
+            raise
     return snapshot
+
+
+# The first key of the advisory locks on stored files' names (the second: the name's
+# hash); sources.locks' single-key locks are of another key space.
+SNAPSHOT_FILE_LOCK = 26
+
+
+def store_file(snapshot: Snapshot, reading: Reading, upload: File) -> str:
+    """Where the upload is stored: under its content's name (`<digest>.<extension>` in the
+    snapshot's folder), written now or found there already (another source's snapshot of
+    the same bytes, or a try of this write rolled back and retried). The name stays locked
+    until the transaction ends: no other write stores, uses or removes it meanwhile."""
+    field = snapshot.file.field
+    name = field.generate_filename(snapshot, reading.file_name)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [SNAPSHOT_FILE_LOCK, name]
+            )
+    if field.storage.exists(name) and field.storage.size(name) == reading.size:
+        return name
+    return field.storage.save(name, upload, max_length=field.max_length)
+
+
+def discard_file(name: str) -> None:
+    """Remove a stored snapshot file that no written snapshot uses (one whose write
+    failed), in the transaction holding its name's lock (store_file)."""
+    try:
+        used = Snapshot.objects.filter(file=name).exists()
+    except DatabaseError:  # the database cannot say: an unused file, never a lost one
+        return
+    if not used:
+        Snapshot.file.field.storage.delete(name)

@@ -298,6 +298,15 @@ USE_TZ = True
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "media/"
 SNAPSHOT_MAX_BYTES = env_int("SNAPSHOT_MAX_BYTES", 10 * 1024 * 1024)
+# A snapshot's text is read in a child process (sources.snapshots) given at most this many
+# seconds and bytes of memory: a file built to stall or swell a parser is refused in words.
+SNAPSHOT_READ_SECONDS = env_int("SNAPSHOT_READ_SECONDS", 20)
+SNAPSHOT_READ_MEMORY_BYTES = env_int("SNAPSHOT_READ_MEMORY_BYTES", 512 * 1024 * 1024)
+if SNAPSHOT_READ_SECONDS < 1 or SNAPSHOT_READ_MEMORY_BYTES < 64 * 1024 * 1024:
+    raise ImproperlyConfigured(
+        "SNAPSHOT_READ_SECONDS must be at least 1, and SNAPSHOT_READ_MEMORY_BYTES at least "
+        "67108864 (64 MB: the reader itself needs some)."
+    )
 # A quote not in its source's snapshot is "close" when a passage scores at least this
 # (0 to 100; sources.quotes), else "not found".
 QUOTE_CLOSE_SCORE = env_int("QUOTE_CLOSE_SCORE", 90)

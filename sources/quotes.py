@@ -137,7 +137,13 @@ REGIONS = 5
 # region: their time grows with the square of their length.
 LONG_QUOTE = 500
 LONG_STARTS = 60
+# The passages to align a quote with in a long text are found from where its words are:
+# its QUOTE_WORDS longest words, the rarest in the text first, at most MAX_PLACES places
+# (word_places): whatever the text's length, what is done per place is bounded.
+QUOTE_WORDS = 12
+MAX_PLACES = 20_000
 _WORD = re.compile(r"\w+")
+_WORD_CHAR = re.compile(r"\w")
 
 
 def _closest(quote: str, text: str) -> tuple[float, int, int] | None:
@@ -165,31 +171,55 @@ def _closest(quote: str, text: str) -> tuple[float, int, int] | None:
 def _regions(quote: str, text: str) -> list[tuple[int, int, int]]:
     """Where in the text to align the quote, (low, high, the likeliest start): all of it
     when that is cheap enough, else the REGIONS stretches (each three quotes long)
-    holding most of the quote's words."""
+    holding most of the quote's rarest words (word_places)."""
     if len(quote) <= LONG_QUOTE and len(quote) * len(text) <= DIRECT_LIMIT:
         return [(0, len(text), 0)]
-    words = set(_WORD.findall(quote))
-    width = max(1, len(_WORD.findall(quote)))
-    places = [(m.start(), m.group() in words) for m in _WORD.finditer(text)]
-    if len(places) <= width:
-        return [(0, len(text), 0)]
-    totals = [0]
-    for _, hit in places:
-        totals.append(totals[-1] + hit)
-    windows = sorted(
-        range(len(places) - width + 1),
-        key=lambda i: totals[i + width] - totals[i],
-        reverse=True,
-    )
+    places = word_places(quote, text)
+    if not places:
+        return [(0, min(len(text), 3 * len(quote)), 0)]
+    # How many of the places are within a quote's length after each one (two pointers).
+    density, ahead = [], 0
+    for i, start in enumerate(places):
+        while ahead < len(places) and places[ahead] < start + len(quote):
+            ahead += 1
+        density.append(ahead - i)
     chosen: list[tuple[int, int, int]] = []
-    for i in windows:
-        start = places[i][0]
+    for i in sorted(range(len(places)), key=lambda i: density[i], reverse=True):
+        start = places[i]
         low, high = max(0, start - len(quote)), min(len(text), start + 2 * len(quote))
         if all(high <= a or low >= b for a, b, _ in chosen):
             chosen.append((low, high, start))
             if len(chosen) == REGIONS:
                 break
     return chosen
+
+
+def word_places(quote: str, text: str) -> list[int]:
+    """Where the quote's rarest words start in the text, in order: at most MAX_PLACES of
+    them, found by at most 2 * QUOTE_WORDS scans of the text in C (str.count, str.find),
+    so that a check's cost grows with the text's length once, and the rest is bounded."""
+    words = sorted(set(_WORD.findall(quote)), key=lambda w: (-len(w), w))[:QUOTE_WORDS]
+    counts = {word: text.count(word) for word in words}  # an upper bound: "the" in "then"
+    chosen: list[str] = []
+    total = 0
+    for word in sorted((w for w in words if counts[w]), key=counts.__getitem__):
+        if chosen and total + counts[word] > MAX_PLACES:
+            break
+        chosen.append(word)
+        total += counts[word]
+    places: list[int] = []
+    found = 0  # occurrences looked at, whole words or not
+    for word in chosen:
+        at = text.find(word)
+        while at >= 0 and found < MAX_PLACES:
+            found += 1
+            end = at + len(word)
+            if (at == 0 or not _WORD_CHAR.match(text[at - 1])) and not _WORD_CHAR.match(
+                text[end : end + 1]
+            ):
+                places.append(at)
+            at = text.find(word, end)
+    return sorted(places)
 
 
 def _whole_words(quote: str, text: str, start: int, end: int) -> tuple[int, int, int]:

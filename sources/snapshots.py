@@ -2,15 +2,23 @@
 
 A snapshot is an HTML page, a PDF or plain text. Its type is read from its bytes, never
 from the name or the type a browser claims; its text is extracted once, when it is added:
-the main text of an HTML page (selectolax's lexbor parser: scripts, styles, navigation, headers and
-footers left out), the text layer of a PDF (pypdf), or the text itself. Limits and
-failures are errors about the file, in words an editor can act on.
+the main text of an HTML page (selectolax's lexbor parser: scripts, styles, navigation,
+headers and footers left out), the text layer of a PDF (pypdf), or the text itself.
+
+Parsers are not trusted with an upload: the text is read in a child process
+(sources.extraction) bounded by SNAPSHOT_READ_SECONDS and SNAPSHOT_READ_MEMORY_BYTES, and
+whatever goes wrong there (a damaged or hostile file, a parser's bug or crash, the time or
+memory running out) is an error about the file, in words an editor can act on.
 """
 
 import hashlib
-import io
-import unicodedata
+import json
+import logging
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,13 +30,24 @@ HTML, PDF, TEXT = SnapshotType.HTML.value, SnapshotType.PDF.value, SnapshotType.
 # The name a stored file ends with, by its type.
 EXTENSIONS = {HTML: "html", PDF: "pdf", TEXT: "txt"}
 
-# Elements whose text is not the page's content.
-NOT_CONTENT = "script, style, noscript, template, nav, header, footer, aside, form, svg"
-# Elements that end a line of text (inline ones, such as <b> or <a>, run on).
-LINE_ENDS = (
-    "p, h1, h2, h3, h4, h5, h6, li, blockquote, pre, td, th, dd, dt, figcaption, caption, "
-    "div, section, article, br, tr, hr"
-)
+EXTRACTION = Path(__file__).with_name("extraction.py")
+
+# Why a file's text could not be read (sources.extraction's answers), in words.
+PROBLEMS = {
+    "encrypted": "it is an encrypted PDF. Add a copy without a password.",
+    f"damaged_{PDF}": "it is not a PDF that can be read; it may be damaged. Save it again, "
+    "or add its text.",
+    f"damaged_{HTML}": "it could not be parsed as an HTML page; it may be too large or too "
+    "deeply nested. Save the page as text or PDF, or keep only the part that is cited.",
+    f"damaged_{TEXT}": "its text is not UTF-8 throughout.",
+    "too_deep": "its parts are nested too deeply to be read. Save it again, or add its text.",
+    "too_large_unpacked": "its compressed parts unpack to far more data than a snapshot can "
+    "hold. Save it again, or add its text.",
+    "too_much_text": "its text is longer than a snapshot can hold. Keep only the part that is "
+    "cited.",
+}
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,17 +71,79 @@ def read_snapshot(data: bytes) -> Reading:
     if not data.strip():
         raise ValidationError("This file is empty.", code="empty")
     media_type = sniff(data)
-    text = {HTML: html_text, PDF: pdf_text, TEXT: plain_text}[media_type](data)
+    text = extract_text(media_type, data)
     if not text.strip():
         raise ValidationError(
             "No text could be read from this file (a scanned PDF has only images of its "
             "text). Add a copy with a text layer, or the text itself.",
             code="no_text",
         )
-    # NFKC, as quotes are compared (sources.quotes): a PDF's ligatures (ﬁ) and decomposed
-    # accents read as typed.
-    text = unicodedata.normalize("NFKC", text)
     return Reading(media_type, hashlib.sha256(data).hexdigest(), len(data), text)
+
+
+def extract_text(media_type: str, data: bytes) -> str:
+    """The file's text, in Unicode NFKC, without NUL or lone surrogates, read in a child
+    process (sources.extraction) within SNAPSHOT_READ_SECONDS of time and
+    SNAPSHOT_READ_MEMORY_BYTES of memory; a ValidationError in words when it cannot be."""
+    seconds = settings.SNAPSHOT_READ_SECONDS
+    memory = settings.SNAPSHOT_READ_MEMORY_BYTES
+    # A snapshot's text is at most as many characters as its file may have bytes.
+    most = settings.SNAPSHOT_MAX_BYTES
+    limits = [str(seconds), str(memory), str(most)]
+    try:
+        done = subprocess.run(  # noqa: S603 (our own interpreter and script, no shell)
+            [sys.executable, "-I", str(EXTRACTION), media_type, *limits],
+            input=data,
+            capture_output=True,
+            timeout=seconds,
+            env={},
+            check=False,
+        )
+    except subprocess.TimeoutExpired:  # the child is killed
+        raise too_slow(seconds) from None
+    if done.returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+        raise too_slow(seconds)
+    try:
+        answer = json.loads(done.stdout)
+    except ValueError:
+        # Killed by a signal (the parser crashed, or ran out of memory in its own code),
+        # or an error in the child itself: the log says which.
+        logger.warning(
+            "Reading a %s snapshot stopped (exit %s): %s",
+            media_type,
+            done.returncode,
+            done.stderr[-2000:].decode(errors="replace"),
+        )
+        raise unreadable(
+            f"reading it stopped before the end; it may be damaged, or need more than "
+            f"{filesizeformat(memory)} of memory to be read.",
+            "stopped",
+        ) from None
+    if "problem" in answer:
+        problem = answer["problem"]
+        if problem == "memory":
+            raise unreadable(
+                f"reading it would need more than {filesizeformat(memory)} of memory. Save it "
+                "again as text or PDF, or keep only the part that is cited.",
+                problem,
+            )
+        raise unreadable(
+            PROBLEMS.get(problem, "it may be damaged. Save it again, or add its text."), problem
+        )
+    text: str = answer["text"]
+    return text
+
+
+def unreadable(reason: str, code: str) -> ValidationError:
+    return ValidationError(f"Could not read this file: {reason}", code=code)
+
+
+def too_slow(seconds: int) -> ValidationError:
+    return unreadable(
+        f"reading it took longer than {seconds} second{'s' if seconds != 1 else ''}. Save it "
+        "again as text or PDF, or keep only the part that is cited.",
+        "too_slow",
+    )
 
 
 def check_size(size: int) -> None:
@@ -95,41 +176,3 @@ def sniff(data: bytes) -> str:
     if b"\x00" in data:
         raise ValidationError("This file holds binary data, not text.", code="unsupported_type")
     return TEXT
-
-
-def plain_text(data: bytes) -> str:
-    return data.decode("utf-8").removeprefix("\ufeff")
-
-
-def html_text(data: bytes) -> str:
-    from selectolax.lexbor import LexborHTMLParser
-
-    tree = LexborHTMLParser(data)
-    for node in tree.css(NOT_CONTENT):
-        node.decompose()
-    for node in tree.css(LINE_ENDS):
-        node.insert_after("\x00")  # the parser turns any NUL of the page into U+FFFD
-    root = tree.css_first("main") or tree.css_first("article") or tree.body or tree.root
-    if root is None:
-        return ""
-    # As a browser shows it: runs of white space are one space, blocks end lines.
-    lines = (" ".join(line.split()) for line in root.text(separator="").split("\x00"))
-    return "\n".join(line for line in lines if line)
-
-
-def pdf_text(data: bytes) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise ValidationError(
-                "This PDF is encrypted; add a copy without a password.", code="encrypted"
-            )
-        return "\n\n".join(page.extract_text() or "" for page in reader.pages)
-    except (PdfReadError, ValueError, KeyError, TypeError) as error:
-        raise ValidationError(
-            "This PDF could not be read; it may be damaged. Save it again or add its text.",
-            code="unreadable",
-        ) from error

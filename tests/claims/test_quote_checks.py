@@ -14,7 +14,7 @@ from django.core.management import call_command
 from claims.models import Citation, QuoteCheck
 from claims.services import add_snapshot, save_claim
 from sources.models import Snapshot, Source
-from sources.quotes import CONTEXT, QuoteOutcome, find_quote
+from sources.quotes import CONTEXT, MAX_PLACES, QuoteOutcome, find_quote, word_places
 from tests.factories import CitationFactory, ClaimFactory, SourceFactory
 
 READ_AT = datetime(2019, 9, 26, 14, 30, tzinfo=UTC)
@@ -115,6 +115,36 @@ def test_naughty_strings_are_found_where_they_are_and_never_break_the_check(
         assert elsewhere is not None
         assert 0 <= elsewhere.start <= elsewhere.end <= len(ARTICLE)
         assert elsewhere.exact == ARTICLE[elsewhere.start : elsewhere.end]
+
+
+# Bounded on long texts (how fast, the benchmarks measure: docs/performance.md)
+
+TEN_MB = 10 * 1024 * 1024
+
+
+def test_in_a_10_mb_text_a_quote_is_aligned_only_where_its_rarest_words_are() -> None:
+    filler = "the report says that the camp is large and that the guards are many. "
+    text = filler * (TEN_MB // len(filler)) + "Forced labour on a massive scale, it says."
+    quote = "Forced labor on a massive scale, the report says"
+
+    # "the", "report" and "says" are in the text half a million times; "Forced", "on",
+    # "massive" and "scale" once: only those few places are looked at.
+    places = word_places(quote, text)
+    assert [text[at:].split()[0] for at in places] == ["Forced", "on", "massive", "scale,"]
+    match = find_quote(quote, text)
+    assert match is not None
+    assert match.outcome == QuoteOutcome.NOT_FOUND
+    assert match.exact.startswith("Forced labour on a massive scale")
+
+
+def test_in_a_10_mb_text_of_the_quotes_own_words_at_most_max_places_are_looked_at() -> None:
+    quote = "the camp guards report every escape"
+    text = " ".join(quote.split()[i % 6] for i in range(TEN_MB // 6))
+
+    assert len(word_places(quote, text)) == MAX_PLACES
+    match = find_quote("the camp guards report every escape at night", text)
+    assert match is not None
+    assert match.exact.startswith("the camp guards report every escape")
 
 
 # Kept true by every write

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 
 from claims.admin import SnapshotUploadInline
@@ -11,7 +12,15 @@ from claims.models import QuoteCheck
 from sources.models import Snapshot, Source
 from sources.quotes import QuoteOutcome
 from tests.factories import CitationFactory, SourceFactory, UserFactory
-from tests.sources.test_snapshots import pdf_with_text
+from tests.sources.test_snapshots import (
+    DIVS_100000_DEEP,
+    NESTED_5000_DEEP,
+    NUL_IN_TEXT,
+    pdf_with_text,
+    stored_files,
+    zip_bomb_pdf,
+)
+from tests.test_concurrent_writes import other_session
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +147,64 @@ def test_the_same_file_twice_is_refused_with_a_reason(editor_client: Client) -> 
     assert response.status_code == 200
     assert "This source already has a snapshot with this content." in response.content.decode()
     assert Snapshot.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (NESTED_5000_DEEP, "its parts are nested too deeply to be read."),
+        (zip_bomb_pdf(), "its compressed parts unpack to far more data than a snapshot can hold."),
+        (DIVS_100000_DEEP, "reading it took longer than 1 second."),
+    ],
+    ids=["operands nested 5,000 deep", "200 MB FlateDecode bomb", "100,000 nested divs"],
+)
+def test_a_file_built_to_break_the_parser_is_an_error_in_words_and_nothing_is_stored(
+    settings: Any, editor_client: Client, data: bytes, reason: str
+) -> None:
+    settings.SNAPSHOT_READ_SECONDS = 1
+    source = SourceFactory(title="Before")
+
+    response = upload(editor_client, source, SimpleUploadedFile("hostile", data), title="After")
+
+    assert response.status_code == 200
+    assert f"Could not read this file: {reason}" in response.content.decode()
+    assert not Snapshot.objects.exists()
+    assert Source.objects.get(pk=source.pk).title == "Before"
+    assert stored_files(settings) == []
+
+
+def test_a_pdf_whose_text_holds_a_nul_is_added_without_it(
+    settings: Any, editor_client: Client
+) -> None:
+    source = SourceFactory()
+
+    response = upload(editor_client, source, SimpleUploadedFile("nul.pdf", NUL_IN_TEXT))
+
+    assert response.status_code == 302
+    snapshot = Snapshot.objects.get()
+    assert snapshot.text == "BeforeAfter"
+    assert stored_files(settings) == [snapshot.file.name]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite takes one writer at a time")
+def test_a_save_tried_again_after_a_write_conflict_leaves_one_file_the_snapshots(
+    settings: Any, editor_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.DATABASE_LOCK_WAIT_SECONDS = 0.2
+    source = SourceFactory()
+    cited = CitationFactory(source=source, quote="the words")
+
+    with other_session() as other:
+        # Another editor's save holds the citation the upload's quote check writes: the
+        # first try fails once its file is stored; the other save is done before the next.
+        other.execute("SELECT id FROM claims_citation WHERE id = %s FOR UPDATE", [cited.pk])
+        monkeypatch.setattr("sources.admin.pause_before_retry", lambda attempt: other.rollback())
+        response = upload(editor_client, source, SimpleUploadedFile("a.txt", b"Here the words."))
+
+    assert response.status_code == 302
+    snapshot = Snapshot.objects.get()
+    assert stored_files(settings) == [snapshot.file.name]
+    with snapshot.file.open("rb") as file:
+        assert file.read() == b"Here the words."
+    assert QuoteCheck.objects.get(citation=cited).outcome == QuoteOutcome.EXACT

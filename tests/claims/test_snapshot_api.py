@@ -1,13 +1,25 @@
 """Snapshots through the API: editors upload one, anyone lists them."""
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from rest_framework.test import APIClient
 
 from claims.models import QuoteCheck
 from sources.models import Snapshot
 from tests.factories import CitationFactory, ClaimFactory, SourceFactory, UserFactory
+from tests.sources.test_snapshots import (
+    DIVS_100000_DEEP,
+    NESTED_5000_DEEP,
+    NUL_IN_TEXT,
+    pdf_mapping_a_to,
+    stored_files,
+    zip_bomb_pdf,
+)
+from tests.test_concurrent_writes import held
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +97,56 @@ def test_only_editors_upload(api_client: APIClient) -> None:
     assert refused.status_code == 403
     assert "Only editors add snapshots." in refused.json()["errors"][0]["detail"]
     assert not Snapshot.objects.exists()
+
+
+def test_hostile_files_are_stored_cleaned_or_refused_in_words_never_a_500_nor_a_stray_file(
+    settings: Any, editor_api: APIClient
+) -> None:
+    settings.SNAPSHOT_READ_SECONDS = 1
+    source = SourceFactory()
+    read = [NUL_IN_TEXT, pdf_mapping_a_to("0000"), pdf_mapping_a_to("D800")]
+    refused = {
+        NESTED_5000_DEEP: "its parts are nested too deeply to be read.",
+        zip_bomb_pdf(): "its compressed parts unpack to far more data than a snapshot can hold.",
+        DIVS_100000_DEEP: "reading it took longer than 1 second.",
+    }
+
+    for data in read:
+        assert upload(editor_api, source.pk, data, "hostile.pdf").status_code == 201
+    for data, reason in refused.items():
+        response = upload(editor_api, source.pk, data, "hostile.pdf")
+        assert response.status_code == 400
+        error = response.json()["errors"][0]
+        assert error["attr"] == "file"
+        assert error["detail"].startswith(f"Could not read this file: {reason}")
+
+    assert sorted(s.text for s in Snapshot.objects.all()) == ["BB", "BeforeAfter", "\ufffdB\ufffdB"]
+    assert stored_files(settings) == sorted(s.file.name for s in Snapshot.objects.all())
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite takes one writer at a time")
+def test_an_upload_whose_write_fails_removes_its_file_but_not_one_another_source_uses(
+    settings: Any, editor_api: APIClient
+) -> None:
+    settings.DATABASE_LOCK_WAIT_SECONDS = 0.2
+    words = b"The same words, read for two sources."
+    first, second = SourceFactory(), SourceFactory()
+    assert upload(editor_api, first.pk, words, "page.txt").status_code == 201
+    cited = CitationFactory(source=second, quote="the same words")
+
+    # Another editor's save holds the citation its quote check writes: the upload's
+    # write fails after its file (the first source's, by its name) is stored.
+    with held("claims_citation", cited.pk):
+        response = upload(editor_api, second.pk, words, "page.txt")
+
+    assert response.status_code == 409
+    kept = Snapshot.objects.get()
+    assert kept.source == first
+    assert stored_files(settings) == [kept.file.name]
+    with kept.file.open("rb") as file:
+        assert file.read() == words
+    # Once the other save is done, the upload goes in; both snapshots name the one file.
+    assert upload(editor_api, second.pk, words, "page.txt").status_code == 201
+    assert {s.file.name for s in Snapshot.objects.all()} == {kept.file.name}
+    assert stored_files(settings) == [kept.file.name]
