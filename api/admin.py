@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 
 from api.models import ApiToken
+from sources.admin import ParametersChecked
 
 
 def may_revoke(user: User | AnonymousUser, token: ApiToken) -> bool:
@@ -22,7 +23,7 @@ def may_revoke(user: User | AnonymousUser, token: ApiToken) -> bool:
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ParametersChecked, admin.ModelAdmin):
     """Editors issue a token per client; the key is shown once, then only its digest is kept."""
 
     list_display = ["name", "user", "prefix", "created_at", "created_by", "last_used_at", "status"]

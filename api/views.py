@@ -19,7 +19,7 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from api.documents import claim_documents, postgres_documents, stream_documents
 from api.filters import ClaimFilter, FilterBackend, SearchFilter, search_words
 from api.ordering import ClaimOrdering, StableOrdering
+from api.parsers import JSONParser
 from api.renderers import ORJSONRenderer
 from api.serializers import (
     ClaimInputSerializer,

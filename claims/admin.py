@@ -50,7 +50,7 @@ from claims.rules import (
     stored_roles,
 )
 from claims.services import add_snapshot, lock_claim, read_upload
-from sources.admin import SafeSaveAdmin, SourceAdmin, posted_ids
+from sources.admin import AutocompleteIdsChecked, SafeSaveAdmin, SourceAdmin, posted_ids
 from sources.exports import counted_download, csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin, VersionedInlineFormSet
 from sources.locks import lock_rows
@@ -118,7 +118,7 @@ def quote_check_display(citation: Citation) -> str:
     return f"{check.get_outcome_display()} (closest passage scores {check.score} of 100)"
 
 
-class CitationInline(admin.StackedInline):
+class CitationInline(AutocompleteIdsChecked, admin.StackedInline):
     model = Citation
     form = CitationInlineForm
     formset = CitationFormSet
@@ -183,7 +183,7 @@ class ClaimRelationForm(VersionedFormMixin):
         fields = ["kind", "other", "note"]
 
 
-class ClaimRelationInline(admin.TabularInline):
+class ClaimRelationInline(AutocompleteIdsChecked, admin.TabularInline):
     model = ClaimRelation
     form = ClaimRelationForm
     formset = VersionedInlineFormSet

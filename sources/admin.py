@@ -1,12 +1,25 @@
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.options import InlineModelAdmin, csrf_protect_m
+from django.contrib.admin import helpers, widgets
+from django.contrib.admin.options import (
+    BaseModelAdmin,
+    IncorrectLookupParameters,
+    InlineModelAdmin,
+    csrf_protect_m,
+)
 from django.db import IntegrityError, OperationalError, models, router, transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
@@ -33,6 +46,98 @@ from sources.models import (
 )
 
 RECORD_ID = re.compile(r"[0-9]{1,18}")
+
+
+def is_record_id(value: object) -> bool:
+    """Whether `value` (as a form or an address gives it) can be a record's id."""
+    return RECORD_ID.fullmatch(str(value)) is not None
+
+
+class RecordIdsOnly(widgets.AutocompleteMixin):
+    """An autocomplete widget that shows again only the values that can be ids: a form
+    posted with `claimant=abc` comes back saying the choice is not valid (its field's
+    own error), rather than failing to look the word up as an id."""
+
+    def optgroups(self, name: str, value: Sequence[str], attr: Any = None) -> Any:
+        return super().optgroups(name, [v for v in value if is_record_id(v)], attr)
+
+
+class AutocompleteSelect(RecordIdsOnly, widgets.AutocompleteSelect):
+    pass
+
+
+class AutocompleteSelectMultiple(RecordIdsOnly, widgets.AutocompleteSelectMultiple):
+    pass
+
+
+# Typed as Any, as SimpleHistoryAdmin is: the admins built on these keep their loose types.
+_BaseModelAdmin: Any = BaseModelAdmin
+_ModelAdmin: Any = admin.ModelAdmin
+
+
+class AutocompleteIdsChecked(_BaseModelAdmin):
+    """For a ModelAdmin or an inline: its autocomplete fields show again only ids."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            using = kwargs.get("using")
+            kwargs["widget"] = AutocompleteSelect(db_field, self.admin_site, using=using)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            using = kwargs.get("using")
+            kwargs["widget"] = AutocompleteSelectMultiple(db_field, self.admin_site, using=using)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class ParametersChecked(AutocompleteIdsChecked, _ModelAdmin):
+    """A ModelAdmin that refuses, in words or with a 404, the parameters no form checks,
+    rather than looking them up as they are: a selected action's ids that are not ids, a
+    NUL in a list's filter, search, order or page (PostgreSQL cannot compare text holding
+    one), a NUL in an autocomplete's term, a word for an id in a history address."""
+
+    def response_action(
+        self, request: HttpRequest, queryset: QuerySet[Any], *args: Any, **kwargs: Any
+    ) -> HttpResponse | None:
+        if not all(map(is_record_id, request.POST.getlist(helpers.ACTION_CHECKBOX_NAME))):
+            self.message_user(
+                request,
+                "The selection holds something that is not a record's id, so nothing was "
+                "done. Select the rows again and choose the action.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset, *args, **kwargs)
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        # The admin's own answer to a filter it cannot apply: "?e=1", then an error page.
+        if any("\x00" in key or "\x00" in value for key, value in request.GET.items()):
+            raise IncorrectLookupParameters("A NUL character in the address.")
+        return super().get_changelist_instance(request)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        if "\x00" in search_term:  # an autocomplete's term: no record's text holds a NUL
+            return queryset.none(), False
+        if message := search_too_long(search_term.strip()):
+            self.message_user(request, message, messages.ERROR)
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def history_view(self, request: HttpRequest, object_id: str, *args: Any, **kwargs: Any) -> Any:
+        if not is_record_id(object_id):
+            raise Http404("No such record.")
+        return super().history_view(request, object_id, *args, **kwargs)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, *args: Any, **kwargs: Any
+    ) -> Any:
+        """simple_history's view of one past version (SafeSaveAdmin's admins have it)."""
+        if not (is_record_id(object_id) and is_record_id(version_id)):
+            raise Http404("No such version of this record.")
+        return super().history_form_view(request, object_id, version_id, *args, **kwargs)
 
 
 def posted_ids(request: HttpRequest, pattern: str) -> list[int]:
@@ -99,7 +204,7 @@ class HistoryInWords(HistoricalRecordContextHelper):
         return value
 
 
-class SafeSaveAdmin(SimpleHistoryAdmin):
+class SafeSaveAdmin(ParametersChecked, SimpleHistoryAdmin):
     """An admin whose saves lose no one's edit and never wait on each other in a circle.
 
     A save (and a deletion) first locks every row its page writes, in the global order
@@ -123,14 +228,6 @@ class SafeSaveAdmin(SimpleHistoryAdmin):
         self, request: HttpRequest, historical_record: Any
     ) -> HistoryInWords:
         return HistoryInWords(self.model, historical_record)
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
-    ) -> tuple[QuerySet[Any], bool]:
-        if message := search_too_long(search_term.strip()):
-            self.message_user(request, message, messages.ERROR)
-            return queryset.none(), False
-        return super().get_search_results(request, queryset, search_term)
 
     def say_once_saved(self, request: HttpRequest, words: str) -> None:
         """Tell the editor this once the save is in (a retried save says it once)."""
@@ -263,7 +360,7 @@ class ProvenanceForm(VersionedFormMixin):
         fields = ["based_on", "note"]
 
 
-class ProvenanceInline(admin.TabularInline):
+class ProvenanceInline(AutocompleteIdsChecked, admin.TabularInline):
     model = Provenance
     form = ProvenanceForm
     formset = VersionedInlineFormSet

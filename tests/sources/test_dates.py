@@ -1,6 +1,9 @@
+from collections import Counter
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sources.dates import FuzzyDateError, edtf_bounds, parse_fuzzy_date, to_edtf
 
@@ -113,3 +116,100 @@ def test_every_naughty_string_parses_or_raises_fuzzy_date_error(naughty_strings:
                 parsed.earliest is None or parsed.latest is None or parsed.earliest <= parsed.latest
             )
     assert outcomes["refused"] > 400
+
+
+def _digit_or_x(digits: str) -> st.SearchStrategy[str]:
+    """`digits` with some of them left unspecified (X), as EDTF levels 1 and 2 allow."""
+    hidden = st.sampled_from([False, False, False, False, True])
+    return st.lists(hidden, min_size=len(digits), max_size=len(digits)).map(
+        lambda flags: "".join("X" if h else d for d, h in zip(digits, flags, strict=True))
+    )
+
+
+QUALIFIER = st.sampled_from(["", "", "", "", "", "", "?", "~", "%"])
+YEAR = st.one_of(
+    st.integers(0, 9999).map("{:04d}".format).flatmap(_digit_or_x),
+    st.integers(0, 9999).map("{:04d}".format),
+    st.integers(-9999, -1).map("{:05d}".format),
+    st.integers(10_000, 10**12).map("Y{}".format),
+    st.tuples(st.integers(1, 99), st.integers(1, 12)).map(lambda t: f"Y{t[0]}E{t[1]}"),
+    st.tuples(st.integers(1000, 9999), st.integers(1, 4)).map(lambda t: f"{t[0]}S{t[1]}"),
+)
+MONTH = st.one_of(
+    st.integers(1, 12).map("{:02d}".format),
+    st.integers(0, 45).map("{:02d}".format).flatmap(_digit_or_x),
+)
+DAY = st.one_of(
+    st.integers(1, 31).map("{:02d}".format),
+    st.integers(0, 32).map("{:02d}".format).flatmap(_digit_or_x),
+)
+
+
+@st.composite
+def single_edtf(draw: st.DrawFn) -> str:
+    """A single EDTF date: a year, maybe a month (or a season), maybe a day, qualified
+    as a whole or part by part."""
+    value = draw(QUALIFIER) + draw(YEAR) + draw(QUALIFIER)
+    if draw(st.booleans()):
+        value += "-" + draw(QUALIFIER) + draw(MONTH) + draw(QUALIFIER)
+        if draw(st.booleans()):
+            value += "-" + draw(QUALIFIER) + draw(DAY) + draw(QUALIFIER)
+    return value
+
+
+@st.composite
+def edtf_values(draw: st.DrawFn) -> str:
+    """EDTF values as the grammar takes them (most of them) or nearly (the rest): single
+    dates, intervals open or closed at either end, and sets of one or more dates."""
+    kind = draw(st.sampled_from(["single", "interval", "set"]))
+    if kind == "single":
+        return draw(single_edtf())
+    if kind == "interval":
+        end = st.one_of(single_edtf(), st.sampled_from(["..", ""]))
+        return f"{draw(end)}/{draw(end)}"
+    members = draw(
+        st.lists(
+            st.one_of(
+                single_edtf(),
+                st.tuples(single_edtf(), single_edtf()).map("..".join),
+                single_edtf().map("..{}".format),
+                single_edtf().map("{}..".format),
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    opening, closing = draw(st.sampled_from(["[]", "{}"]))
+    return opening + ",".join(members) + closing
+
+
+def test_every_generated_edtf_value_is_placed_on_the_calendar_or_refused_in_words() -> None:
+    """10,000 generated values: each has bounds in order, or a FuzzyDateError (never any
+    other exception); and a fair share of them are ones the grammar takes, so the bounds
+    code is what is being tried."""
+    outcomes: Counter[str] = Counter()
+
+    @settings(
+        max_examples=10_000,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(edtf_values())
+    def place(value: str) -> None:
+        try:
+            parsed = parse_fuzzy_date(value)
+        except FuzzyDateError as error:
+            grammar = "is not a date we can read" in str(error)
+            outcomes["not taken" if grammar else "taken, refused"] += 1
+        else:
+            earliest, latest = parsed.earliest, parsed.latest
+            assert earliest is None or latest is None or earliest <= latest, value
+            outcomes["placed"] += 1
+
+    place()
+
+    assert sum(outcomes.values()) == 10_000
+    assert outcomes["placed"] > 1_000, outcomes
+    assert outcomes["taken, refused"] > 100, outcomes
