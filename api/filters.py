@@ -19,12 +19,12 @@ from rest_framework.request import Request
 
 from claims.forms import IdField
 from claims.models import Claim, ClaimQuerySet, Rating, Role, State
-from sources.models import Reliability, search_too_long
+from sources.models import MAX_RECORD_ID, Reliability, search_too_long
 
 
-@extend_schema_field({"type": "integer", "minimum": 0, "maximum": 10**18 - 1})
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": MAX_RECORD_ID})
 class IdFilter(django_filters.Filter):
-    """A record's id: ASCII digits (claims.forms.ID); "1.5", "1e5" or an Arabic-Indic
+    """A record's id: ASCII digits (sources.models.RECORD_ID); "1.5", "1e5" or an Arabic-Indic
     digit are a 400."""
 
     field_class = IdField

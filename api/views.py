@@ -42,14 +42,13 @@ from api.serializers import (
 )
 from claims.claimreview import claim_review
 from claims.exports import EXPORTS, data_package
-from claims.forms import ID
 from claims.models import Citation, Claim, ClaimRelation
 from claims.reviews import rating_histories
 from claims.search import search_claims
 from claims.services import add_snapshot, lock_claim, save_claim
 from sources.exports import counted_download, csv_response, ending_loudly
 from sources.locks import WRITE_TRIES, is_write_conflict, lock_rows, pause_before_retry
-from sources.models import Person, Source
+from sources.models import Person, Source, is_record_id
 
 SEARCH_PARAMETER = OpenApiParameter(
     "q",
@@ -126,12 +125,12 @@ class VersionedUpdateMixin:
 
 
 class IdLookupMixin:
-    """A record's URL takes its id in ASCII digits only (claims.forms.ID): /people/ + an
+    """A record's URL takes its id in ASCII digits only (sources.models.RECORD_ID): /people/ + an
     Arabic-Indic 1 is a 404 in the API's error shape, not person 1."""
 
     def get_object(self) -> Any:
         view = cast(GenericAPIView, self)
-        if not ID.fullmatch(str(view.kwargs.get(view.lookup_url_kwarg or view.lookup_field))):
+        if not is_record_id(view.kwargs.get(view.lookup_url_kwarg or view.lookup_field)):
             raise NotFound
         return super().get_object()  # type: ignore[misc]
 
@@ -269,7 +268,7 @@ class ClaimViewSet(RecordViewSet):
             return Response(claim_documents([claim], published_only=not may_see_drafts)[0])
         # One query: PostgreSQL finds the claim, checks it may be shown, builds its JSON.
         pk = str(kwargs["pk"])
-        if not ID.fullmatch(pk):  # not an id (ASCII digits only), or past bigint
+        if not is_record_id(pk):  # not an id (ASCII digits only), or past bigint
             raise NotFound
         may_see_drafts = request.user.has_perm("claims.change_claim")  # as visible_to()
         documents = postgres_documents([int(pk)], published_only=not may_see_drafts)

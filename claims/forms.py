@@ -4,28 +4,23 @@ Each filter means what it means in the API (the ClaimQuerySet methods); this for
 reads the page's query string, with the labels readers see on the page.
 """
 
-import re
 from typing import Any
 
 from django import forms
 
 from claims.models import ClaimQuerySet, Rating
-from sources.models import search_too_long
-
-# A record's id as the API, the pages and imports take it: ASCII digits (Arabic-Indic
-# digits or "²" are not ids, though Python's int() reads them), within a bigint.
-ID = re.compile(r"[0-9]{1,18}")
+from sources.models import RECORD_ID, search_too_long
 
 
 class IdField(forms.RegexField):
-    """An optional record id (ID)."""
+    """An optional record id (sources.models.RECORD_ID)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault(
             "error_messages", {"invalid": "Enter an id: a whole number in the digits 0 to 9."}
         )
-        super().__init__(rf"^{ID.pattern}\Z", **kwargs)
+        super().__init__(rf"^{RECORD_ID.pattern}\Z", **kwargs)
 
     def clean(self, value: Any) -> int | None:
         text = super().clean(value)  # validated: digits only

@@ -16,23 +16,35 @@ or deleted since, naming them. Nothing is imported then, and nothing deleted is 
 
 import contextlib
 import csv
+import logging
 from collections import defaultdict
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
-from import_export import fields, resources, widgets
+from import_export import exceptions, fields, resources, results, widgets
+from import_export.tmp_storages import TempFolderStorage
 
 from claims.duplicates import duplicate_message, similar_claims
-from claims.forms import ID
 from claims.models import Citation, Claim, Topic
 from claims.rules import citation_change_errors, publishing_errors, stored_roles
 from sources.exports import needs_guard
 from sources.locks import lock_rows
-from sources.models import Person, PersonKind, Provenance, Reliability, Source
+from sources.models import (
+    MAX_IMPORTED_ID,
+    Person,
+    PersonKind,
+    Provenance,
+    Reliability,
+    Source,
+    is_record_id,
+)
+
+logger = logging.getLogger(__name__)
 
 # Python's csv module refuses cells over 131,072 characters; a file with one gets, like
 # any other long text, the field's own "at most N characters" error instead.
@@ -50,6 +62,42 @@ def text(value: Any) -> str:
     return cell
 
 
+class ExactTempFolderStorage(TempFolderStorage):
+    """The uploaded file between preview and confirm, kept byte for byte: read without
+    Python's newline translation, so a CR inside a cell stays a CR (not LF)."""
+
+    def _open(self, mode: str = "r") -> Any:
+        if self.name and "b" not in mode:
+            return open(self.get_full_path(), mode, encoding=self.encoding, newline="")
+        return super()._open(mode)
+
+
+class ErrorInWords(results.Error):
+    """An error of the whole file, or of a row but of no one cell, as the editor reads it:
+    in words about the file, never an exception's class, text or traceback (those go to
+    the server's log)."""
+
+    def __init__(self, error: Exception, row: Any = None, number: int | None = None) -> None:
+        if isinstance(error, ValidationError):
+            words = " ".join(error.messages)
+        elif isinstance(error, exceptions.FieldError):  # no id column: import_id_fields
+            words = (
+                "The file has no id column (claims.csv: id; citations.csv: citation_id). "
+                "Start from an export: its first line names every column."
+            )
+        else:
+            logger.error("An import failed on row %s", number, exc_info=error)
+            words = (
+                "This could not be imported because of a fault on our side, not in the "
+                "file; nothing was imported. Tell an administrator: the server's log says more."
+            )
+        super().__init__(ValueError(words), row, number)
+
+    @property
+    def traceback(self) -> str:
+        return ""
+
+
 class TextWidget(widgets.CharWidget):
     def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
         return text(value)
@@ -63,11 +111,19 @@ def _cell(row: dict[str, Any], column: str) -> str:
 
 
 def _id(row: dict[str, Any], column: str) -> int | None:
-    value = _cell(row, column).strip()
+    return _checked_id(_cell(row, column), column)
+
+
+def _checked_id(cell: str, column: str) -> int | None:
+    value = cell.strip()
     if not value:
         return None
-    if not ID.fullmatch(value):
+    if not is_record_id(value):
         raise ValidationError({column: f'"{value[:40]}" is not an id (a whole number).'})
+    if int(value) > MAX_IMPORTED_ID:
+        raise ValidationError(
+            {column: f"{value} is past the largest id an import can give ({MAX_IMPORTED_ID:,})."}
+        )
     return int(value)
 
 
@@ -153,6 +209,23 @@ class ImportResource(resources.ModelResource):
             self.seen.setdefault(key, [record.updated_at.isoformat(), self.row_number])
         return record
 
+    def get_error_result_class(self) -> type[results.Error]:
+        return ErrorInWords
+
+    def import_data(self, dataset: Any, *args: Any, **kwargs: Any) -> Any:
+        """A file of more than IMPORT_MAX_ROWS rows is refused whole, before any is read."""
+        limit = settings.IMPORT_MAX_ROWS
+        if len(dataset) <= limit:
+            return super().import_data(dataset, *args, **kwargs)
+        result = self.get_result_class()()
+        result.total_rows = len(dataset)
+        message = (
+            f"This file has {len(dataset):,} rows; an import takes at most {limit:,}. "
+            f"Split it into files of at most {limit:,} rows and import them one by one."
+        )
+        result.append_base_error(ErrorInWords(ValidationError(message)))
+        return result
+
     def check_versions(self) -> None:
         """Lock the records the preview read, in the global order, and note the rows whose
         records changed or were deleted since."""
@@ -208,8 +281,9 @@ class ImportResource(resources.ModelResource):
         return super().import_row(row, instance_loader, **kwargs)
 
     def get_instance(self, instance_loader: Any, row: Any) -> Any:
-        if "id" in row:
-            _id(row, "id")  # a row error naming the cell, before any lookup by it
+        column = self.fields["id"].column_name
+        if column in row:
+            _id(row, column)  # a row error naming the cell, before any lookup by it
         return self.read(super().get_instance(instance_loader, row))
 
     @classmethod
@@ -451,13 +525,36 @@ CITATION_PLAIN_COLUMNS = (
 )
 
 
+class IdWidget(widgets.IntegerWidget):
+    """An id column read by the one id rule (sources.models.RECORD_ID), its errors in words."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> int | None:
+        try:
+            return _checked_id(text(value), "id")
+        except ValidationError as error:
+            raise ValueError(" ".join(error.messages)) from None
+
+
+class DayWidget(widgets.DateWidget):
+    """A day as the exports write it (2019-07-31), its error in words."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        try:
+            return super().clean(value, row, **kwargs)
+        except ValueError:
+            raise ValueError(
+                f'"{text(value)[:40]}" is not a day written as the exports write it '
+                "(2019-07-31)."
+            ) from None
+
+
 class CitationResource(ImportResource):
     """citations.csv: one row per citation; its claim must exist, its source may be new."""
 
     locals().update(_listed(*CITATION_COLUMNS_READ_BY_HAND))
-    id = fields.Field(attribute="id", column_name="citation_id", widget=widgets.IntegerWidget())
+    id = fields.Field(attribute="id", column_name="citation_id", widget=IdWidget())
     accessed_on = fields.Field(
-        attribute="accessed_on", column_name="accessed_on", widget=widgets.DateWidget("%Y-%m-%d")
+        attribute="accessed_on", column_name="accessed_on", widget=DayWidget("%Y-%m-%d")
     )
 
     class Meta:

@@ -430,6 +430,9 @@ if not _work_mem or int(_work_mem[1]) * {"kB": 1, "MB": 1024, "GB": 1024**2}[_wo
 # Editors' CSV import (django-import-export): in one transaction, for anyone who may add.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+# The most rows one imported file may have: a larger one is refused whole, in words,
+# before any row is read (split it), so a preview ends within the request's time.
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1000)
 
 # The full-text index `migrate` creates on PostgreSQL: "auto" is RUM where the extension
 # can be created, GIN otherwise; "gin" always GIN (CI runs the search tests on both).

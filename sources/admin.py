@@ -41,16 +41,10 @@ from sources.models import (
     Reliability,
     Snapshot,
     Source,
+    is_record_id,
     reviewed_on,
     search_too_long,
 )
-
-RECORD_ID = re.compile(r"[0-9]{1,18}")
-
-
-def is_record_id(value: object) -> bool:
-    """Whether `value` (as a form or an address gives it) can be a record's id."""
-    return RECORD_ID.fullmatch(str(value)) is not None
 
 
 class RecordIdsOnly(widgets.AutocompleteMixin):
@@ -149,7 +143,7 @@ def posted_ids(request: HttpRequest, pattern: str) -> list[int]:
         for name, values in request.POST.lists()
         if names.fullmatch(name)
         for value in values
-        if RECORD_ID.fullmatch(value)
+        if is_record_id(value)
     ]
 
 
@@ -288,7 +282,7 @@ class SafeSaveAdmin(ParametersChecked, SimpleHistoryAdmin):
         """The view, its writes locked first and retried on a collision; after WRITE_TRIES,
         `refused()` (a deletion) or the form shown again, saying so, its input kept."""
         using = router.db_for_write(self.model)
-        pk = int(object_id) if object_id and RECORD_ID.fullmatch(object_id) else None
+        pk = int(object_id) if object_id and is_record_id(object_id) else None
         if request.method != "POST":
             with transaction.atomic(using=using):
                 return view()

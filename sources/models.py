@@ -27,6 +27,21 @@ from sources.dates import FuzzyDateError, edtf_bounds, readable_date, to_edtf
 TEXT_LIMITS = {"text": 10_000, "summary": 2_000, "quote": 10_000, "note": 5_000}
 
 
+# A record's id as every door takes it (the API, the reading pages, the admin, the
+# import): ASCII digits (Arabic-Indic digits or "²" are not ids, though Python's int()
+# reads them), at most 18 of them, so always within a bigint.
+RECORD_ID = re.compile(r"[0-9]{1,18}")
+MAX_RECORD_ID = 10**18 - 1
+# The largest id an import may give a new record. The id sequence moves past it, so it
+# leaves room for a billion records made after it, each with an id every door takes.
+MAX_IMPORTED_ID = MAX_RECORD_ID - 10**9
+
+
+def is_record_id(value: object) -> bool:
+    """Whether `value`, as a form, a file or an address gives it, is a record's id."""
+    return RECORD_ID.fullmatch(str(value)) is not None
+
+
 # The longest search any door takes (the reading pages, the API's q and search, the admin):
 # past it a search is refused in words. SQLite refuses LIKE patterns past 50,000 bytes.
 SEARCH_MAX_CHARS = 500

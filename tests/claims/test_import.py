@@ -16,7 +16,14 @@ from claims.imports import CitationResource, ClaimResource
 from claims.management.commands.export_csv import QUERYSETS
 from claims.models import Citation, Claim, Topic
 from sources.exports import stream_csv
-from sources.models import Person, Provenance, Snapshot, Source
+from sources.models import (
+    MAX_IMPORTED_ID,
+    Person,
+    Provenance,
+    Snapshot,
+    Source,
+    is_record_id,
+)
 from tests.factories import ClaimFactory, EditorFactory, SourceFactory, UserFactory
 from tests.forms import form_data
 
@@ -499,3 +506,113 @@ def test_a_confirm_is_good_only_for_the_editor_and_file_previewed(editor_client:
         assert refused.status_code == 200
         assert "not one this site made for you and this file" in refused.content.decode()
     assert not Claim.objects.exists()
+
+
+TOO_BIG = str(MAX_IMPORTED_ID + 1)
+
+
+@pytest.mark.parametrize(
+    ("data", "resource", "column"),
+    [
+        (f"id,text\n{TOO_BIG},Hello\n", ClaimResource, "id"),
+        ("id,text\n999999999999999999,Hello\n", ClaimResource, "id"),
+        (f"id,text,claimant,claimant_id\n,Hello,Ann,{TOO_BIG}\n", ClaimResource, "claimant_id"),
+        (
+            f"citation_id,claim_id,role\n{TOO_BIG},{{claim}},context\n",
+            CitationResource,
+            "citation_id",
+        ),
+        (
+            f"citation_id,claim_id,role,source_id,source_title\n,{{claim}},context,{TOO_BIG},A\n",
+            CitationResource,
+            "source_id",
+        ),
+        (
+            "citation_id,claim_id,role,source_title,via_source_id,via_source_title\n"
+            f",{{claim}},context,A report,{TOO_BIG},A memo\n",
+            CitationResource,
+            "via_source_id",
+        ),
+    ],
+)
+def test_an_imported_id_past_the_largest_an_import_gives_is_refused_in_words(
+    data: str, resource: Any, column: str
+) -> None:
+    claim = ClaimFactory()
+    counts = (Claim.objects.count(), Citation.objects.count(), Source.objects.count())
+
+    result = import_file(resource(), data.format(claim=claim.pk).encode())
+
+    assert not result.has_errors()
+    [row] = result.invalid_rows
+    assert "is past the largest id an import can give" in str(row.error_dict[column])
+    assert (Claim.objects.count(), Citation.objects.count(), Source.objects.count()) == counts
+
+
+def test_after_importing_the_largest_id_the_next_claim_has_an_id_every_door_takes(
+    editor_client: Client,
+) -> None:
+    result = import_file(ClaimResource(), f"id,text\n{MAX_IMPORTED_ID},Hello\n".encode())
+    assert not result.has_validation_errors()
+
+    made = ClaimFactory(state="published")
+
+    assert made.pk == MAX_IMPORTED_ID + 1 or connection.vendor == "sqlite"
+    assert is_record_id(made.pk)
+    assert Client().get(f"/api/v1/claims/{made.pk}/").status_code == 200
+    assert Client().get(f"/claims/{made.pk}/").status_code == 200
+    assert editor_client.get(f"/admin/claims/claim/{made.pk}/change/").status_code == 200
+
+
+def test_a_file_over_the_row_limit_is_refused_whole_in_words(
+    editor_client: Client, settings: Any
+) -> None:
+    settings.IMPORT_MAX_ROWS = 3
+
+    page = upload(editor_client, claims_csv(good_rows(4))).content.decode()
+
+    assert "This file has 4 rows; an import takes at most 3." in page
+    assert "Split it into files of at most 3 rows" in page
+    assert "Traceback" not in page
+    assert "ValidationError" not in page
+    assert Claim.objects.count() == 0
+    assert "at most 3" not in upload(editor_client, claims_csv(good_rows(3))).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("cells", "column", "message"),
+    [
+        ({"citation_id": "1.5"}, "citation_id", '"1.5" is not an id (a whole number).'),
+        ({"citation_id": "abc"}, "citation_id", '"abc" is not an id (a whole number).'),
+        ({"citation_id": "1e3"}, "citation_id", '"1e3" is not an id (a whole number).'),
+        ({"accessed_on": "yesterday"}, "accessed_on", '"yesterday" is not a day written as'),
+        ({"accessed_on": "2019-02-30"}, "accessed_on", '"2019-02-30" is not a day written as'),
+    ],
+)
+def test_a_citation_cell_no_widget_reads_is_a_row_error_in_words(
+    editor_client: Client, cells: dict[str, str], column: str, message: str
+) -> None:
+    claim = ClaimFactory()
+    row = {"citation_id": "", "claim_id": str(claim.pk), "role": "context", "source_title": "A"}
+    data = as_csv([{**row, **cells}])
+
+    response = editor_client.post(
+        "/admin/claims/citation/import/",
+        {"import_file": SimpleUploadedFile("c.csv", data, "text/csv"), "format": "0"},
+    )
+
+    page = response.content.decode()
+    assert message.replace('"', "&quot;") in page
+    assert "decimal" not in page.lower()
+    assert "Traceback" not in page
+    assert Citation.objects.count() == 0
+
+
+def test_a_fault_in_an_import_is_told_in_words_and_logged() -> None:
+    from claims.imports import ErrorInWords
+
+    error = ErrorInWords(RuntimeError("psycopg internals: relation x"), number=3)
+
+    assert "a fault on our side, not in the file" in str(error.error)
+    assert "psycopg" not in str(error.error)
+    assert error.traceback == ""
