@@ -4,21 +4,24 @@ Each export is a list of Columns: the contract (name, type, meaning) that
 docs/data-dictionary.md documents, and the SQL that computes the column. On PostgreSQL
 the whole file is streamed by `COPY (SELECT ...) TO STDOUT WITH CSV`, the fastest way
 out of the database, with the spreadsheet-safety rules applied in SQL
-(`claimtrail_csv_safe`, claims migrations 0005, 0010, 0018). Elsewhere (SQLite) the same
-rows are built from the ORM in chunks. tests/test_exports.py proves the two write identical bytes.
+(`claimtrail_csv_safe`, claims migrations 0005, 0010, 0018, 0021). Elsewhere (SQLite) the
+same rows are built from the ORM in chunks. tests/test_exports.py proves the two write
+identical bytes.
 
 Rules, in both paths:
 - RFC 4180 quoting: a field with a comma, double quote, CR or LF is quoted, quotes doubled;
   UTF-8; a header row; "\n" ends a row (as COPY writes it; every CSV reader accepts it).
 - OWASP CSV injection: a text cell that a spreadsheet could read as a formula gets a
-  leading apostrophe, so it shows as text (needs_guard: = + - @ and their full-width
-  forms, also after leading spaces; a leading tab or CR; and a leading apostrophe, so
-  that an import takes exactly one off). Integer columns are never touched, so a
-  negative number stays a number.
+  leading apostrophe, so it shows as text (needs_guard: = + - @ or anything NFKC folds
+  to them, also after leading blanks, controls and format characters; a leading tab or
+  CR; and a leading apostrophe, so that an import takes exactly one off). Integer
+  columns are never touched, so a negative number stays a number.
 - Empty text and NULL are both an empty cell; booleans are true/false; dates are ISO 8601.
 """
 
 import re
+import string
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from operator import attrgetter
@@ -40,15 +43,35 @@ from sources.models import (
     SourceKind,
 )
 
-# What a spreadsheet may read as the start of a formula, also after leading blanks. The
-# same rule in SQL is claimtrail_csv_safe (claims migration 0018); tests prove they agree.
-FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-BLANKS = " \t\r\n\u00a0\u3000"
+# What a spreadsheet may read as the start of a formula. It skips what it cannot show
+# before one (U+2003, U+200B, U+FEFF, U+0085, ...) and reads look-alikes as the signs
+# themselves (full-width, small, superscript forms: U+FF1D, U+FE66, U+207C, U+FE62, ...),
+# so the rule is Unicode's, not a list of ours: a cell is guarded when, after its leading
+# IGNORABLE characters, its first character's NFKC form (ignorables stripped again)
+# starts with one of FORMULA_STARTS; or when it starts with a tab, CR or apostrophe.
+# NFKC is taken of that one character, so that no following mark can compose a sign
+# away (= U+0338 is ≠). The guard depends on the cell's text alone, as claims.imports
+# needs to take the apostrophe off again. The same rule in SQL is claimtrail_csv_safe
+# (claims migration 0021); tests/test_formula_guard.py proves they agree on every code
+# point.
+FORMULA_STARTS = frozenset("=+-@")
+IGNORABLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})  # spaces, controls, format
+IGNORABLE = "".join(
+    ch for ch in map(chr, range(0x110000)) if unicodedata.category(ch) in IGNORABLE_CATEGORIES
+)
+# Most cells start with one of these, neither ignorable nor a sign in any form: answered
+# at once, as claimtrail_csv_safe's fast path answers them.
+PLAIN_STARTS = frozenset(string.ascii_letters + string.digits)
 
 
 def needs_guard(value: str) -> bool:
     """True when a text cell gets a leading apostrophe in an export."""
-    return value.startswith(("\t", "\r", "'")) or value.lstrip(BLANKS).startswith(FORMULA_STARTS)
+    if value[:1] in PLAIN_STARTS:
+        return False
+    if value.startswith(("\t", "\r", "'")):
+        return True
+    first = value.lstrip(IGNORABLE)[:1]
+    return unicodedata.normalize("NFKC", first).lstrip(IGNORABLE)[:1] in FORMULA_STARTS
 
 
 CHUNK_SIZE = 2000
