@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
+from django.db.models import Q
 
 from claims.models import Claim
 
@@ -46,11 +47,48 @@ def similar_claims(text: str, claimant_id: int | None) -> list[Similar]:
         )
     else:  # SQLite, at the scale of a demo: every text, compared in Python
         found = [c for c in claims if normalized(c.text) == key]
-    similar = [
-        Similar(c, c.claimant_id == claimant_id and normalized(c.text) == key) for c in found
-    ]
+    similar = [Similar(c, is_exact(c, key, claimant_id)) for c in found]
     similar.sort(key=lambda s: not s.exact)  # stable: similarity order otherwise
     return similar[:LIMIT]
+
+
+def is_exact(claim: Claim, key: str, claimant_id: int | None) -> bool:
+    """Whether `claim` repeats a claim of normalized text `key` by `claimant_id`."""
+    return claim.claimant_id == claimant_id and normalized(claim.text) == key
+
+
+def exact_duplicates(rows: list[tuple[str, str, int | None]]) -> dict[str, list[Claim]]:
+    """For many new claims at once (an import's rows: text, claimant's name, claimant's
+    id), the recorded claims each may repeat, by normalized text, in one or two queries
+    where similar_claims() takes one a text. An exact duplicate has the same claimant, so
+    the candidates are the claims of the claimants the rows name; for rows naming none,
+    the unattributed claims similar to their texts. is_exact() then decides."""
+    keys = {key for text, _, _ in rows if (key := normalized(text))}
+    if not keys:
+        return {}
+    names = {name for _, name, _ in rows if name}
+    ids = {pk for _, _, pk in rows if pk is not None}
+    candidates = list(
+        Claim.objects.filter(Q(claimant_id__in=ids) | Q(claimant__name__in=names)).only(
+            "text", "claimant_id"
+        )
+    )
+    unattributed = sorted({text for text, name, pk in rows if not name and pk is None})
+    if unattributed and connection.vendor == "postgresql":
+        # Each text probes the trigram index once; an exact duplicate is always similar.
+        candidates += Claim.objects.raw(
+            "SELECT DISTINCT c.id, c.text, c.claimant_id FROM claims_claim c"
+            " JOIN unnest(%s::text[]) AS t(text) ON c.text %% t.text"
+            " WHERE c.claimant_id IS NULL",
+            [unattributed],
+        )
+    elif unattributed:  # SQLite, at the scale of a demo: compared in Python
+        candidates += Claim.objects.filter(claimant__isnull=True).only("text", "claimant_id")
+    found: dict[str, list[Claim]] = {}
+    for claim in candidates:
+        if (key := normalized(claim.text)) in keys:
+            found.setdefault(key, []).append(claim)
+    return found
 
 
 def duplicate_message(similar: list[Similar]) -> str:

@@ -29,7 +29,13 @@ from django.utils import timezone
 from import_export import exceptions, fields, resources, results, widgets
 from import_export.tmp_storages import TempFolderStorage
 
-from claims.duplicates import duplicate_message, similar_claims
+from claims.duplicates import (
+    Similar,
+    duplicate_message,
+    exact_duplicates,
+    is_exact,
+    normalized,
+)
 from claims.models import Citation, Claim, Topic
 from claims.rules import citation_change_errors, publishing_errors, stored_roles
 from sources.exports import needs_guard
@@ -127,14 +133,18 @@ def _checked_id(cell: str, column: str) -> int | None:
     return int(value)
 
 
-def _saved(obj: Any, column: str) -> Any:
-    """Validate and save a row's related record, reporting errors under the row's column."""
+def _saved(obj: Any, column: str, *, history: bool = True) -> Any:
+    """Validate and save a row's related record, reporting errors under the row's column.
+    `history`: False in a preview, which is rolled back (its history entries would be too).
+    A person or topic made from a name has nothing its constraints could refuse."""
     try:
-        obj.full_clean()
+        obj.full_clean(validate_constraints=not isinstance(obj, (Person, Topic)))
     except ValidationError as error:
         messages = "; ".join(f"{field}: {' '.join(m)}" for field, m in error.message_dict.items())
         raise ValidationError({column: messages}) from None
-    explicit_id = obj.pk is not None
+    explicit_id = obj.pk is not None and obj._state.adding
+    if not history:
+        obj.skip_history_when_saving = True
     obj.save()
     if explicit_id:
         _catch_up_sequence(type(obj))
@@ -146,14 +156,6 @@ def _catch_up_sequence(model: Any) -> None:
     with connection.cursor() as cursor:
         for statement in connection.ops.sequence_reset_sql(no_style(), [model]):
             cursor.execute(statement)
-
-
-def _person(name: str, *, pk: int | None, column: str) -> Person:
-    if pk is not None and (person := Person.objects.filter(pk=pk).first()):
-        return person
-    return Person.objects.filter(name=name).order_by("id").first() or _saved(
-        Person(pk=pk, name=name), column
-    )
 
 
 # A changed cell in an import preview: (column, stored value, value in the file).
@@ -195,6 +197,24 @@ class ImportResource(resources.ModelResource):
         self.stale_rows: dict[int, list[str]] = {}
         self.row_number = 0
         self.started = timezone.now()
+        self.dry_run = False
+        # People by name as this import found or made them (the first by id, as a file
+        # names them), so a name repeated in many rows is looked up once.
+        self.people_named: dict[str, Person] = {}
+        self.publishers_named: dict[str, Person] = {}
+
+    def saved(self, obj: Any, column: str) -> Any:
+        """_saved(), with history entries unless this is a preview."""
+        return _saved(obj, column, history=not self.dry_run)
+
+    def person(self, name: str, *, pk: int | None, column: str) -> Person:
+        """The person of this id, or else the first of this name, or else a new one."""
+        if pk is not None and (person := Person.objects.filter(pk=pk).first()):
+            return person
+        if name not in self.people_named:
+            found = Person.objects.filter(name=name).order_by("id").first()
+            self.people_named[name] = found or self.saved(Person(pk=pk, name=name), column)
+        return self.people_named[name]
 
     def read(self, record: Any) -> Any:
         """A stored record this row reads, its version noted (the first time); not one
@@ -215,6 +235,7 @@ class ImportResource(resources.ModelResource):
     def import_data(self, dataset: Any, *args: Any, **kwargs: Any) -> Any:
         """A file of more than IMPORT_MAX_ROWS rows is refused whole, before any is read."""
         limit = settings.IMPORT_MAX_ROWS
+        self.dry_run = bool(kwargs.get("dry_run", args[0] if args else False))
         if len(dataset) <= limit:
             return super().import_data(dataset, *args, **kwargs)
         result = self.get_result_class()()
@@ -315,6 +336,8 @@ class ImportResource(resources.ModelResource):
 
     def do_instance_save(self, instance: Any, is_create: bool) -> None:
         explicit_id = is_create and instance.pk is not None
+        if self.dry_run:  # a preview is rolled back, with its history entries
+            instance.skip_history_when_saving = True
         super().do_instance_save(instance, is_create)
         if explicit_id:
             _catch_up_sequence(type(instance))
@@ -424,17 +447,41 @@ class ClaimResource(ImportResource):
             errors = {field: [message] for field, message in rules.items()}
         confirmed = getattr(instance, "_confirm_repetition", False)
         if not errors and instance._state.adding and not confirmed:
-            similar = similar_claims(instance.text, instance.claimant_id)
-            if any(s.exact for s in similar):
-                errors = {"text": [duplicate_message(similar)]}
+            errors = self.duplicate_errors(instance)
         if errors:
             raise ValidationError(errors)
+        if instance._state.adding:
+            key = (normalized(instance.text), instance.claimant_id)
+            self.new_in_file.setdefault(key, self.row_number)
+
+    def duplicate_errors(self, claim: Claim) -> dict[str, list[str]]:
+        """An exact duplicate (claims.duplicates) of a recorded claim, or of a new one of an
+        earlier row of this file, is refused unless the row confirms it is a repetition."""
+        key = normalized(claim.text)
+        if not key:
+            return {}
+        repeats = [c for c in self.recorded.get(key, []) if is_exact(c, key, claim.claimant_id)]
+        if repeats:
+            return {"text": [duplicate_message([Similar(c, True) for c in repeats])]}
+        if (row := self.new_in_file.get((key, claim.claimant_id))) is not None:
+            return {
+                "text": [
+                    f"This repeats the claim of row {row} of this file (the same claimant, the "
+                    "same words). If it is the same claim made again on another occasion, put "
+                    "yes in its confirm_repetition column; otherwise remove one of the rows."
+                ]
+            }
+        return {}
 
     def changes(self, original: Claim, claim: Claim, row: dict[str, Any]) -> list[Change]:
         return cell_changes(original, claim, row)
 
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
         super().before_import(dataset, **kwargs)
+        # The recorded claims any row may repeat, in one query (not one a row); and the
+        # new claims of the rows read so far, by normalized text and claimant.
+        self.recorded = exact_duplicates([_claim_key(row) for row in dataset.dict])
+        self.new_in_file: dict[tuple[str, int | None], int] = {}
         # Claimants first, under their exported ids, before any row creates a namesake
         # among the people a claim is about.
         for row in dataset.dict:
@@ -448,7 +495,7 @@ class ClaimResource(ImportResource):
                     and not Person.objects.filter(pk=pk).exists()
                     and not Person.objects.filter(name=name).exists()
                 ):
-                    _saved(Person(pk=pk, name=name), "claimant")
+                    self.saved(Person(pk=pk, name=name), "claimant")
 
     def read_by_hand(self, instance: Claim, row: dict[str, Any]) -> None:
         # An exact duplicate of a recorded claim is refused unless this column says it is
@@ -458,15 +505,15 @@ class ClaimResource(ImportResource):
         claimant = _cell(row, "claimant").strip()
         pk = _id(row, "claimant_id")
         instance.claimant = (
-            self.read(_person(claimant, pk=pk, column="claimant")) if claimant else None
+            self.read(self.person(claimant, pk=pk, column="claimant")) if claimant else None
         )
         instance._import_people = [  # type: ignore[attr-defined]
-            self.read(_person(name, pk=None, column="people")) for name in _split(row, "people")
+            self.read(self.person(name, pk=None, column="people")) for name in _split(row, "people")
         ]
         instance._import_topics = [  # type: ignore[attr-defined]
             self.read(
                 Topic.objects.filter(slug=slug).first()
-                or _saved(Topic(slug=slug, name=slug.replace("-", " ").capitalize()), "topics")
+                or self.saved(Topic(slug=slug, name=slug.replace("-", " ").capitalize()), "topics")
             )
             for slug in _split(row, "topics")
         ]
@@ -543,8 +590,7 @@ class DayWidget(widgets.DateWidget):
             return super().clean(value, row, **kwargs)
         except ValueError:
             raise ValueError(
-                f'"{text(value)[:40]}" is not a day written as the exports write it '
-                "(2019-07-31)."
+                f'"{text(value)[:40]}" is not a day written as the exports write it (2019-07-31).'
             ) from None
 
 
@@ -629,9 +675,9 @@ class CitationResource(ImportResource):
                 raise ValidationError(
                     {"via_source_title": f"There is no source {pk}: give its title to add it."}
                 )
-            via = _saved(Source(pk=pk, title=title), "via_source_title")
+            via = self.saved(Source(pk=pk, title=title), "via_source_title")
         if not Provenance.objects.filter(source=source, based_on=via).exists():
-            _saved(
+            self.saved(
                 Provenance(source=source, based_on=via, note=_cell(row, "via_note")),
                 "via_source_id",
             )
@@ -656,25 +702,44 @@ class CitationResource(ImportResource):
             publisher=publisher,
             reliability="" if reliability in ("", inherited) else reliability,
         )
-        return _saved(source, "source_title")
+        return self.saved(source, "source_title")
 
     def _publisher(self, row: dict[str, Any]) -> Person | None:
-        return self.read(self._find_publisher(row))
-
-    def _find_publisher(self, row: dict[str, Any]) -> Person | None:
         name = _cell(row, "publisher").strip()
         if not name:
             return None
+        if name not in self.publishers_named:  # a name repeated in many rows: looked up once
+            self.publishers_named[name] = self._find_publisher(name, row)
+        return self.read(self.publishers_named[name])
+
+    def _find_publisher(self, name: str, row: dict[str, Any]) -> Person:
         reliability = _cell(row, "publisher_reliability") or Reliability.UNRATED
         found = Person.objects.filter(name=name).order_by("-kind", "id")
         publisher = found.filter(kind=PersonKind.ORGANIZATION).first() or found.first()
         if publisher is None:
             publisher = Person(name=name)
-        if publisher.kind != PersonKind.ORGANIZATION:
-            # Whoever publishes is an organization (claims.csv could not say so).
-            publisher.kind = PersonKind.ORGANIZATION
-            publisher.reliability = reliability
-        return _saved(publisher, "publisher")
+        elif publisher.kind == PersonKind.ORGANIZATION:
+            return publisher
+        # Whoever publishes is an organization (claims.csv could not say so).
+        publisher.kind = PersonKind.ORGANIZATION
+        publisher.reliability = reliability
+        return self.saved(publisher, "publisher")
+
+
+def _claim_key(row: dict[str, Any]) -> tuple[str, str, int | None]:
+    """A claims.csv row's text, claimant's name and claimant's id, as far as they can be
+    read (exact_duplicates); a cell that cannot is reported on its row later."""
+    cells = []
+    for column in ("text", "claimant"):
+        try:
+            cells.append(_cell(row, column).strip() if column in row else "")
+        except ValidationError:
+            cells.append("")
+    try:
+        pk = _id(row, "claimant_id") if "claimant_id" in row else None
+    except ValidationError:
+        pk = None
+    return cells[0], cells[1], pk
 
 
 def _split(row: dict[str, Any], column: str) -> list[str]:

@@ -432,7 +432,7 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 # The most rows one imported file may have: a larger one is refused whole, in words,
 # before any row is read (split it), so a preview ends within the request's time.
-IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 1000)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 500)
 
 # The full-text index `migrate` creates on PostgreSQL: "auto" is RUM where the extension
 # can be created, GIN otherwise; "gin" always GIN (CI runs the search tests on both).

@@ -1,0 +1,89 @@
+"""How fast the editors' import previews: rows a second for claims.csv and citations.csv.
+
+    python manage.py bench_import --rows 500
+
+Each preview is a dry run (rolled back) of new rows on the current database, as the admin's
+import page runs it; the claims the citations cite are made first and removed after.
+"""
+
+import csv
+import io
+import time
+from typing import Any
+
+import tablib
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from claims.imports import CitationResource, ClaimResource
+from claims.models import Claim
+
+
+class Rollback(Exception):
+    pass
+
+
+def claims_file(rows: int) -> tablib.Dataset:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "text", "claimant", "people", "topics", "made_text", "state"])
+    for n in range(rows):
+        writer.writerow(
+            [
+                "",
+                f"Claim {n}: the report counted {n * 7} people held in region {n % 13}.",
+                f"Claimant {n % 50}",
+                f"Person {n % 30}; Person {(n + 1) % 30}",
+                "policy; detention",
+                "end of 2018",
+                "draft",
+            ]
+        )
+    return tablib.Dataset().load(out.getvalue(), format="csv")
+
+
+def citations_file(claim_ids: list[int]) -> tablib.Dataset:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["citation_id", "claim_id", "role", "quote", "source_title", "source_kind", "publisher"]
+    )
+    for n, claim_id in enumerate(claim_ids):
+        writer.writerow(
+            ["", claim_id, "context", f"Quote {n}", f"Report {n % 100}", "report", f"Desk {n % 10}"]
+        )
+    return tablib.Dataset().load(out.getvalue(), format="csv")
+
+
+def preview(resource: Any, dataset: tablib.Dataset) -> float:
+    started = time.perf_counter()
+    result = resource.import_data(
+        dataset, dry_run=True, use_transactions=True, rollback_on_validation_errors=True
+    )
+    seconds = time.perf_counter() - started
+    if result.has_errors() or result.has_validation_errors():
+        problems = [row.error_dict for row in result.invalid_rows[:3]]
+        raise CommandError(f"The benchmark's own file has errors: {problems}")
+    return len(dataset) / seconds
+
+
+class Command(BaseCommand):
+    help = "Print how many rows a second the import previews, for claims.csv and citations.csv."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--rows", type=int, default=500, help="Rows in each file.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        rows = options["rows"]
+        claims_rate = preview(ClaimResource(), claims_file(rows))
+        try:
+            with transaction.atomic():
+                made = Claim.objects.bulk_create(
+                    Claim(text=f"Cited claim {n}.", language="en") for n in range(rows)
+                )
+                citations_rate = preview(CitationResource(), citations_file([c.pk for c in made]))
+                raise Rollback
+        except Rollback:
+            pass
+        self.stdout.write(f"claims.csv preview:    {claims_rate:,.0f} rows/s ({rows} rows)")
+        self.stdout.write(f"citations.csv preview: {citations_rate:,.0f} rows/s ({rows} rows)")
