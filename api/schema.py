@@ -13,6 +13,8 @@ from drf_standardized_errors.openapi_utils import (
 )
 from rest_framework import permissions, serializers
 
+from sources.limits import ListCap
+
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
     target_class = "api.authentication.ApiTokenAuthentication"
@@ -33,7 +35,9 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     - the CSV exports take their list's filters;
     - query parameters follow two rules (api.filters): an empty value means the parameter
       is not given, and no value may contain a NUL character (a 400 naming it);
-    - a paged list answers 400 for a `page_size` that is not a page size.
+    - a paged list answers 400 for a `page_size` that is not a page size;
+    - a list kept to a cap (api.serializers.CappedManyRelatedField) has that many items
+      at most.
     """
 
     def get_auth(self) -> list[dict[str, Any]]:
@@ -65,6 +69,15 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             for code, serializer in PRECONDITION_ERRORS.items():
                 responses.setdefault(code, self._get_response_for_code(serializer, code))
         return responses
+
+    def _map_serializer_field(
+        self, field: Any, direction: Any, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        cap = getattr(field, "cap", None)
+        if isinstance(cap, ListCap) and schema.get("type") == "array":
+            schema["maxItems"] = cap.limit
+        return schema
 
     def _determine_fields_with_error_codes(self) -> list[Any]:
         """Writes are validated by the model too (full_clean): any field may fail its

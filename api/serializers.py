@@ -4,7 +4,7 @@ One output shape per resource, and a separate input shape where writes differ.
 """
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar, cast
 
@@ -12,12 +12,23 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from claims.duplicates import duplicate_message, similar_claims
-from claims.models import Citation, Claim, QuoteCheck, Rating, RelationKind, Topic
+from claims.models import (
+    PEOPLE_CAP,
+    TOPICS_CAP,
+    Citation,
+    Claim,
+    QuoteCheck,
+    Rating,
+    RelationKind,
+    Topic,
+)
 from claims.reviews import reviewer_name
 from claims.rules import citation_chain
 from claims.services import MAX_CITATIONS_PER_WRITE
+from sources.limits import AUTHORS_CAP, BASED_ON_CAP, ListCap
 from sources.models import Person, Reliability, Snapshot, Source, reviewed_on
 from sources.services import save_source
 
@@ -166,6 +177,45 @@ def full_clean_for_api(
         raise serializers.ValidationError(errors) from None
 
 
+class CappedManyRelatedField(serializers.ManyRelatedField):
+    """A list of ids (`many=True`) kept to a ListCap: a longer list is refused, naming
+    the field and the cap, before any id in it is looked up (one query each)."""
+
+    default_error_messages = {"too_many": "{problem}"}
+
+    def __init__(self, *, cap: ListCap, **kwargs: Any) -> None:
+        self.cap = cap
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if is_list(data) and (problem := self.cap.problem(len(data))):
+            self.fail("too_many", problem=problem)
+        return super().to_internal_value(data)
+
+
+class CappedListSerializer(serializers.ListSerializer):
+    """A list of nested objects kept to a ListCap, refused as a whole (`citations`)
+    before any item is validated."""
+
+    default_error_messages = {"too_many": "{problem}"}
+
+    def __init__(self, *, cap: ListCap, **kwargs: Any) -> None:
+        self.cap = cap
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if is_list(data) and (problem := self.cap.problem(len(data))):
+            message = self.error_messages["too_many"].format(problem=problem)
+            raise serializers.ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: [message]}, code="too_many"
+            )
+        return super().to_internal_value(data)
+
+
+def is_list(data: Any) -> bool:
+    return isinstance(data, Sequence) and not isinstance(data, str | bytes)
+
+
 # Descriptions for the columns every model has, so every field in the OpenAPI schema has one.
 COMMON_HELP = {
     "id": "Unique id.",
@@ -263,13 +313,13 @@ class SourceSerializer(DescribedModelSerializer):
         help_text="Id of the publishing organization.",
     )
     authors = PersonSummarySerializer(many=True, read_only=True, help_text="Who wrote it.")
-    author_ids = serializers.PrimaryKeyRelatedField(
+    author_ids = CappedManyRelatedField(
+        child_relation=serializers.PrimaryKeyRelatedField(queryset=Person.objects.all()),
+        cap=AUTHORS_CAP,
         source="authors",
-        queryset=Person.objects.all(),
-        many=True,
         required=False,
         write_only=True,
-        help_text="Ids of the people who wrote it.",
+        help_text=f"Ids of the people who wrote it ({AUTHORS_CAP.describe().lower()}).",
     )
     published = FuzzyDateField("published", help_text="When it was published.")
     effective_reliability = serializers.ChoiceField(
@@ -277,11 +327,11 @@ class SourceSerializer(DescribedModelSerializer):
         read_only=True,
         help_text="The source's own rating if set, else its publisher's.",
     )
-    based_on = serializers.PrimaryKeyRelatedField(
-        queryset=Source.objects.all(),
-        many=True,
+    based_on = CappedManyRelatedField(
+        child_relation=serializers.PrimaryKeyRelatedField(queryset=Source.objects.all()),
+        cap=BASED_ON_CAP,
         required=False,
-        help_text="Ids of the sources this one reports on.",
+        help_text=f"Ids of the sources this one reports on ({BASED_ON_CAP.describe().lower()}).",
     )
     archive = serializers.SerializerMethodField(
         help_text="The archive its archive URL is in, and when that copy was captured "
@@ -674,6 +724,10 @@ class TextSlugRelatedField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+# A write that sends a claim's citations sends all of them (the list replaces them).
+CITATIONS_CAP = ListCap(MAX_CITATIONS_PER_WRITE, "One write", "citations", verb="send")
+
+
 class ClaimInputSerializer(DescribedModelSerializer):
     """What editors send to create or change a claim, citations included."""
 
@@ -683,28 +737,28 @@ class ClaimInputSerializer(DescribedModelSerializer):
         required=False,
         help_text="Id of who made the claim; null when unattributed.",
     )
-    people = serializers.PrimaryKeyRelatedField(
-        queryset=Person.objects.all(),
-        many=True,
+    people = CappedManyRelatedField(
+        child_relation=serializers.PrimaryKeyRelatedField(queryset=Person.objects.all()),
+        cap=PEOPLE_CAP,
         required=False,
-        help_text="Ids of the people and organizations it is about.",
+        help_text="Ids of the people and organizations it is about "
+        f"({PEOPLE_CAP.describe().lower()}).",
     )
-    topics = TextSlugRelatedField(
-        slug_field="slug",
-        queryset=Topic.objects.all(),
-        many=True,
+    topics = CappedManyRelatedField(
+        child_relation=TextSlugRelatedField(slug_field="slug", queryset=Topic.objects.all()),
+        cap=TOPICS_CAP,
         required=False,
-        help_text="Topic slugs.",
+        help_text=f"Topic slugs ({TOPICS_CAP.describe().lower()}).",
     )
     made = FuzzyDateField("made", help_text="When the claim was made.")
     event = FuzzyDateField("event", help_text="When the claimed event happened.")
-    citations = CitationInputSerializer(  # type: ignore[call-arg] # the stubs lack max_length
-        many=True,
+    citations = CappedListSerializer(
+        child=CitationInputSerializer(),
+        cap=CITATIONS_CAP,
         required=False,
-        max_length=MAX_CITATIONS_PER_WRITE,
         help_text="The claim's citations, when given: one with an `id` changes that "
         "citation, one without adds a citation, and the claim's citations whose ids are not "
-        f"in the list are removed (at most {MAX_CITATIONS_PER_WRITE} in one request).",
+        f"in the list are removed ({CITATIONS_CAP.describe().lower()}).",
     )
 
     confirm_repetition = serializers.BooleanField(

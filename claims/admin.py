@@ -20,6 +20,7 @@ from django.forms import (
     ModelForm,
     Textarea,
 )
+from django.forms.formsets import TOTAL_FORM_COUNT
 from django.http import FileResponse, HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import pluralize
@@ -34,6 +35,8 @@ from claims.duplicates import Similar, similar_claims
 from claims.exports import EXPORTS
 from claims.imports import CitationResource, ClaimResource
 from claims.models import (
+    PEOPLE_CAP,
+    TOPICS_CAP,
     Citation,
     Claim,
     ClaimRelation,
@@ -49,10 +52,11 @@ from claims.rules import (
     roles_by_claim,
     stored_roles,
 )
-from claims.services import add_snapshot, lock_claim, read_upload
+from claims.services import MAX_CITATIONS_PER_WRITE, add_snapshot, lock_claim, read_upload
 from sources.admin import AutocompleteIdsChecked, SafeSaveAdmin, SourceAdmin, posted_ids
 from sources.exports import counted_download, csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin, VersionedInlineFormSet
+from sources.limits import capped_choices
 from sources.locks import lock_rows
 from sources.models import Snapshot, Source
 from sources.quotes import QuoteOutcome
@@ -86,6 +90,21 @@ MAX_INLINE_CITATIONS = 200
 class CitationFormSet(VersionedInlineFormSet):
     """The claim's citations as the editor leaves them decide whether it may be published
     (claims.rules)."""
+
+    default_error_messages = {
+        "too_many_forms": "This page saves at most %(num)d citations at once: save these "
+        "first, then add the rest.",
+    }
+
+    def total_form_count(self) -> int:
+        """A page sending more forms than CitationInline's absolute_max (only a forged
+        one: the page adds no more than max_num) is refused without reading any new
+        citation of it, and comes back with the stored ones."""
+        count = super().total_form_count()
+        if not self.is_bound:
+            return count
+        sent = self.management_form.cleaned_data.get(TOTAL_FORM_COUNT) or 0
+        return min(self.initial_form_count(), count) if sent > count else count
 
     def clean(self) -> None:
         super().clean()
@@ -123,6 +142,8 @@ class CitationInline(AutocompleteIdsChecked, admin.StackedInline):
     form = CitationInlineForm
     formset = CitationFormSet
     extra = 1
+    # As many as one API write takes (each is checked against its source as it is read).
+    max_num = MAX_CITATIONS_PER_WRITE
     formfield_overrides = COMPACT_TEXT
     autocomplete_fields = ["source", "via"]
     fields = [
@@ -141,6 +162,11 @@ class CitationInline(AutocompleteIdsChecked, admin.StackedInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Citation]:
         return super().get_queryset(request).select_related("quote_check")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        # Django would read up to max_num + 1,000 forms from a page before refusing it.
+        kwargs.setdefault("absolute_max", MAX_CITATIONS_PER_WRITE)
+        return super().get_formset(request, obj, **kwargs)
 
 
 def locked(queryset: QuerySet[Claim]) -> QuerySet[Claim]:
@@ -210,6 +236,8 @@ class ClaimForm(VersionedFormMixin, FuzzyDateFormMixin):
     class Meta:
         model = Claim
         fields = "__all__"
+        # A list of ids past its cap is refused before any is looked up.
+        field_classes = {"people": capped_choices(PEOPLE_CAP), "topics": capped_choices(TOPICS_CAP)}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -17,6 +17,7 @@ from simple_history.models import HistoricalRecords
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
+from sources.limits import ListCap
 from sources.locks import lock_rows
 from sources.models import (
     TEXT_LIMITS,
@@ -34,6 +35,15 @@ from sources.quotes import QuoteOutcome, find_quote
 # document of its text (weight A), summary (B) and citation quotes (D), written by triggers
 # (claims_claim.search_document, migration 0007), indexed by RUM where available, else GIN.
 SEARCH_INDEX_NAME = "claim_search_document_idx"
+
+
+# How many people and topics one claim may name, at every door (api.serializers, the
+# admin's ClaimForm): far above what a claim is about, and a list past it is refused
+# before any id in it is looked up.
+MAX_PEOPLE_PER_CLAIM = 100
+PEOPLE_CAP = ListCap(MAX_PEOPLE_PER_CLAIM, "A claim", "people")
+MAX_TOPICS_PER_CLAIM = 50
+TOPICS_CAP = ListCap(MAX_TOPICS_PER_CLAIM, "A claim", "topics")
 
 
 # The columns the lists' orderings and cursor pages read (see api.ordering.ClaimOrdering).

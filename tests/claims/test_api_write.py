@@ -447,7 +447,7 @@ def test_citations_past_the_cap_are_a_400_and_write_nothing(editor_api: APIClien
     assert response.status_code == 400
     [error] = response.json()["errors"]
     assert error["attr"] == "citations.non_field_errors"  # DRF's name for the list itself
-    assert "no more than 500" in error["detail"]
+    assert error["detail"] == "One write can send at most 500 citations (this one sends 501)."
     assert not Claim.objects.exists()
 
 
