@@ -1,8 +1,10 @@
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError
 from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
 from rest_framework import exceptions
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 
 from sources.locks import Gone, is_write_conflict
 
@@ -11,12 +13,17 @@ class ExceptionHandler(BaseExceptionHandler):
     """One error shape for everything: `{"type", "errors": [{"code", "detail", "attr"}]}`.
 
     Django's own ValidationError (raised by a model's full_clean() in a service) becomes a
-    400 naming the field, exactly like a serializer's validation error.
+    400 naming the field, exactly like a serializer's validation error: an error about the
+    record as a whole (a constraint's) is named `non_field_errors`, as DRF names it and
+    the schema documents it, not Django's `__all__`.
     """
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DjangoValidationError):
-            return exceptions.ValidationError(as_serializer_error(exc))
+            detail = as_serializer_error(exc)
+            if NON_FIELD_ERRORS in detail:
+                detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+            return exceptions.ValidationError(detail)
         if isinstance(exc, Gone):
             return WriteConflict(str(exc), code="deleted")
         if isinstance(exc, IntegrityError) and getattr(exc.__cause__, "sqlstate", "") == "23503":

@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import is_serializer
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum
 from drf_standardized_errors.openapi_utils import (
@@ -36,6 +37,8 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     - query parameters follow two rules (api.filters): an empty value means the parameter
       is not given, and no value may contain a NUL character (a 400 naming it);
     - a paged list answers 400 for a `page_size` that is not a page size;
+    - a request body given per media type (the snapshot upload's multipart form) is
+      validated like any other, with its 400s;
     - a list kept to a cap (api.serializers.CappedManyRelatedField) has that many items
       at most.
     """
@@ -79,10 +82,33 @@ class AutoSchema(StandardizedErrorsAutoSchema):
             schema["maxItems"] = cap.limit
         return schema
 
+    def media_type_serializer(self) -> Any:
+        """The request body's serializer where the operation names it per media type
+        (@extend_schema(request={"multipart/form-data": ...})), which drf-standardized-
+        errors does not read; None otherwise."""
+        if self.method not in ("POST", "PUT", "PATCH"):
+            return None
+        request = self.get_request_serializer()
+        if not isinstance(request, dict):
+            return None
+        found = [value for value in request.values() if is_serializer(value)]
+        return found[0] if found else None
+
+    def _should_add_validation_error_response(self) -> bool:
+        return (
+            super()._should_add_validation_error_response()
+            or self.media_type_serializer() is not None
+        )
+
     def _determine_fields_with_error_codes(self) -> list[Any]:
         """Writes are validated by the model too (full_clean): any field may fail its
         rules ("invalid"), a unique one its uniqueness, and a list's item be null."""
-        fields = super()._determine_fields_with_error_codes()
+        by_media_type = self.media_type_serializer()
+        if by_media_type is not None:
+            flat = get_flat_serializer_fields(by_media_type)
+            fields = get_serializer_fields_with_error_codes(flat)
+        else:
+            fields = super()._determine_fields_with_error_codes()
         if self.method not in ("POST", "PUT", "PATCH"):
             return fields
         for field in list(fields):

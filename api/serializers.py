@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar, cast
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from drf_spectacular.utils import extend_schema_field
@@ -172,6 +173,8 @@ def full_clean_for_api(
             prefix, _, part = field.rpartition("_")
             if prefix in dates and part in ("text", "edtf"):
                 errors.setdefault(prefix, {})[part] = messages
+            elif field == NON_FIELD_ERRORS:  # Django's name; the API's is DRF's
+                errors[api_settings.NON_FIELD_ERRORS_KEY] = messages
             else:
                 errors[field] = messages
         raise serializers.ValidationError(errors) from None
