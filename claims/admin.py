@@ -304,6 +304,8 @@ class AllOrNothingImportMixin(ImportMixin):
     whose records changed or were deleted since (claims.imports.ImportResource)."""
 
     confirm_form_class = VersionedConfirmForm
+    # The file between preview and confirm, byte for byte (a CR in a cell stays a CR).
+    tmp_storage_class = "claims.imports.ExactTempFolderStorage"
 
     def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}

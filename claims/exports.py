@@ -29,7 +29,7 @@ from sources.exports import (
     Column,
     Export,
     date_columns,
-    names_column,
+    names_columns,
     names_cte,
     pick,
 )
@@ -77,7 +77,7 @@ CLAIM_COLUMNS = (
     Column("summary", "text", "The claim in neutral words, if given.", "c.summary"),
     Column("claimant", "text", "Who made it; empty when unattributed.", "claimant.name"),
     Column("claimant_id", "integer", "The claimant's id.", "c.claimant_id"),
-    names_column("people", "Who it is about", cte="claim_people", of="c", related="people"),
+    *names_columns("people", "Who it is about", cte="claim_people", of="c", related="people"),
     Column(
         "topics",
         "text",

@@ -38,7 +38,7 @@ from claims.duplicates import (
 )
 from claims.models import Citation, Claim, Topic
 from claims.rules import citation_change_errors, publishing_errors, stored_roles
-from sources.exports import needs_guard
+from sources.exports import needs_guard, split_names
 from sources.locks import lock_rows
 from sources.models import (
     MAX_IMPORTED_ID,
@@ -208,9 +208,12 @@ class ImportResource(resources.ModelResource):
         return _saved(obj, column, history=not self.dry_run)
 
     def person(self, name: str, *, pk: int | None, column: str) -> Person:
-        """The person of this id, or else the first of this name, or else a new one."""
-        if pk is not None and (person := Person.objects.filter(pk=pk).first()):
-            return person
+        """The person of this id (added under it, with this name, if missing); without
+        an id, the first of this name, or else a new one."""
+        if pk is not None:
+            return Person.objects.filter(pk=pk).first() or self.saved(
+                Person(pk=pk, name=name), column
+            )
         if name not in self.people_named:
             found = Person.objects.filter(name=name).order_by("id").first()
             self.people_named[name] = found or self.saved(Person(pk=pk, name=name), column)
@@ -410,7 +413,9 @@ PLAIN_COLUMNS = (
 class ClaimResource(ImportResource):
     """claims.csv: one row per claim, with its claimant, people and topics."""
 
-    locals().update(_listed("claimant", "claimant_id", "people", "topics", "confirm_repetition"))
+    locals().update(
+        _listed("claimant", "claimant_id", "people", "people_ids", "topics", "confirm_repetition")
+    )
 
     class Meta:
         model = Claim
@@ -419,6 +424,7 @@ class ClaimResource(ImportResource):
             "claimant",
             "claimant_id",
             "people",
+            "people_ids",
             "topics",
             *PLAIN_COLUMNS,
             "confirm_repetition",
@@ -508,7 +514,7 @@ class ClaimResource(ImportResource):
             self.read(self.person(claimant, pk=pk, column="claimant")) if claimant else None
         )
         instance._import_people = [  # type: ignore[attr-defined]
-            self.read(self.person(name, pk=None, column="people")) for name in _split(row, "people")
+            self.read(self.person(name, pk=pk, column="people")) for name, pk in _people(row)
         ]
         instance._import_topics = [  # type: ignore[attr-defined]
             self.read(
@@ -740,6 +746,26 @@ def _claim_key(row: dict[str, Any]) -> tuple[str, str, int | None]:
     except ValidationError:
         pk = None
     return cells[0], cells[1], pk
+
+
+def _people(row: dict[str, Any]) -> list[tuple[str, int | None]]:
+    """A claims.csv row's people: (name, id) pairs, from `people` (names as the exports
+    quote them: sources.exports.split_names) and `people_ids` where the file has it; an
+    id names the person, its name is the one a missing person is added with."""
+    names = [name.strip() for name in split_names(_cell(row, "people")) if name.strip()]
+    ids_cell = _cell(row, "people_ids").strip() if "people_ids" in row else ""
+    if not ids_cell:
+        return [(name, None) for name in names]
+    ids = [_checked_id(part, "people_ids") for part in ids_cell.split(";")]
+    if len(ids) != len(names) or None in ids:
+        raise ValidationError(
+            {
+                "people_ids": f"This row names {len(names)} people in people but gives "
+                f"{len(ids)} ids in people_ids: give one id for each name, in the same "
+                "order, or leave people_ids empty."
+            }
+        )
+    return list(zip(names, ids, strict=True))
 
 
 def _split(row: dict[str, Any], column: str) -> list[str]:

@@ -244,34 +244,94 @@ def _follow(record: Any, path: str) -> Any:
     return obj
 
 
+# How a list of people is written in one cell: names joined by '; ', a name that holds
+# ';' or '"' written in double quotes with each '"' doubled, as CSV quotes a cell (so
+# `Smith; John` stays one name); the ids, in the same order, in a column of their own.
+NAME_QUOTED_SQL = (
+    "CASE WHEN strpos(p.name, ';') > 0 OR strpos(p.name, '\"') > 0"
+    " THEN '\"' || replace(p.name, '\"', '\"\"') || '\"' ELSE p.name END"
+)
+
+
 def names_cte(name: str, *, through: str, owner: str) -> str:
-    """A CTE `name(owner_id, names)`: for each selected record ("{ids}"), its people's
-    names joined by '; ', by name (byte order) then id: see joined_names()."""
+    """A CTE `name(owner_id, names, ids)`: for each selected record ("{ids}"), its people's
+    names (quoted_name) and ids joined by '; ', by name (byte order) then id: see
+    joined_names() and joined_ids()."""
+    order = 'ORDER BY p.name COLLATE "C", p.id'
     # Table and column names are our own constants, never input.
     return (
         f"{name} AS MATERIALIZED (SELECT link.{owner}_id AS owner_id, "  # noqa: S608
-        "string_agg(p.name, '; ' ORDER BY p.name COLLATE \"C\", p.id) AS names "
+        f"string_agg({NAME_QUOTED_SQL}, '; ' {order}) AS names, "
+        f"string_agg(p.id::text, '; ' {order}) AS ids "
         f"FROM {through} link JOIN sources_person p ON p.id = link.person_id "
         f"WHERE link.{owner}_id IN ({{ids}}) GROUP BY link.{owner}_id)"
     )
 
 
-def names_column(name: str, meaning: str, *, cte: str, of: str, related: str) -> Column:
-    """People's names joined by '; ': names_cte() `cte` in SQL, joined_names() of the
-    `related` people of the object `of` in Python."""
-    return Column(
-        name,
-        "text",
-        f"{meaning}: names separated by '; '.",
-        f"{cte}.names",
-        of=of,
-        value=lambda obj: joined_names(getattr(obj, related).all()),
-    )
+def names_columns(name: str, meaning: str, *, cte: str, of: str, related: str) -> list[Column]:
+    """People's names joined by '; ', and their ids in `<name>_ids`: names_cte() `cte` in
+    SQL, joined_names() and joined_ids() of the `related` people of `of` in Python."""
+    return [
+        Column(
+            name,
+            "text",
+            f"{meaning}: names separated by '; ' (a name holding ';' or '\"' is in double "
+            "quotes, each '\"' doubled).",
+            f"{cte}.names",
+            of=of,
+            value=lambda obj: joined_names(getattr(obj, related).all()),
+        ),
+        Column(
+            f"{name}_ids",
+            "text",
+            f"Their ids, separated by '; ', in the order of {name}.",
+            f"{cte}.ids",
+            of=of,
+            value=lambda obj: joined_ids(getattr(obj, related).all()),
+        ),
+    ]
+
+
+def quoted_name(name: str) -> str:
+    """A name as a list of names writes it (NAME_QUOTED_SQL)."""
+    return f'"{name.replace(chr(34), chr(34) * 2)}"' if ";" in name or '"' in name else name
+
+
+def split_names(cell: str) -> list[str]:
+    """The names of a cell joined_names() wrote, each as it was (quotes undone)."""
+    names, rest = [], cell
+    while rest:
+        if rest.startswith('"'):
+            end = 1
+            while True:  # to the quote that closes it: not one of a doubled pair
+                end = rest.find('"', end)
+                if end == -1 or rest[end + 1 : end + 2] != '"':
+                    break
+                end += 2
+            if end == -1:  # never closed: take it as written
+                names.append(rest)
+                break
+            names.append(rest[1:end].replace('""', '"'))
+            rest = rest[end + 1 :].removeprefix("; ")
+        else:
+            name, _, rest = rest.partition("; ")
+            names.append(name)
+    return names
+
+
+def _in_order(people: Iterable[Person]) -> list[Person]:
+    """Code-point order is the "C" collation's byte order."""
+    return sorted(people, key=lambda person: (person.name, person.pk))
 
 
 def joined_names(people: Iterable[Person]) -> str:
-    """names_cte() in Python: code-point order is the "C" collation's byte order."""
-    return "; ".join(name for name, _ in sorted((person.name, person.pk) for person in people))
+    """names_cte()'s names in Python."""
+    return "; ".join(quoted_name(person.name) for person in _in_order(people))
+
+
+def joined_ids(people: Iterable[Person]) -> str:
+    """names_cte()'s ids in Python."""
+    return "; ".join(str(person.pk) for person in _in_order(people))
 
 
 # The four columns of a fuzzy date (sources.dates.FuzzyDate's fields).
@@ -298,7 +358,7 @@ SOURCE_COLUMNS = (
     Column("title", "text", "The source's title.", "s.title"),
     Column("publisher", "text", "Who published it.", "publisher.name"),
     Column("publisher_id", "integer", "The publisher's id.", "s.publisher_id"),
-    names_column("authors", "Who wrote it", cte="source_authors", of="s", related="authors"),
+    *names_columns("authors", "Who wrote it", cte="source_authors", of="s", related="authors"),
     Column("url", "text", "Where to read it.", "s.url"),
     Column("archive_url", "text", "An archived copy.", "s.archive_url"),
     *date_columns("published", "s", "the source was published"),

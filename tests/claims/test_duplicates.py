@@ -110,6 +110,36 @@ def test_the_import_refuses_an_exact_duplicate_row_unless_it_says_it_repeats() -
     assert Claim.objects.count() == 2
 
 
+@pytest.mark.parametrize("claimant", ["", "Ted Cruz"])
+def test_the_import_refuses_a_row_repeating_an_earlier_row_of_the_same_file(
+    claimant: str,
+) -> None:
+    header = "id,text,claimant,state,confirm_repetition\n"
+    row = f",{ORGANS},{claimant},draft,"
+    unattributed = "" if claimant else ",The regime harvests organs on a massive scale!,,draft,\n"
+
+    refused = import_file(ClaimResource(), f"{header}{row}\n{row}\n{unattributed}".encode())
+
+    [invalid] = refused.invalid_rows
+    assert invalid.number == 2
+    assert "repeats the claim of row 1 of this file" in str(invalid.error_dict["text"])
+    assert Claim.objects.count() == 0
+    accepted = import_file(ClaimResource(), f"{header}{row}\n{row}true\n".encode())
+    assert not accepted.has_validation_errors()
+    assert Claim.objects.count() == 2
+
+
+def test_the_import_refuses_an_unattributed_duplicate_of_an_unattributed_claim() -> None:
+    ClaimFactory(text=ORGANS, claimant=None)
+    ClaimFactory(text=ORGANS, claimant=PersonFactory(name="Someone"))
+    header = "id,text,claimant,state\n"
+
+    refused = import_file(ClaimResource(), f"{header},{ORGANS.upper()},,draft\n".encode())
+
+    [invalid] = refused.invalid_rows
+    assert "already recorded" in str(invalid.error_dict["text"])
+
+
 def test_similar_claims_lists_near_matches_on_postgresql() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("trigram similarity is PostgreSQL's (pg_trgm); SQLite compares exactly")
