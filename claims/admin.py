@@ -209,6 +209,10 @@ class ClaimRelationForm(VersionedFormMixin):
         fields = ["kind", "other", "note"]
 
 
+# The related claims one save of a claim's page takes: far more than an editor links.
+MAX_RELATIONS_PER_SAVE = 200
+
+
 class ClaimRelationInline(AutocompleteIdsChecked, admin.TabularInline):
     model = ClaimRelation
     form = ClaimRelationForm
@@ -217,8 +221,14 @@ class ClaimRelationInline(AutocompleteIdsChecked, admin.TabularInline):
     extra = 0
     autocomplete_fields = ["other"]
     fields = ["kind", "other", "note", "version"]
+    # Django would read up to 1,000 more forms than the page holds from a forged page.
+    max_num = MAX_RELATIONS_PER_SAVE
     verbose_name = "related claim"
     verbose_name_plural = "Related claims (this claim repeats, contradicts, refines or responds to)"
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("absolute_max", MAX_RELATIONS_PER_SAVE)
+        return super().get_formset(request, obj, **kwargs)
 
 
 class ClaimForm(VersionedFormMixin, FuzzyDateFormMixin):

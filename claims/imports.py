@@ -36,7 +36,7 @@ from claims.duplicates import (
     is_exact,
     normalized,
 )
-from claims.models import Citation, Claim, Topic
+from claims.models import PEOPLE_CAP, TOPICS_CAP, Citation, Claim, Topic
 from claims.rules import citation_change_errors, publishing_errors, stored_roles
 from sources.exports import needs_guard, split_names
 from sources.locks import lock_rows
@@ -521,7 +521,7 @@ class ClaimResource(ImportResource):
                 Topic.objects.filter(slug=slug).first()
                 or self.saved(Topic(slug=slug, name=slug.replace("-", " ").capitalize()), "topics")
             )
-            for slug in _split(row, "topics")
+            for slug in _topics(row)
         ]
 
     def save_m2m(self, instance: Claim, row: dict[str, Any], **kwargs: Any) -> None:
@@ -753,6 +753,8 @@ def _people(row: dict[str, Any]) -> list[tuple[str, int | None]]:
     quote them: sources.exports.split_names) and `people_ids` where the file has it; an
     id names the person, its name is the one a missing person is added with."""
     names = [name.strip() for name in split_names(_cell(row, "people")) if name.strip()]
+    if problem := PEOPLE_CAP.problem(len(names)):  # before any is looked up
+        raise ValidationError({"people": problem})
     ids_cell = _cell(row, "people_ids").strip() if "people_ids" in row else ""
     if not ids_cell:
         return [(name, None) for name in names]
@@ -766,6 +768,13 @@ def _people(row: dict[str, Any]) -> list[tuple[str, int | None]]:
             }
         )
     return list(zip(names, ids, strict=True))
+
+
+def _topics(row: dict[str, Any]) -> list[str]:
+    slugs = _split(row, "topics")
+    if problem := TOPICS_CAP.problem(len(slugs)):  # before any is looked up
+        raise ValidationError({"topics": problem})
+    return slugs
 
 
 def _split(row: dict[str, Any], column: str) -> list[str]:

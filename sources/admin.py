@@ -32,6 +32,7 @@ from sources.forms import (
     https_formfield,
     showing_conflict,
 )
+from sources.limits import AUTHORS_CAP, capped_choices
 from sources.locks import WRITE_TRIES, is_write_conflict, lock_rows, pause_before_retry
 from sources.models import (
     LinkCheck,
@@ -371,6 +372,8 @@ class SourceForm(VersionedFormMixin, FuzzyDateFormMixin):
         model = Source
         formfield_callback = https_formfield
         fields = "__all__"
+        # Counted before any id is looked up (sources.limits).
+        field_classes = {"authors": capped_choices(AUTHORS_CAP)}
 
 
 class PublisherReliabilityFilter(admin.SimpleListFilter):

@@ -10,11 +10,15 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from claims.admin import MAX_RELATIONS_PER_SAVE
+from claims.imports import ClaimResource
 from claims.models import MAX_PEOPLE_PER_CLAIM, MAX_TOPICS_PER_CLAIM, Claim
 from sources.limits import MAX_AUTHORS_PER_SOURCE
 from sources.models import Source
 from tests.claims.test_admin import claim_form
-from tests.factories import PersonFactory, TopicFactory
+from tests.claims.test_import import import_file
+from tests.factories import ClaimFactory, PersonFactory, TopicFactory
+from tests.forms import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -204,3 +208,58 @@ def test_a_claim_page_sending_more_citations_than_one_write_takes_is_refused(
         "This page saves at most 500 citations at once: save these first, then add the rest."
     ]
     assert not Claim.objects.exists()
+
+
+def test_the_source_add_form_naming_5000_authors_comes_back_with_the_error_on_authors(
+    editor_client: Client,
+) -> None:
+    authors = [str(n) for n in range(1, 5_001)]
+
+    with CaptureQueriesContext(connection) as queries:
+        response = editor_client.post(
+            "/admin/sources/source/add/",
+            {"title": "A report", "kind": "report", "language": "en", "authors": authors},
+        )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["authors"] == [
+        f"A source can name at most {MAX_AUTHORS_PER_SOURCE} authors (this one names 5,000)."
+    ]
+    assert len(queries) < 40  # the list is counted, not looked up id by id
+    assert Source.objects.count() == 0
+
+
+def test_a_claim_page_sending_more_related_claims_than_one_save_takes_is_refused(
+    editor_client: Client,
+) -> None:
+    claim = ClaimFactory()
+    data = form_data(editor_client.get(f"/admin/claims/claim/{claim.pk}/change/"))
+    data["relations-TOTAL_FORMS"] = str(MAX_RELATIONS_PER_SAVE + 1_000)
+
+    response = editor_client.post(f"/admin/claims/claim/{claim.pk}/change/", data)
+
+    assert response.status_code == 200
+    assert f"at most {MAX_RELATIONS_PER_SAVE}" in response.content.decode()
+    assert not claim.relations.exists()
+
+
+@pytest.mark.parametrize(
+    ("column", "cells", "message"),
+    [
+        ("people", "; ".join(f"P{n}" for n in range(5_000)), "at most 100 people"),
+        ("topics", "; ".join(f"t{n}" for n in range(5_000)), "at most 50 topics"),
+    ],
+)
+def test_an_imported_row_naming_too_many_people_or_topics_is_a_row_error(
+    column: str, cells: str, message: str
+) -> None:
+    data = f'id,text,{column}\n,A claim,"{cells}"\n'.encode()
+
+    with CaptureQueriesContext(connection) as queries:
+        result = import_file(ClaimResource(), data)
+
+    [row] = result.invalid_rows
+    assert f"A claim can name {message} (this one names 5,000)." in str(row.error_dict[column])
+    assert len(queries) < 50
+    assert Claim.objects.count() == 0
