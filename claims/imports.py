@@ -24,9 +24,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from import_export import exceptions, fields, resources, results, widgets
+from import_export.instance_loaders import ModelInstanceLoader
 from import_export.tmp_storages import TempFolderStorage
 
 from claims.duplicates import (
@@ -177,6 +179,27 @@ VERSIONED: dict[str, tuple[Any, str]] = {
 }
 
 
+class RowsInstanceLoader(ModelInstanceLoader):
+    """The stored records a file's rows name by id, read in one query (not one a row). A
+    row whose id cannot be read is refused on its own (ImportResource.get_instance)."""
+
+    def __init__(self, resource: Any, dataset: Any = None) -> None:
+        super().__init__(resource, dataset)
+        self.column = resource.fields["id"].column_name
+        ids = set()
+        for row in dataset.dict if dataset is not None else []:
+            with contextlib.suppress(ValidationError, ValueError):
+                if (pk := _checked_id(text(row.get(self.column)), self.column)) is not None:
+                    ids.add(pk)
+        found = resource.stored_rows().filter(pk__in=ids) if ids else []
+        self.found = {record.pk: record for record in found}
+
+    def get_instance(self, row: Any) -> Any:
+        # Each id is one row's: ImportResource.get_instance refuses a second.
+        pk = _checked_id(text(row.get(self.column)), self.column)
+        return None if pk is None else self.found.get(pk)
+
+
 class ImportResource(resources.ModelResource):
     """Text cells lose the exports' formula guard; explicit ids keep sequences in step.
 
@@ -202,6 +225,8 @@ class ImportResource(resources.ModelResource):
         # names them), so a name repeated in many rows is looked up once.
         self.people_named: dict[str, Person] = {}
         self.publishers_named: dict[str, Person] = {}
+        self.topics_slugged: dict[str, Topic] = {}
+        self.rows_by_id: dict[int, int] = {}  # the first row of each id in the file
 
     def saved(self, obj: Any, column: str) -> Any:
         """_saved(), with history entries unless this is a preview."""
@@ -300,14 +325,23 @@ class ImportResource(resources.ModelResource):
         if self.row_number in self.stale_rows:
             raise ValidationError(errors)
 
+    def stored_rows(self) -> QuerySet[Any]:
+        """The stored records, as the rows' ids find them (RowsInstanceLoader)."""
+        return self.get_queryset()
+
     def import_row(self, row: Any, instance_loader: Any, **kwargs: Any) -> Any:
         self.row_number = kwargs.get("row_number", 0)
         return super().import_row(row, instance_loader, **kwargs)
 
     def get_instance(self, instance_loader: Any, row: Any) -> Any:
         column = self.fields["id"].column_name
-        if column in row:
-            _id(row, column)  # a row error naming the cell, before any lookup by it
+        # A row error naming the cell, before any lookup by it.
+        pk = _id(row, column) if column in row else None
+        earlier = self.row_number if pk is None else self.rows_by_id.setdefault(pk, self.row_number)
+        if earlier != self.row_number:
+            raise ValidationError(
+                {column: f"Row {earlier} of this file has this id too: one row a record."}
+            )
         return self.read(super().get_instance(instance_loader, row))
 
     @classmethod
@@ -430,6 +464,7 @@ class ClaimResource(ImportResource):
             "confirm_repetition",
         )
         import_id_fields = ("id",)
+        instance_loader_class = RowsInstanceLoader
         clean_model_instances = True
         skip_unchanged = True
         report_skipped = True
@@ -443,7 +478,9 @@ class ClaimResource(ImportResource):
         # choices already enforce; validating them again would cost a query each, per row.
         errors = dict(import_validation_errors or {})
         try:
-            instance.full_clean(exclude=list(errors), validate_constraints=False)
+            # The claimant was found (or added) by read_by_hand: no query to check it again.
+            exclude = [*errors, "claimant"]
+            instance.full_clean(exclude=exclude, validate_constraints=False)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         if not errors:
@@ -517,14 +554,30 @@ class ClaimResource(ImportResource):
             self.read(self.person(name, pk=pk, column="people")) for name, pk in _people(row)
         ]
         instance._import_topics = [  # type: ignore[attr-defined]
-            self.read(
-                Topic.objects.filter(slug=slug).first()
-                or self.saved(Topic(slug=slug, name=slug.replace("-", " ").capitalize()), "topics")
-            )
-            for slug in _topics(row)
+            self.read(self.topic(slug)) for slug in _topics(row)
         ]
 
+    def topic(self, slug: str) -> Topic:
+        """The topic of this slug, or a new one; each slug looked up once an import."""
+        if slug not in self.topics_slugged:
+            self.topics_slugged[slug] = Topic.objects.filter(slug=slug).first() or self.saved(
+                Topic(slug=slug, name=slug.replace("-", " ").capitalize()), "topics"
+            )
+        return self.topics_slugged[slug]
+
+    def stored_rows(self) -> QuerySet[Claim]:
+        # cell_changes() compares each stored claim's claimant, people and topics.
+        return Claim.objects.select_related("claimant").prefetch_related("people", "topics")
+
+    def do_instance_save(self, instance: Any, is_create: bool) -> None:
+        """A preview writes no claim: it shows each row's changes, which the rows after
+        it do not read (a repeat of an earlier row is found by duplicate_errors)."""
+        if not self.dry_run:
+            super().do_instance_save(instance, is_create)
+
     def save_m2m(self, instance: Claim, row: dict[str, Any], **kwargs: Any) -> None:
+        if self.dry_run:  # nor its people and topics
+            return
         super().save_m2m(instance, row, **kwargs)
         if "people" in row:
             instance.people.set(instance._import_people)  # type: ignore[attr-defined]
@@ -541,7 +594,9 @@ def cell_changes(original: Claim, claim: Claim, row: dict[str, Any]) -> list[Cha
     for column in ("people", "topics"):
         if column not in row:
             continue
-        stored = list(getattr(original, column).all()) if original.pk else []
+        # The stored ones, as the claim was read with them (stored_rows: prefetched; the
+        # copy `original` would read them again). The row has not written them yet.
+        stored = list(getattr(claim, column).all()) if original.pk else []
         given = getattr(claim, f"_import_{column}")
         if {item.pk for item in stored} != {item.pk for item in given} or None in {
             item.pk for item in given
@@ -621,6 +676,7 @@ class CitationResource(ImportResource):
             *CITATION_COLUMNS_READ_BY_HAND,
         )
         import_id_fields = ("id",)
+        instance_loader_class = RowsInstanceLoader
         clean_model_instances = True
         skip_unchanged = True
         report_skipped = True

@@ -549,6 +549,19 @@ def test_an_imported_id_past_the_largest_an_import_gives_is_refused_in_words(
     assert (Claim.objects.count(), Citation.objects.count(), Source.objects.count()) == counts
 
 
+@pytest.fixture
+def claim_ids_restored() -> Any:
+    """PostgreSQL's sequences are outside transactions: after a test moves the claims'
+    id sequence to the top, move it back, or the next tests' claims would get ids past
+    what an import takes."""
+    yield
+    Claim.objects.filter(pk__gte=MAX_IMPORTED_ID).delete()
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), [Claim]):
+            cursor.execute(statement)
+
+
+@pytest.mark.usefixtures("claim_ids_restored")
 def test_after_importing_the_largest_id_the_next_claim_has_an_id_every_door_takes(
     editor_client: Client,
 ) -> None:
@@ -616,3 +629,16 @@ def test_a_fault_in_an_import_is_told_in_words_and_logged() -> None:
     assert "a fault on our side, not in the file" in str(error.error)
     assert "psycopg" not in str(error.error)
     assert error.traceback == ""
+
+
+@pytest.mark.parametrize("stored", [True, False])
+def test_two_rows_of_one_id_are_refused_naming_the_first(stored: bool) -> None:
+    pk = ClaimFactory().pk if stored else 4242
+    data = f"id,text\n{pk},First words\n{pk},Second words\n".encode()
+
+    result = import_file(ClaimResource(), data)
+
+    [row] = result.invalid_rows
+    assert row.number == 2
+    assert "Row 1 of this file has this id too" in str(row.error_dict["id"])
+    assert Claim.objects.filter(text__endswith="words").count() == 0
