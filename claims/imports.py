@@ -15,13 +15,15 @@ or deleted since, naming them. Nothing is imported then, and nothing deleted is 
 """
 
 import contextlib
+import copy
 import csv
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.color import no_style
 from django.db import connection
 from django.db.models import QuerySet
@@ -387,6 +389,12 @@ class ImportResource(resources.ModelResource):
         record: for a new one, each cell that says something."""
         raise NotImplementedError
 
+    def after_init_instance(self, instance: Any, new: bool, row: Any, **kwargs: Any) -> None:
+        super().after_init_instance(instance, new, row, **kwargs)
+        # The record as stored, for changes(): a shallow copy (its field values), where
+        # import-export's diff would deep-copy it and export every field twice.
+        self._original = copy.copy(instance)
+
     def skip_row(
         self,
         instance: Any,
@@ -394,6 +402,7 @@ class ImportResource(resources.ModelResource):
         row: dict[str, Any],
         import_validation_errors: Any = None,
     ) -> bool:
+        original = self._original if original is None else original
         self._changes = [] if import_validation_errors else self.changes(original, instance, row)
         return original.pk is not None and not import_validation_errors and not self._changes
 
@@ -469,6 +478,7 @@ class ClaimResource(ImportResource):
         skip_unchanged = True
         report_skipped = True
         skip_html_diff = True
+        skip_diff = True  # the preview lists `changes` (skip_row), not import-export's diff
 
     def validate_instance(
         self, instance: Claim, import_validation_errors: Any = None, validate_unique: bool = True
@@ -681,6 +691,7 @@ class CitationResource(ImportResource):
         skip_unchanged = True
         report_skipped = True
         skip_html_diff = True
+        skip_diff = True  # the preview lists `changes` (skip_row), not import-export's diff
 
     def changes(self, original: Citation, citation: Citation, row: dict[str, Any]) -> list[Change]:
         changes = plain_changes(original, citation, row, CITATION_PLAIN_COLUMNS)
@@ -697,14 +708,49 @@ class CitationResource(ImportResource):
     def validate_instance(
         self, instance: Citation, import_validation_errors: Any = None, validate_unique: bool = True
     ) -> None:
+        if self.dry_run:
+            self.validate_in_preview(instance, import_validation_errors)
+            return
         super().validate_instance(instance, import_validation_errors, validate_unique)
         # A published claim keeps at least the evidence its rating needs (claims.rules).
         rules = citation_change_errors(instance)
         if rules:
             raise ValidationError({"role": list(rules.values())})
 
+    def validate_in_preview(self, citation: Citation, import_validation_errors: Any) -> None:
+        """What the confirm checks against the database it writes row by row (the one-role-
+        a-source constraint, the publishing rules), checked against the citations as the
+        rows before this one leave them (`cited`): a preview writes no citation."""
+        self.refuse_if_stale(import_validation_errors)
+        errors = dict(import_validation_errors or {})
+        try:
+            # Its claim, source and via were found by read_by_hand: not looked up again.
+            exclude = [*errors, "claim", "source", "via"]
+            citation.full_clean(exclude=exclude, validate_constraints=False)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if not errors:
+            errors = self.cited.errors(citation, self.claims_by_id)
+        if errors:
+            raise ValidationError(errors)
+        self.cited.record(citation, ("row", self.row_number))
+
+    def do_instance_save(self, instance: Any, is_create: bool) -> None:
+        if not self.dry_run:  # a preview writes no citation (validate_in_preview)
+            super().do_instance_save(instance, is_create)
+
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
         super().before_import(dataset, **kwargs)
+        rows = dataset.dict
+        # The claims and sources the rows name, read once (a preview reads nothing more
+        # of them), and the citations of those claims as they stand.
+        given = set(_ids_in(rows, "citation_id"))
+        moved = Citation.objects.filter(pk__in=given).values_list("claim_id", flat=True)
+        claim_ids = {*_ids_in(rows, "claim_id"), *moved}
+        self.claims_by_id = {c.pk: c for c in Claim.objects.filter(pk__in=claim_ids)}
+        source_ids = {*_ids_in(rows, "source_id"), *_ids_in(rows, "via_source_id")}
+        self.sources_by_id = {s.pk: s for s in Source.objects.filter(pk__in=source_ids)}
+        self.cited = CitedRoles(claim_ids)
         # The cited sources first, with all their columns, before a row names one of them
         # as its via (which gives only a title). A stale row (check_versions) adds none.
         for number, row in enumerate(dataset.dict, start=1):
@@ -715,7 +761,7 @@ class CitationResource(ImportResource):
 
     def read_by_hand(self, instance: Citation, row: dict[str, Any]) -> None:
         claim_id = _id(row, "claim_id")
-        claim = self.read(Claim.objects.filter(pk=claim_id).first() if claim_id else None)
+        claim = self.read(self.claims_by_id.get(claim_id) if claim_id else None)
         if claim is None:
             raise ValidationError(
                 {"claim_id": f"There is no claim {claim_id or '(empty)'}: import claims first."}
@@ -730,14 +776,16 @@ class CitationResource(ImportResource):
         pk = _id(row, "via_source_id")
         if pk is None:
             return None
-        via = Source.objects.filter(pk=pk).first()
+        via = self.sources_by_id.get(pk)
         if via is None:
             title = _cell(row, "via_source_title")
             if not title.strip():
                 raise ValidationError(
                     {"via_source_title": f"There is no source {pk}: give its title to add it."}
                 )
-            via = self.saved(Source(pk=pk, title=title), "via_source_title")
+            via = self.sources_by_id[pk] = self.saved(
+                Source(pk=pk, title=title), "via_source_title"
+            )
         if not Provenance.objects.filter(source=source, based_on=via).exists():
             self.saved(
                 Provenance(source=source, based_on=via, note=_cell(row, "via_note")),
@@ -747,7 +795,7 @@ class CitationResource(ImportResource):
 
     def _source(self, row: dict[str, Any]) -> Source:
         pk = _id(row, "source_id")
-        if pk is not None and (source := Source.objects.filter(pk=pk).first()):
+        if pk is not None and (source := self.sources_by_id.get(pk)):
             return source
         publisher = self._publisher(row)
         inherited = publisher.reliability if publisher else Reliability.UNRATED
@@ -764,7 +812,10 @@ class CitationResource(ImportResource):
             publisher=publisher,
             reliability="" if reliability in ("", inherited) else reliability,
         )
-        return self.saved(source, "source_title")
+        source = self.saved(source, "source_title")
+        if pk is not None:
+            self.sources_by_id[pk] = source
+        return source
 
     def _publisher(self, row: dict[str, Any]) -> Person | None:
         name = _cell(row, "publisher").strip()
@@ -802,6 +853,60 @@ def _claim_key(row: dict[str, Any]) -> tuple[str, str, int | None]:
     except ValidationError:
         pk = None
     return cells[0], cells[1], pk
+
+
+def _ids_in(rows: list[dict[str, Any]], column: str) -> list[int]:
+    """The ids a column of the rows gives, as far as they can be read (a cell that cannot
+    is reported on its row)."""
+    ids = []
+    for row in rows:
+        with contextlib.suppress(ValidationError):
+            if column in row and (pk := _id(row, column)) is not None:
+                ids.append(pk)
+    return ids
+
+
+class CitedRoles:
+    """The citations of some claims, as stored and then as an import's rows change them,
+    for a preview that writes none: {citation: (claim, source, role)}, a new one keyed by
+    its row. What the database would refuse or the publishing rules forbid, found here."""
+
+    def __init__(self, claim_ids: Iterable[int]) -> None:
+        stored = Citation.objects.filter(claim_id__in=list(claim_ids))
+        self.cited: dict[Any, tuple[int, int, str]] = {
+            pk: (claim, source, role)
+            for pk, claim, source, role in stored.values_list("pk", "claim_id", "source_id", "role")
+        }
+        self.by_claim: dict[int, set[Any]] = defaultdict(set)
+        for key, (claim, _, _) in self.cited.items():
+            self.by_claim[claim].add(key)
+
+    def errors(self, citation: Citation, claims: dict[int, Claim]) -> dict[str, list[str]]:
+        """The constraint's and the rules' errors of saving `citation` now."""
+        me = citation.pk
+        mine = (citation.claim_id, citation.source_id, citation.role)
+        if any(self.cited[key] == mine for key in self.by_claim[citation.claim_id] if key != me):
+            return {NON_FIELD_ERRORS: [str(UNIQUE_ROLE.get_violation_error_message())]}
+        affected = {citation.claim_id} | ({self.cited[me][0]} if me in self.cited else set())
+        errors: dict[str, str] = {}
+        for claim_id in affected:
+            roles = [self.cited[key][2] for key in self.by_claim[claim_id] if key != me]
+            if claim_id == citation.claim_id:
+                roles.append(citation.role)
+            errors.update(publishing_errors(claims[claim_id], roles))
+        return {"role": list(errors.values())} if errors else {}
+
+    def record(self, citation: Citation, new_key: Any) -> None:
+        """`citation` as its row leaves it (a new one under `new_key`)."""
+        key = citation.pk if citation.pk is not None else new_key
+        if key in self.cited:
+            self.by_claim[self.cited[key][0]].discard(key)
+        self.cited[key] = (citation.claim_id, citation.source_id, citation.role)
+        self.by_claim[citation.claim_id].add(key)
+
+
+# The database's one-role-a-source rule, whose words a preview gives as the confirm does.
+UNIQUE_ROLE = next(c for c in Citation._meta.constraints if c.name == "citation_unique_role")
 
 
 def _people(row: dict[str, Any]) -> list[tuple[str, int | None]]:

@@ -24,7 +24,13 @@ from sources.models import (
     Source,
     is_record_id,
 )
-from tests.factories import ClaimFactory, EditorFactory, SourceFactory, UserFactory
+from tests.factories import (
+    CitationFactory,
+    ClaimFactory,
+    EditorFactory,
+    SourceFactory,
+    UserFactory,
+)
 from tests.forms import form_data
 
 pytestmark = pytest.mark.django_db
@@ -642,3 +648,79 @@ def test_two_rows_of_one_id_are_refused_naming_the_first(stored: bool) -> None:
     assert row.number == 2
     assert "Row 1 of this file has this id too" in str(row.error_dict["id"])
     assert Claim.objects.filter(text__endswith="words").count() == 0
+
+
+def preview_file(resource: Any, data: bytes) -> Any:
+    """As the admin's preview runs an import: a dry run, rolled back."""
+    dataset = tablib.Dataset().load(data.decode("utf-8"), format="csv")
+    return resource.import_data(
+        dataset, dry_run=True, use_transactions=True, rollback_on_validation_errors=True
+    )
+
+
+def outcome(result: Any) -> dict[int, dict[str, list[str]]]:
+    return {
+        row.number: {k: list(map(str, v)) for k, v in row.error_dict.items()}
+        for row in result.invalid_rows
+    }
+
+
+def citations_file(rows: list[tuple[Any, ...]]) -> bytes:
+    lines = ["citation_id,claim_id,role,source_id"] + [",".join(map(str, r)) for r in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def evidence_case() -> dict[str, Any]:
+    """A published claim rated false with two disputing citations, another claim, and a
+    source cited nowhere yet."""
+    claim = ClaimFactory(state="published", rating="false", rating_rationale="Shown.")
+    first = CitationFactory(claim=claim, role="disputes")
+    second = CitationFactory(claim=claim, role="disputes")
+    return {"claim": claim, "first": first, "second": second, "other": ClaimFactory()}
+
+
+CASES = {
+    # Each change alone keeps one disputing citation; the second row takes the last away.
+    "both evidence changed": lambda c: [
+        (c["first"].pk, c["claim"].pk, "context", c["first"].source_id),
+        (c["second"].pk, c["claim"].pk, "context", c["second"].source_id),
+    ],
+    # Moving the evidence to another claim takes it from the first one.
+    "evidence moved away": lambda c: [
+        (c["first"].pk, c["other"].pk, "disputes", c["first"].source_id),
+        (c["second"].pk, c["other"].pk, "supports", c["second"].source_id),
+    ],
+    # A source cited twice in one role for one claim, stored then new, and new twice.
+    "one role a source, stored": lambda c: [
+        ("", c["claim"].pk, "disputes", c["first"].source_id),
+    ],
+    "one role a source, new twice": lambda c: [
+        ("", c["other"].pk, "context", c["first"].source_id),
+        ("", c["other"].pk, "context", c["first"].source_id),
+    ],
+    # Freed by the row before: the first citation leaves the role, a new one takes it.
+    "a role freed then taken": lambda c: [
+        (c["first"].pk, c["claim"].pk, "context", c["first"].source_id),
+        ("", c["claim"].pk, "disputes", c["first"].source_id),
+    ],
+    "all good": lambda c: [
+        ("", c["other"].pk, "supports", c["first"].source_id),
+        (c["second"].pk, c["claim"].pk, "context", c["second"].source_id),
+    ],
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_citations_preview_refuses_exactly_what_its_confirm_refuses(case: str) -> None:
+    """The preview writes no citation, so it keeps the rows' changes in memory (CitedRoles);
+    the confirm writes each row and asks the database. Both say the same of every row."""
+    made = evidence_case()
+    data = citations_file(CASES[case](made))
+    count = Citation.objects.count()
+
+    previewed = outcome(preview_file(CitationResource(), data))
+    assert Citation.objects.count() == count
+    confirmed = outcome(import_file(CitationResource(), data))
+
+    assert previewed == confirmed
+    assert bool(previewed) == (case not in ("all good", "a role freed then taken"))

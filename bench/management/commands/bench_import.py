@@ -3,7 +3,7 @@
     python manage.py bench_import --rows 500
 
 Each preview is a dry run (rolled back) of new rows on the current database, as the admin's
-import page runs it; the claims the citations cite are made first and removed after.
+import page runs it; the claims and sources the citations cite are made first and removed after.
 """
 
 import csv
@@ -17,6 +17,7 @@ from django.db import transaction
 
 from claims.imports import CitationResource, ClaimResource
 from claims.models import Claim
+from sources.models import Source
 
 
 class Rollback(Exception):
@@ -42,16 +43,14 @@ def claims_file(rows: int) -> tablib.Dataset:
     return tablib.Dataset().load(out.getvalue(), format="csv")
 
 
-def citations_file(claim_ids: list[int]) -> tablib.Dataset:
+def citations_file(claim_ids: list[int], source_ids: list[int]) -> tablib.Dataset:
+    """New citations of stored claims and sources, as an edited export names them."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        ["citation_id", "claim_id", "role", "quote", "source_title", "source_kind", "publisher"]
-    )
+    writer.writerow(["citation_id", "claim_id", "role", "quote", "locator", "source_id"])
     for n, claim_id in enumerate(claim_ids):
-        writer.writerow(
-            ["", claim_id, "context", f"Quote {n}", f"Report {n % 100}", "report", f"Desk {n % 10}"]
-        )
+        source_id = source_ids[n % len(source_ids)]
+        writer.writerow(["", claim_id, "context", f"Quote {n}", f"p. {n}", source_id])
     return tablib.Dataset().load(out.getvalue(), format="csv")
 
 
@@ -81,7 +80,11 @@ class Command(BaseCommand):
                 made = Claim.objects.bulk_create(
                     Claim(text=f"Cited claim {n}.", language="en") for n in range(rows)
                 )
-                citations_rate = preview(CitationResource(), citations_file([c.pk for c in made]))
+                sources = Source.objects.bulk_create(
+                    Source(title=f"Report {n}", kind="report") for n in range(100)
+                )
+                data = citations_file([c.pk for c in made], [s.pk for s in sources])
+                citations_rate = preview(CitationResource(), data)
                 raise Rollback
         except Rollback:
             pass
