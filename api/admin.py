@@ -19,7 +19,7 @@ def may_revoke(user: User | AnonymousUser, token: ApiToken) -> bool:
     never issue those either."""
     if user.is_superuser or token.user_id == user.pk:
         return True
-    return token.user.username == f"api-client-{token.prefix}"
+    return token.user.username == ApiToken.client_username(token.prefix)
 
 
 @admin.register(ApiToken)

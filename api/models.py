@@ -67,6 +67,11 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    @staticmethod
+    def client_username(prefix: str) -> str:
+        """The account ApiToken.issue makes for a read-only client's token."""
+        return f"api-client-{prefix}"
+
     @classmethod
     @transaction.atomic
     def issue(
@@ -80,7 +85,7 @@ class ApiToken(models.Model):
         prefix = secrets.token_hex(PREFIX_LENGTH // 2)
         key = f"ct_{prefix}_{secrets.token_urlsafe(32)}"
         if user is None:
-            user = User(username=f"api-client-{prefix}", first_name=name[:150])
+            user = User(username=cls.client_username(prefix), first_name=name[:150])
             user.set_unusable_password()
             user.save()
         token = cls(

@@ -188,11 +188,7 @@ class RowsInstanceLoader(ModelInstanceLoader):
     def __init__(self, resource: Any, dataset: Any = None) -> None:
         super().__init__(resource, dataset)
         self.column = resource.fields["id"].column_name
-        ids = set()
-        for row in dataset.dict if dataset is not None else []:
-            with contextlib.suppress(ValidationError, ValueError):
-                if (pk := _checked_id(text(row.get(self.column)), self.column)) is not None:
-                    ids.add(pk)
+        ids = _ids_in(dataset.dict, self.column) if dataset is not None else []
         found = resource.stored_rows().filter(pk__in=ids) if ids else []
         self.found = {record.pk: record for record in found}
 
@@ -226,6 +222,7 @@ class ImportResource(resources.ModelResource):
         # People by name as this import found or made them (the first by id, as a file
         # names them), so a name repeated in many rows is looked up once.
         self.people_named: dict[str, Person] = {}
+        self.people_by_id: dict[int, Person] = {}  # ClaimResource reads them all at once
         self.publishers_named: dict[str, Person] = {}
         self.topics_slugged: dict[str, Topic] = {}
         self.rows_by_id: dict[int, int] = {}  # the first row of each id in the file
@@ -238,9 +235,9 @@ class ImportResource(resources.ModelResource):
         """The person of this id (added under it, with this name, if missing); without
         an id, the first of this name, or else a new one."""
         if pk is not None:
-            return Person.objects.filter(pk=pk).first() or self.saved(
-                Person(pk=pk, name=name), column
-            )
+            if pk not in self.people_by_id:
+                self.people_by_id[pk] = self.saved(Person(pk=pk, name=name), column)
+            return self.people_by_id[pk]
         if name not in self.people_named:
             found = Person.objects.filter(name=name).order_by("id").first()
             self.people_named[name] = found or self.saved(Person(pk=pk, name=name), column)
@@ -374,9 +371,12 @@ class ImportResource(resources.ModelResource):
         """Set what the plain columns cannot (foreign keys by name, many-to-many)."""
 
     def do_instance_save(self, instance: Any, is_create: bool) -> None:
+        """A preview writes no row: it shows each row's changes, and checks each row
+        against the rows before it in memory (ClaimResource.duplicate_errors, CitationResource
+        .validate_in_preview), as the confirm checks it against the database it writes."""
+        if self.dry_run:
+            return
         explicit_id = is_create and instance.pk is not None
-        if self.dry_run:  # a preview is rolled back, with its history entries
-            instance.skip_history_when_saving = True
         super().do_instance_save(instance, is_create)
         if explicit_id:
             _catch_up_sequence(type(instance))
@@ -535,6 +535,9 @@ class ClaimResource(ImportResource):
         # new claims of the rows read so far, by normalized text and claimant.
         self.recorded = exact_duplicates([_claim_key(row) for row in dataset.dict])
         self.new_in_file: dict[tuple[str, int | None], int] = {}
+        # The people the rows name by id, read at once.
+        ids = [*_ids_in(dataset.dict, "claimant_id"), *_people_ids_in(dataset.dict)]
+        self.people_by_id = {p.pk: p for p in Person.objects.filter(pk__in=ids)}
         # Claimants first, under their exported ids, before any row creates a namesake
         # among the people a claim is about.
         for row in dataset.dict:
@@ -545,10 +548,10 @@ class ClaimResource(ImportResource):
                 if (
                     name
                     and pk is not None
-                    and not Person.objects.filter(pk=pk).exists()
+                    and pk not in self.people_by_id
                     and not Person.objects.filter(name=name).exists()
                 ):
-                    self.saved(Person(pk=pk, name=name), "claimant")
+                    self.people_by_id[pk] = self.saved(Person(pk=pk, name=name), "claimant")
 
     def read_by_hand(self, instance: Claim, row: dict[str, Any]) -> None:
         # An exact duplicate of a recorded claim is refused unless this column says it is
@@ -579,14 +582,8 @@ class ClaimResource(ImportResource):
         # cell_changes() compares each stored claim's claimant, people and topics.
         return Claim.objects.select_related("claimant").prefetch_related("people", "topics")
 
-    def do_instance_save(self, instance: Any, is_create: bool) -> None:
-        """A preview writes no claim: it shows each row's changes, which the rows after
-        it do not read (a repeat of an earlier row is found by duplicate_errors)."""
-        if not self.dry_run:
-            super().do_instance_save(instance, is_create)
-
     def save_m2m(self, instance: Claim, row: dict[str, Any], **kwargs: Any) -> None:
-        if self.dry_run:  # nor its people and topics
+        if self.dry_run:  # a preview writes no claim (do_instance_save), nor its links
             return
         super().save_m2m(instance, row, **kwargs)
         if "people" in row:
@@ -735,10 +732,6 @@ class CitationResource(ImportResource):
             raise ValidationError(errors)
         self.cited.record(citation, ("row", self.row_number))
 
-    def do_instance_save(self, instance: Any, is_create: bool) -> None:
-        if not self.dry_run:  # a preview writes no citation (validate_in_preview)
-            super().do_instance_save(instance, is_create)
-
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
         super().before_import(dataset, **kwargs)
         rows = dataset.dict
@@ -863,6 +856,15 @@ def _ids_in(rows: list[dict[str, Any]], column: str) -> list[int]:
         with contextlib.suppress(ValidationError):
             if column in row and (pk := _id(row, column)) is not None:
                 ids.append(pk)
+    return ids
+
+
+def _people_ids_in(rows: list[dict[str, Any]]) -> list[int]:
+    """The ids the rows' people_ids give, as far as they can be read."""
+    ids = []
+    for row in rows:
+        with contextlib.suppress(ValidationError):
+            ids += [pk for _, pk in _people(row) if pk is not None]
     return ids
 
 

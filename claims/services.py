@@ -9,13 +9,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files import File
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from claims.models import Citation, Claim, ClaimRelation, QuoteCheck
 from claims.rules import publishing_errors, stored_roles
-from sources.locks import lock_rows
+from sources.locks import lock_file_name, lock_rows
 from sources.models import Snapshot, Source
 from sources.snapshots import Reading, check_size, read_snapshot
 
@@ -144,15 +144,21 @@ def _write_citations(claim: Claim, citations: list[dict[str, Any]], user: User) 
 
 def read_upload(upload: File) -> Reading:
     """What an uploaded file is as a snapshot (sources.snapshots.read_snapshot), its size
-    checked before it is read; the file is read from its start (a save tried again reads
-    it after the first try stored it) and left there, to be stored."""
+    checked before it is read; the file is read from its start and left there, to be
+    stored. A save tried again (sources.admin.SafeSaveAdmin) gets the first try's reading:
+    the file's text is read, in a child process, once a request."""
+    if (reading := getattr(upload, "snapshot_reading", None)) is not None:
+        return reading  # read by a try of this save before: the child process runs once
     if upload.size is not None:
         check_size(upload.size)
     upload.seek(0)
     try:
-        return read_snapshot(upload.read(settings.SNAPSHOT_MAX_BYTES + 1))
+        upload.snapshot_reading = read_snapshot(  # type: ignore[attr-defined]
+            upload.read(settings.SNAPSHOT_MAX_BYTES + 1)
+        )
     finally:
         upload.seek(0)
+    return upload.snapshot_reading  # type: ignore[attr-defined]
 
 
 def add_snapshot(
@@ -203,11 +209,6 @@ def add_snapshot(
     return snapshot
 
 
-# The first key of the advisory locks on stored files' names (the second: the name's
-# hash); sources.locks' single-key locks are of another key space.
-SNAPSHOT_FILE_LOCK = 26
-
-
 def store_file(snapshot: Snapshot, reading: Reading, upload: File) -> str:
     """Where the upload is stored: under its content's name (`<digest>.<extension>` in the
     snapshot's folder), written now or found there already (another source's snapshot of
@@ -215,11 +216,7 @@ def store_file(snapshot: Snapshot, reading: Reading, upload: File) -> str:
     until the transaction ends: no other write stores, uses or removes it meanwhile."""
     field = snapshot.file.field
     name = field.generate_filename(snapshot, reading.file_name)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [SNAPSHOT_FILE_LOCK, name]
-            )
+    lock_file_name(name)
     if field.storage.exists(name) and field.storage.size(name) == reading.size:
         return name
     return field.storage.save(name, upload, max_length=field.max_length)

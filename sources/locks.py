@@ -124,6 +124,20 @@ def lock_rows(
         raise Gone(missing)
 
 
+# The first key of the advisory locks on stored files' names (the second: the name's
+# hash); PROVENANCE_LOCK, a single key, is of another key space.
+FILE_NAME_LOCK = 26
+
+
+def lock_file_name(name: str) -> None:
+    """Hold the stored file `name` until the transaction ends (PostgreSQL; elsewhere
+    writes are one at a time): no other write stores, uses or removes it meanwhile. It
+    takes nothing else, so it never waits in a circle with the locks above."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [FILE_NAME_LOCK, name])
+
+
 def is_write_conflict(error: BaseException) -> bool:
     """Whether a database error is two writers colliding (a deadlock, a serialization
     failure, a lock wait past lock_timeout, SQLite's "database is locked"), which trying
