@@ -1,7 +1,7 @@
 """The API's claim JSON, built on each read: the shape ClaimSerializer defines and documents.
 
 On PostgreSQL one query builds a whole page (page_sql): the page's citations, the distinct
-sources they cite and every provenance chain above them are each read once, set-wise, and
+sources they cite and the steps of their recorded paths are each read once, set-wise, and
 PostgreSQL writes the JSON, compact and byte for byte as the API's renderer would write
 the serializer's output, so the API copies it into the response as it is. Elsewhere
 (SQLite) ClaimSerializer itself builds it. The serializer stays the schema and the
@@ -19,11 +19,11 @@ from django.db import connection, connections, router
 from django.db.models import QuerySet
 
 from api.serializers import ClaimSerializer
-from claims.models import Claim
+from claims.models import COUNTED_ROLES, Claim
 from claims.relations import related_claims
 from claims.reviews import rating_histories
 from sources.exports import EXPORT_ROWS
-from sources.models import EFFECTIVE_RELIABILITY_SQL, ProvenanceIndex
+from sources.models import EFFECTIVE_RELIABILITY_SQL, based_on_counts
 
 Document = dict[str, Any]
 
@@ -88,9 +88,9 @@ def _date(prefix: str) -> str:
     )
 
 
-def _source_fields(a: str, pub: str, links: str) -> tuple[tuple[str, str], ...]:
-    """ProvenanceSourceSerializer's fields: {a} the source, {pub} its publisher (NULLs when
-    it has none), {links} its row of `links` (below)."""
+def _source(a: str, pub: str, counts: str) -> str:
+    """PathSourceSerializer: {a} the source, {pub} its publisher (NULLs when it has none),
+    {counts} its row of `based` (how many sources it is based on)."""
     publisher = _object(
         ("id", _plain(f"{pub}.id")),
         ("name", _string(f"{pub}.name")),
@@ -98,7 +98,7 @@ def _source_fields(a: str, pub: str, links: str) -> tuple[tuple[str, str], ...]:
         ("reliability_note", _string(f"{pub}.reliability_note")),
         ("reliability_reviewed_on", _nullable(f"{pub}.reliability_reviewed_on")),
     )
-    return (
+    return _object(
         ("id", _plain(f"{a}.id")),
         ("kind", _string(f"{a}.kind")),
         ("title", _string(f"{a}.title")),
@@ -106,6 +106,7 @@ def _source_fields(a: str, pub: str, links: str) -> tuple[tuple[str, str], ...]:
         ("archive_url", _string(f"{a}.archive_url")),
         ("published", _date(f"{a}.published")),
         ("is_primary", _plain(f"{a}.is_primary")),
+        ("language", _string(f"{a}.language")),
         ("publisher", f"CASE WHEN {pub}.id IS NULL THEN 'null' ELSE {publisher} END"),
         (
             "effective_reliability",
@@ -113,9 +114,44 @@ def _source_fields(a: str, pub: str, links: str) -> tuple[tuple[str, str], ...]:
         ),
         ("reliability", _string(f"{a}.reliability")),
         ("reliability_note", _string(f"{a}.reliability_note")),
-        ("based_on", f"COALESCE({links}.ids, '[]')"),
-        ("links", f"COALESCE({links}.notes, '[]')"),
+        ("based_on_count", _plain(f"COALESCE({counts}.n, 0)")),
     )
+
+
+# ClaimantSerializer: {cl} the person, {cs} the source (NULLs when not that kind).
+_CLAIMANT = (
+    "CASE WHEN cl.id IS NOT NULL THEN "
+    + _object(
+        ("type", "'\"person\"'"),
+        ("id", _plain("cl.id")),
+        ("name", _string("cl.name")),
+        ("kind", _string("cl.kind")),
+        ("description", _string("cl.description")),
+    )
+    + " WHEN cs.id IS NOT NULL THEN "
+    + _object(
+        ("type", "'\"source\"'"),
+        ("id", _plain("cs.id")),
+        ("name", _string("cs.title")),
+        ("kind", _string("cs.kind")),
+        ("description", "'\"\"'"),
+    )
+    + " ELSE 'null' END"
+)
+
+# EvidenceSerializer, from the `citations` row's counts.
+_EVIDENCE = _object(
+    *(
+        (
+            str(role),
+            _object(
+                ("citations", _plain(f"COALESCE(citations.{role}, 0)")),
+                ("origins", _plain(f"COALESCE(citations.{role}_origins, 0)")),
+            ),
+        )
+        for role in COUNTED_ROLES
+    )
+)
 
 
 # QuoteCheckSerializer: {qc} the check, {sn} its snapshot; 'null' without a check.
@@ -156,8 +192,8 @@ _QUOTE_CHECK = (
 )
 
 _CLAIM_COLUMNS = (
-    "id, text, summary, claimant_id, made_text, made_edtf, made_earliest, made_latest,"
-    " event_text, event_edtf, event_earliest, event_latest, rating, rating_rationale,"
+    "id, text, summary, claimant_id, claimant_source_id, made_text, made_edtf, made_earliest,"
+    " made_latest, event_text, event_edtf, event_earliest, event_latest, rating, rating_rationale,"
     " reviewed_on, reviewed_by_id, state, language, created_at, updated_at"
 )
 
@@ -172,57 +208,29 @@ _PAGE_SQL = (
     " CROSS JOIN (SELECT %s::boolean AS published_only) params"
     " WHERE c.state = 'published' OR NOT params.published_only),"
     " cited AS MATERIALIZED (SELECT ci.id, ci.claim_id, ci.source_id, ci.role, ci.quote,"
-    " ci.locator, ci.reliability_note, ci.accessed_on, ci.via_id, "
+    " ci.locator, ci.reliability_note, ci.accessed_on, "
     + _QUOTE_CHECK
     + " AS quote_check FROM claims_citation ci"
     " LEFT JOIN claims_quotecheck qc ON qc.citation_id = ci.id"
     " LEFT JOIN sources_snapshot sn ON sn.id = qc.snapshot_id"
     " WHERE ci.claim_id IN (SELECT id FROM page)),"
-    # Each cited source once, however many citations name it.
-    " roots AS MATERIALIZED (SELECT DISTINCT source_id AS id FROM cited),"
-    # The sources citations name as their `via`, whose own chains they show.
-    " vias AS MATERIALIZED (SELECT DISTINCT via_id AS id FROM cited WHERE via_id IS NOT NULL),"
-    # Every source upstream of each cited source with its distance, walked once for the page
-    # (50 links deep at most; UNION stops at a cycle should one slip past validation).
-    " chain(root, id, depth) AS ("
-    " SELECT l.source_id, l.based_on_id, 1 FROM sources_provenance l"
-    " WHERE l.source_id IN (SELECT id FROM roots UNION SELECT id FROM vias)"
-    # LATERAL ... OFFSET 0: each step looks its few links up in the index; joined plainly,
-    # PostgreSQL guesses a large working table and hashes every link at every step.
-    " UNION SELECT chain.root, l.based_on_id, chain.depth + 1 FROM chain CROSS JOIN LATERAL"
-    " (SELECT based_on_id FROM sources_provenance WHERE source_id = chain.id OFFSET 0) l"
-    " WHERE chain.depth < 50),"
-    " nearest AS MATERIALIZED (SELECT root, id, min(depth) AS depth FROM chain GROUP BY 1, 2),"
-    # Each chain as ids, nearest first (Upstream.order).
-    " chain_ids AS (SELECT root, "
-    + _list("id::text", "depth, id")
-    + " AS ids FROM nearest GROUP BY root),"
-    " links AS MATERIALIZED (SELECT source_id, "
-    + _list("based_on_id::text", "based_on_id")
-    + " AS ids, "
-    + _list(_object(("based_on", _plain("based_on_id")), ("note", _string("note"))), "based_on_id")
-    + " AS notes FROM sources_provenance"
+    # Each citation's recorded path: its steps, in order, and nothing else.
+    " steps AS MATERIALIZED (SELECT st.citation_id, st.position, l.based_on_id AS source_id,"
+    " l.note FROM claims_citationstep st JOIN sources_provenance l ON l.id = st.link_id"
+    " WHERE st.citation_id IN (SELECT id FROM cited)),"
+    # Each source shown (cited, or on a path) once, however many citations show it.
+    " shown AS MATERIALIZED (SELECT source_id AS id FROM cited UNION SELECT source_id FROM steps),"
     # An array, so that PostgreSQL looks the few sources up in the index.
-    " WHERE source_id = ANY(ARRAY(SELECT id FROM roots UNION SELECT id FROM nearest))"
-    " GROUP BY source_id),"
-    # Each upstream source's JSON once, however many chains it is in.
-    " upstream AS MATERIALIZED (SELECT u.id, "
-    + _object(*_source_fields("u", "up", "ul"))
-    + " AS body FROM sources_source u LEFT JOIN sources_person up ON up.id = u.publisher_id"
-    " LEFT JOIN links ul ON ul.source_id = u.id WHERE u.id IN (SELECT id FROM nearest)),"
-    " provenance AS (SELECT n.root, "
-    + _list("upstream.body", "n.depth, n.id")
-    + " AS chain FROM nearest n JOIN upstream ON upstream.id = n.id GROUP BY n.root),"
-    # Each cited source's JSON once (CitedSourceSerializer), with its chain.
+    " based AS MATERIALIZED (SELECT source_id, count(*) AS n FROM sources_provenance"
+    " WHERE source_id = ANY(ARRAY(SELECT id FROM shown)) GROUP BY source_id),"
     " sources AS MATERIALIZED (SELECT s.id, "
-    + _object(
-        *_source_fields("s", "sp", "sl"),
-        ("language", _string("s.language")),
-        ("provenance", "COALESCE(pv.chain, '[]')"),
-    )
+    + _source("s", "sp", "sb")
     + " AS body FROM sources_source s LEFT JOIN sources_person sp ON sp.id = s.publisher_id"
-    " LEFT JOIN links sl ON sl.source_id = s.id LEFT JOIN provenance pv ON pv.root = s.id"
-    " WHERE s.id IN (SELECT id FROM roots)),"
+    " LEFT JOIN based sb ON sb.source_id = s.id WHERE s.id IN (SELECT id FROM shown)),"
+    " paths AS (SELECT st.citation_id, "
+    + _list(_object(("note", _string("st.note")), ("source", "sources.body")), "st.position")
+    + " AS list, (array_agg(st.source_id ORDER BY st.position DESC))[1] AS origin"
+    " FROM steps st JOIN sources ON sources.id = st.source_id GROUP BY st.citation_id),"
     " citations AS (SELECT ci.claim_id, "
     + _list(
         _object(
@@ -232,21 +240,21 @@ _PAGE_SQL = (
             ("locator", _string("ci.locator")),
             ("reliability_note", _string("ci.reliability_note")),
             ("accessed_on", _nullable("ci.accessed_on")),
-            ("via", _nullable("ci.via_id")),
-            (
-                "chain",
-                "CASE WHEN ci.via_id IS NULL THEN COALESCE(cs.ids, '[]')"
-                " ELSE concat('[', ci.via_id, ',' || substr(cv.ids, 2, length(cv.ids) - 2), ']')"
-                " END",
-            ),
+            ("path", "COALESCE(p.list, '[]')"),
+            ("origin", _plain("COALESCE(p.origin, ci.source_id)")),
             ("quote_check", "ci.quote_check"),
             ("source", "sources.body"),
         ),
         "ci.id",
     )
-    + " AS list FROM cited ci JOIN sources ON sources.id = ci.source_id"
-    " LEFT JOIN chain_ids cs ON cs.root = ci.source_id"
-    " LEFT JOIN chain_ids cv ON cv.root = ci.via_id GROUP BY ci.claim_id),"
+    + " AS list, "
+    + ", ".join(
+        f"count(*) FILTER (WHERE ci.role = '{role}') AS {role}, count(DISTINCT"
+        f" COALESCE(p.origin, ci.source_id)) FILTER (WHERE ci.role = '{role}') AS {role}_origins"
+        for role in COUNTED_ROLES
+    )
+    + " FROM cited ci JOIN sources ON sources.id = ci.source_id"
+    " LEFT JOIN paths p ON p.citation_id = ci.id GROUP BY ci.claim_id),"
     " people AS (SELECT cp.claim_id, "
     + _list(_person("pp"), "pp.name, pp.id")
     + " AS list FROM claims_claim_people cp JOIN sources_person pp ON pp.id = cp.person_id"
@@ -294,7 +302,7 @@ _PAGE_SQL = (
         ("id", _plain("c.id")),
         ("text", _string("c.text")),
         ("summary", _string("c.summary")),
-        ("claimant", f"CASE WHEN cl.id IS NULL THEN 'null' ELSE {_person('cl')} END"),
+        ("claimant", _CLAIMANT),
         ("people", "COALESCE(people.list, '[]')"),
         ("topics", "COALESCE(topics.list, '[]')"),
         ("made", _date("c.made")),
@@ -312,10 +320,12 @@ _PAGE_SQL = (
         ("language", _string("c.language")),
         ("created_at", _TIMESTAMP.format(t="c.created_at")),
         ("updated_at", _TIMESTAMP.format(t="c.updated_at")),
+        ("evidence", _EVIDENCE),
         ("citations", "COALESCE(citations.list, '[]')"),
         ("relations", "COALESCE(related.list, '[]')"),
     )
     + " FROM page c LEFT JOIN sources_person cl ON cl.id = c.claimant_id"
+    " LEFT JOIN sources_source cs ON cs.id = c.claimant_source_id"
     " LEFT JOIN auth_user rv ON rv.id = c.reviewed_by_id"
     " LEFT JOIN ratings ON ratings.claim_id = c.id"
     " LEFT JOIN people ON people.claim_id = c.id LEFT JOIN topics ON topics.claim_id = c.id"
@@ -363,15 +373,27 @@ def serializer_documents(ids: list[int], *, published_only: bool = False) -> lis
     `published_only`, drafts and relations to drafts are left out, as PostgreSQL does)."""
     claims = Claim.objects.for_serializer().in_bulk(ids)
     ordered = [claims[pk] for pk in ids if pk in claims]
-    source_ids = [c.source_id for claim in ordered for c in claim.citations.all()]
     if published_only:
         ordered = [claim for claim in ordered if claim.state == "published"]
-    context = {
-        "provenance": ProvenanceIndex(source_ids),
+    context = serializer_context(ordered, published_only=published_only)
+    return list(ClaimSerializer(ordered, many=True, context=context).data)
+
+
+def serializer_context(claims: Sequence[Claim], *, published_only: bool) -> dict[str, Any]:
+    """What ClaimSerializer reads beside the claims (Claim.objects.for_serializer), in three
+    queries for all of them."""
+    ids = [claim.pk for claim in claims]
+    shown = [
+        source.pk
+        for claim in claims
+        for citation in claim.citations.all()
+        for source in [citation.source, *citation.path]
+    ]
+    return {
+        "based_on_counts": based_on_counts(shown),
         "rating_history": rating_histories(ids),
         "relations": related_claims(ids, published_only=published_only),
     }
-    return list(ClaimSerializer(ordered, many=True, context=context).data)
 
 
 NDJSON_CHUNK = 500

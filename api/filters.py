@@ -31,7 +31,12 @@ class IdFilter(django_filters.Filter):
 
 
 class ClaimFilter(django_filters.FilterSet):
-    claimant = IdFilter(field_name="claimant_id", help_text="Claimant's id.")
+    claimant = IdFilter(
+        field_name="claimant_id", help_text="The id of the person or organization who made it."
+    )
+    claimant_source = IdFilter(
+        field_name="claimant_source_id", help_text="The id of the source that makes it."
+    )
     person = IdFilter(
         method="filter_person", help_text="Id of a person or organization the claim is about."
     )

@@ -4,7 +4,7 @@ One output shape per resource, and a separate input shape where writes differ.
 """
 
 import copy
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar, cast
 
@@ -17,6 +17,7 @@ from rest_framework.settings import api_settings
 
 from claims.duplicates import duplicate_message, similar_claims
 from claims.models import (
+    COUNTED_ROLES,
     PEOPLE_CAP,
     TOPICS_CAP,
     Citation,
@@ -26,11 +27,11 @@ from claims.models import (
     RelationKind,
     Topic,
 )
+from claims.paths import MAX_PATH_STEPS
 from claims.reviews import reviewer_name
-from claims.rules import citation_chain
 from claims.services import MAX_CITATIONS_PER_WRITE
 from sources.limits import AUTHORS_CAP, BASED_ON_CAP, ListCap
-from sources.models import Person, Reliability, Snapshot, Source, reviewed_on
+from sources.models import MAX_RECORD_ID, Person, Reliability, Snapshot, Source, reviewed_on
 from sources.services import save_source
 
 M = TypeVar("M", bound=models.Model)
@@ -402,13 +403,10 @@ def date_field_names(prefixes: tuple[str, ...]) -> list[str]:
     return [f"{p}_{part}" for p in prefixes for part in ("text", "edtf", "earliest", "latest")]
 
 
-class ProvenanceLinkSerializer(serializers.Serializer):
-    based_on = serializers.IntegerField(help_text="Id of the source drawn on.")
-    note = serializers.CharField(help_text='How: "obtained the documents", "quotes".')
-
-
-class ProvenanceSourceSerializer(DescribedModelSerializer):
-    """A source upstream in a provenance chain."""
+class PathSourceSerializer(DescribedModelSerializer):
+    """A source as a claim's evidence shows it: cited, or a step of a citation's path. Its
+    own provenance is not shown, only how many sources it is based on: the route the
+    claim took is the path the editor recorded (GET /sources/{id}/ gives the whole tree)."""
 
     publisher = PublisherSerializer(
         read_only=True, allow_null=True, help_text="Who published it, with their reliability."
@@ -419,11 +417,9 @@ class ProvenanceSourceSerializer(DescribedModelSerializer):
         read_only=True,
         help_text="The source's own rating if set, else its publisher's.",
     )
-    based_on = serializers.SerializerMethodField(
-        help_text="Ids of the sources this one is based on."
-    )
-    links = serializers.SerializerMethodField(
-        help_text="How it draws on each source it is based on, by id."
+    based_on_count = serializers.SerializerMethodField(
+        help_text="How many sources it is directly based on (its provenance links). Which of "
+        "them a claim came through is what a citation's `path` records; none is implied."
     )
 
     class Meta:
@@ -436,44 +432,24 @@ class ProvenanceSourceSerializer(DescribedModelSerializer):
             "archive_url",
             "published",
             "is_primary",
+            "language",
             "publisher",
             "effective_reliability",
             "reliability",
             "reliability_note",
-            "based_on",
-            "links",
+            "based_on_count",
         ]
 
-    def get_based_on(self, source: Source) -> list[int]:
-        return self.context["provenance"].based_on.get(source.pk, [])
-
-    @extend_schema_field(ProvenanceLinkSerializer(many=True))
-    def get_links(self, source: Source) -> Any:
-        links = [
-            {"based_on": based_on, "note": note}
-            for based_on, note in self.context["provenance"].links(source.pk)
-        ]
-        return ProvenanceLinkSerializer(links, many=True).data
+    def get_based_on_count(self, source: Source) -> int:
+        return int(self.context["based_on_counts"].get(source.pk, 0))
 
 
-class CitedSourceSerializer(ProvenanceSourceSerializer):
-    """A cited source, with every source upstream of it: follow the chain with no request."""
-
-    provenance = serializers.SerializerMethodField(
-        help_text="Every source upstream of this one, nearest first, down to primary sources."
+class PathStepSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        help_text="How the source before it draws on this one: the provenance link's note "
+        '("obtained the documents", "quotes").'
     )
-
-    class Meta(ProvenanceSourceSerializer.Meta):
-        fields = [
-            *ProvenanceSourceSerializer.Meta.fields,
-            "language",
-            "provenance",
-        ]
-
-    @extend_schema_field(ProvenanceSourceSerializer(many=True))
-    def get_provenance(self, source: Source) -> Any:
-        chain = self.context["provenance"].chain(source.pk)
-        return ProvenanceSourceSerializer(chain, many=True, context=self.context).data
+    source = PathSourceSerializer(help_text="The source this step reaches.")  # type: ignore[assignment]
 
 
 class TopicSerializer(DescribedModelSerializer):
@@ -545,14 +521,17 @@ class QuoteCheckSerializer(DescribedModelSerializer):
 
 
 class CitationSerializer(DescribedModelSerializer):
-    source = CitedSourceSerializer(  # type: ignore[assignment]
-        read_only=True, help_text="The cited source, with its provenance."
+    source = PathSourceSerializer(  # type: ignore[assignment]
+        read_only=True, help_text="The cited source."
     )
-
-    chain = serializers.SerializerMethodField(
-        help_text="Ids of the sources behind this citation, nearest first: its `via` and "
-        "the sources that one is based on when `via` is given, else every source upstream "
-        "of the cited one (each is in `source.provenance`)."
+    path = serializers.SerializerMethodField(
+        help_text="Where the cited source took the claim from, as the editor recorded it: each "
+        "step a provenance link, nearest first, the first from the cited source. Empty when no "
+        "path is recorded: then the cited source is where it is known to come from."
+    )
+    origin = serializers.SerializerMethodField(
+        help_text="The id of the citation's origin: the last source on its path, else the "
+        "cited source. Citations with the same origin are not independent evidence."
     )
     quote_check = serializers.SerializerMethodField(
         help_text="The quote checked against the source's latest snapshot: found exactly, "
@@ -569,19 +548,90 @@ class CitationSerializer(DescribedModelSerializer):
             "locator",
             "reliability_note",
             "accessed_on",
-            "via",
-            "chain",
+            "path",
+            "origin",
             "quote_check",
             "source",
         ]
 
-    def get_chain(self, citation: Citation) -> list[int]:
-        return citation_chain(self.context["provenance"], citation)
+    @extend_schema_field(PathStepSerializer(many=True))
+    def get_path(self, citation: Citation) -> Any:
+        steps = [
+            {"note": step.link.note, "source": step.link.based_on} for step in citation.steps.all()
+        ]
+        return PathStepSerializer(steps, many=True, context=self.context).data
+
+    def get_origin(self, citation: Citation) -> int:
+        return int(citation.origin.pk)
 
     @extend_schema_field(QuoteCheckSerializer(allow_null=True))
     def get_quote_check(self, citation: Citation) -> Any:
         check = getattr(citation, "quote_check", None)
         return None if check is None else QuoteCheckSerializer(check).data
+
+
+class ClaimantSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(
+        choices=["person", "source"],
+        help_text="person: a person, organization or group (GET /people/{id}/); source: a "
+        "document, report or transcript that makes the claim (GET /sources/{id}/).",
+    )
+    id = serializers.IntegerField(help_text="The person's or the source's id.")
+    name = serializers.CharField(help_text="Their name, or the source's title.")
+    kind = serializers.CharField(
+        help_text="The person's kind (person, organization, group) or the source's kind "
+        "(leaked_document, report, speech, ...)."
+    )
+    description = serializers.CharField(help_text="The person's description; empty for a source.")
+
+
+def claimant_of(claim: Claim) -> dict[str, Any] | None:
+    if claim.claimant is not None:
+        person = claim.claimant
+        return {
+            "type": "person",
+            "id": person.pk,
+            "name": person.name,
+            "kind": person.kind,
+            "description": person.description,
+        }
+    if claim.claimant_source is not None:
+        source = claim.claimant_source
+        return {
+            "type": "source",
+            "id": source.pk,
+            "name": source.title,
+            "kind": source.kind,
+            "description": "",
+        }
+    return None
+
+
+class RoleEvidenceSerializer(serializers.Serializer):
+    citations = serializers.IntegerField(help_text="Citations in this role.")
+    origins = serializers.IntegerField(
+        help_text="Independent origins among them: distinct sources their paths end at."
+    )
+
+
+class EvidenceSerializer(serializers.Serializer):
+    supports = RoleEvidenceSerializer(help_text="Citations that support the claim.")
+    disputes = RoleEvidenceSerializer(help_text="Citations that dispute it.")
+    context = RoleEvidenceSerializer(  # type: ignore[assignment]
+        help_text="Citations giving context."
+    )
+
+
+def evidence_of(citations: Iterable[Citation]) -> dict[str, dict[str, int]]:
+    """{role: {citations, origins}} for COUNTED_ROLES (api.documents counts in SQL)."""
+    cited: dict[str, list[int]] = {role: [] for role in COUNTED_ROLES}
+    for citation in citations:
+        if citation.role in cited:
+            cited[citation.role].append(citation.origin.pk)
+    return {
+        str(role): {"citations": len(origins), "origins": len(set(origins))}
+        for role, origins in cited.items()
+    }
 
 
 class RatingChangeSerializer(serializers.Serializer):
@@ -610,9 +660,9 @@ class ClaimRelationSerializer(serializers.Serializer):
 class ClaimSerializer(DescribedModelSerializer):
     """A claim as clients read it, with its citations and their sources' provenance.
 
-    Needs `provenance` (a ProvenanceIndex of every cited source), `rating_history`
-    (claims.reviews.rating_histories) and `relations` (claims.relations.related_claims)
-    of the claims in its context.
+    Needs `based_on_counts` ({source id: how many sources it is based on}, for every
+    source cited or on a path), `rating_history` (claims.reviews.rating_histories) and
+    `relations` (claims.relations.related_claims) of the claims in its context.
     """
 
     relations = serializers.SerializerMethodField(
@@ -627,8 +677,13 @@ class ClaimSerializer(DescribedModelSerializer):
         help_text="Each change of the rating, oldest first: corrections and updates."
     )
 
-    claimant = PersonSummarySerializer(
-        read_only=True, allow_null=True, help_text="Who made the claim; null when unattributed."
+    claimant = serializers.SerializerMethodField(
+        help_text="Who or what makes the claim: a person or organization, or a source (a "
+        "document that says it: the page reads “according to” it); null when unattributed."
+    )
+    evidence = serializers.SerializerMethodField(
+        help_text="For each role, how many citations and from how many independent origins: "
+        "five citations repeating one wire story are one origin."
     )
     people = PersonSummarySerializer(
         many=True, read_only=True, help_text="The people and organizations it is about."
@@ -660,9 +715,18 @@ class ClaimSerializer(DescribedModelSerializer):
             "language",
             "created_at",
             "updated_at",
+            "evidence",
             "citations",
             "relations",
         ]
+
+    @extend_schema_field(ClaimantSerializer(allow_null=True))
+    def get_claimant(self, claim: Claim) -> Any:
+        return claimant_of(claim)
+
+    @extend_schema_field(EvidenceSerializer)
+    def get_evidence(self, claim: Claim) -> Any:
+        return evidence_of(claim.citations.all())
 
     @extend_schema_field(ClaimRelationSerializer(many=True))
     def get_relations(self, claim: Claim) -> Any:
@@ -696,6 +760,16 @@ class CitationInputSerializer(DescribedModelSerializer):
     source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
         queryset=Source.objects.all(), help_text="Id of the cited source."
     )
+    path = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_RECORD_ID),
+        max_length=MAX_PATH_STEPS,
+        required=False,
+        help_text="Where the cited source took the claim from: the ids of the sources, nearest "
+        "first, each one a source the one before it is based on (its provenance), the first "
+        "one of the cited source's. [] for none; left out, the path stays as it is (and is "
+        "cleared when the citation's source changes). A broken path is refused, naming the "
+        f"step (at most {MAX_PATH_STEPS} steps).",
+    )
 
     class Meta:
         model = Citation
@@ -707,7 +781,7 @@ class CitationInputSerializer(DescribedModelSerializer):
             "locator",
             "reliability_note",
             "accessed_on",
-            "via",
+            "path",
         ]
         # Uniqueness within one claim is checked across the list, in ClaimInputSerializer.
         validators: list[Any] = []
@@ -738,7 +812,15 @@ class ClaimInputSerializer(DescribedModelSerializer):
         queryset=Person.objects.all(),
         allow_null=True,
         required=False,
-        help_text="Id of who made the claim; null when unattributed.",
+        help_text="Id of the person or organization who made the claim; null when "
+        "unattributed or made by a source.",
+    )
+    claimant_source = serializers.PrimaryKeyRelatedField(
+        queryset=Source.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Id of the source that makes the claim (“the documents show”), instead of a "
+        "person; null otherwise. A claim has at most one claimant: send the other as null.",
     )
     people = CappedManyRelatedField(
         child_relation=serializers.PrimaryKeyRelatedField(queryset=Person.objects.all()),
@@ -777,6 +859,7 @@ class ClaimInputSerializer(DescribedModelSerializer):
             "text",
             "summary",
             "claimant",
+            "claimant_source",
             "people",
             "topics",
             "made",

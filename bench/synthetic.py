@@ -2,7 +2,9 @@
 
 Shaped like a large fact-checking collection: about 4 citations per claim, one source per
 two claims, 50,000 people (a tenth of them organizations that publish), realistic text
-lengths, fuzzy dates of every precision, and a provenance chain behind a share of sources.
+lengths, fuzzy dates of every precision, a provenance chain behind a share of sources, a
+recorded path of two or three steps for a third of the citations, and a source (a
+document) as the claimant of a tenth of the claims.
 Rows go in with PostgreSQL's COPY; the full-text indexes are rebuilt once at the end,
 which is far faster than updating them row by row.
 """
@@ -128,7 +130,14 @@ def generate(
         raw = cursor.cursor
         base = {
             table: _next_id(cursor, table)
-            for table in ("sources_person", "sources_source", "claims_claim", "claims_topic")
+            for table in (
+                "sources_person",
+                "sources_source",
+                "claims_claim",
+                "claims_topic",
+                "claims_citation",
+                "sources_provenance",
+            )
         }
 
         def person_rows() -> Iterator[tuple[Any, ...]]:
@@ -192,18 +201,24 @@ def generate(
             timestamps=True,
         )
 
-        def provenance_rows() -> Iterator[tuple[Any, ...]]:
-            # A quarter of sources draw on an older one: chains form where those link up.
-            for i in range(1, sources):
-                if rng.random() < 0.25:
-                    yield (base["sources_source"] + i, base["sources_source"] + rng.randrange(i))
+        # A quarter of sources draw on an older one: chains form where those link up.
+        # {source index: (link id, based-on index)}, for the citations' paths below.
+        links: dict[int, tuple[int, int]] = {}
+        for i in range(1, sources):
+            if rng.random() < 0.25:
+                links[i] = (base["sources_provenance"] + len(links), rng.randrange(i))
+        # The sources a path of two steps or more can start from.
+        deep = [i for i, (_, upstream) in links.items() if upstream in links]
 
         counts["provenance links"] = _copy(
             raw,
             "sources_provenance",
-            "source_id, based_on_id, note, updated_at",
-            ((*row, "", EPOCH) for row in provenance_rows()),
-            sources // 4,
+            "id, source_id, based_on_id, note, updated_at",
+            (
+                (pk, base["sources_source"] + i, base["sources_source"] + upstream, "", EPOCH)
+                for i, (pk, upstream) in links.items()
+            ),
+            len(links),
             progress,
         )
 
@@ -220,6 +235,13 @@ def generate(
             progress,
         )
 
+        def claimant() -> tuple[int | None, int | None]:
+            """A person (most claims), a source (a tenth: documents), or no one."""
+            draw = rng.random()
+            if draw < 0.1:
+                return None, base["sources_source"] + rng.randrange(sources)
+            return (base["sources_person"] + rng.randrange(people) if draw < 0.92 else None), None
+
         def claim_rows() -> Iterator[tuple[Any, ...]]:
             ratings = Rating.values
             for i in range(claims):
@@ -230,7 +252,7 @@ def generate(
                     base["claims_claim"] + i,
                     text(rng, 12, 45),
                     text(rng, 8, 20) if rng.random() < 0.3 else "",
-                    base["sources_person"] + rng.randrange(people) if rng.random() < 0.9 else None,
+                    *claimant(),
                     *made,
                     *event,
                     rating,
@@ -242,9 +264,9 @@ def generate(
         counts["claims"] = _copy(
             raw,
             "claims_claim",
-            "id, text, summary, claimant_id, made_text, made_edtf, made_earliest, made_latest, "
-            "event_text, event_edtf, event_earliest, event_latest, rating, rating_rationale, "
-            "state, language, created_at, updated_at",
+            "id, text, summary, claimant_id, claimant_source_id, made_text, made_edtf, "
+            "made_earliest, made_latest, event_text, event_edtf, event_earliest, event_latest, "
+            "rating, rating_rationale, state, language, created_at, updated_at",
             claim_rows(),
             claims,
             progress,
@@ -279,12 +301,25 @@ def generate(
             progress,
         )
 
+        # Each citation's path (a third of them): (citation id, position, link id).
+        steps: list[tuple[int, int, int]] = []
+
         def citation_rows() -> Iterator[tuple[Any, ...]]:
             roles = [Role.APPEARANCE, Role.SUPPORTS, Role.SUPPORTS, Role.DISPUTES, Role.CONTEXT]
+            pk = base["claims_citation"]
             for i in range(claims):
                 # 2 to 6 citations, 4 on average, each from a different source or role.
-                for source in rng.sample(range(sources), rng.randint(2, 6)):
+                cited = rng.sample(range(sources), rng.randint(2, 6))
+                for n, source in enumerate(cited):
+                    if deep and rng.random() < 1 / 3 and (start := rng.choice(deep)) not in cited:
+                        cited[n] = source = reached = start
+                        for position in range(1, 4):  # two steps, or three where it can
+                            if reached not in links or (position == 3 and rng.random() < 0.5):
+                                break
+                            link, reached = links[reached]
+                            steps.append((pk, position, link))
                     yield (
+                        pk,
                         base["claims_claim"] + i,
                         base["sources_source"] + source,
                         rng.choice(roles),
@@ -293,16 +328,25 @@ def generate(
                         text(rng, 6, 20),
                         None,
                     )
+                    pk += 1
 
         counts["citations"] = _copy(
             raw,
             "claims_citation",
-            "claim_id, source_id, role, quote, locator, reliability_note, accessed_on, "
+            "id, claim_id, source_id, role, quote, locator, reliability_note, accessed_on, "
             "created_at, updated_at",
             citation_rows(),
             claims * 4,
             progress,
             timestamps=True,
+        )
+        counts["citation steps"] = _copy(
+            raw,
+            "claims_citationstep",
+            "citation_id, position, link_id",
+            iter(steps),
+            len(steps),
+            progress,
         )
         for table in TABLES:
             cursor.execute(
@@ -330,6 +374,7 @@ TABLES = (
     "sources_provenance",
     "claims_claim_people",
     "claims_claim_topics",
+    "claims_citationstep",
 )
 EPOCH = datetime(2015, 1, 1, tzinfo=UTC)
 SPAN = 10 * 365 * 24 * 3600  # records created over ten years, edited up to a year later

@@ -21,7 +21,13 @@ from django.forms import (
     Textarea,
 )
 from django.forms.formsets import TOTAL_FORM_COUNT
-from django.http import FileResponse, HttpRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import pluralize
 from django.urls import URLPattern, path, reverse
@@ -46,19 +52,26 @@ from claims.models import (
     Topic,
     quote_checks_summary,
 )
+from claims.paths import EXAMPLE, MAX_PATH_STEPS, PathError, format_path, parse_path, resolve_path
 from claims.rules import (
     citation_change_errors,
+    evidence_by_claim,
     publishing_errors,
-    roles_by_claim,
-    stored_roles,
+    stored_evidence,
 )
-from claims.services import MAX_CITATIONS_PER_WRITE, add_snapshot, lock_claim, read_upload
+from claims.services import (
+    MAX_CITATIONS_PER_WRITE,
+    add_snapshot,
+    lock_claim,
+    read_upload,
+    write_paths,
+)
 from sources.admin import AutocompleteIdsChecked, SafeSaveAdmin, SourceAdmin, posted_ids
 from sources.exports import counted_download, csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin, VersionedInlineFormSet
-from sources.limits import capped_choices
+from sources.limits import BASED_ON_CAP, capped_choices
 from sources.locks import lock_rows
-from sources.models import Snapshot, Source
+from sources.models import Provenance, Snapshot, Source, is_record_id
 from sources.quotes import QuoteOutcome
 
 
@@ -110,20 +123,89 @@ class CitationFormSet(VersionedInlineFormSet):
         super().clean()
         if any(self.errors):
             return
-        roles = [
-            form.cleaned_data["role"]
+        evidence = [
+            (form.cleaned_data["role"], origin)
             for form in self.forms
-            if form.cleaned_data.get("role") and not form.cleaned_data.get("DELETE")
+            if form.cleaned_data.get("role")
+            and not form.cleaned_data.get("DELETE")
+            and (origin := cast(PathFormMixin, form).origin) is not None
         ]
-        errors = publishing_errors(self.instance, roles)
+        errors = publishing_errors(self.instance, evidence)
         if errors:
             raise ValidationError(list(errors.values()))
 
 
-class CitationInlineForm(VersionedFormMixin):
+class PathFormMixin(VersionedFormMixin):
+    """A citation's path as the ids of the sources it passes, "12>7" (claims.paths), with
+    the next steps the cited source's links offer (static/admin/claims/path.js). Saved by
+    the admin after the citation (save_paths)."""
+
+    path = CharField(
+        required=False,
+        max_length=MAX_PATH_STEPS * 20,
+        label="path",
+        help_text="Where the cited source took this from, step by step: the ids of the sources, "
+        f"nearest first, joined by “>” ({EXAMPLE}). Each step is one of the provenance links of "
+        "the source before it. Leave empty when the source is where it came from, or the path "
+        "is not known.",
+    )
+    path_links: list[Provenance] | None = None  # set by clean()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["path"].initial = format_path(s.link.based_on_id for s in self.steps())
+        self.fields["path"].widget.attrs.update(
+            {"class": "citation-path", "data-steps-url": reverse("admin:claims_path_steps")}
+        )
+
+    def steps(self) -> Any:
+        return self.instance.steps.all()  # prefetched by the inline's queryset
+
+    @property
+    def origin(self) -> int | None:
+        """Where the path as cleaned (or as stored, when the form leaves it) ends: its last
+        source, else the cited one."""
+        links = self.path_links
+        if links is None:
+            links = [step.link for step in self.steps()] if self.instance.pk else []
+        if links:
+            return links[-1].based_on_id
+        source = self.cleaned_data.get("source")
+        return source.pk if source is not None else None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        source = cleaned.get("source")
+        if "path" not in cleaned or source is None:
+            return cleaned
+        if self.instance.pk and not {"path", "source"} & set(self.changed_data):
+            return cleaned  # the stored path stands: not looked up again
+        try:
+            self.path_links = resolve_path(source.pk, parse_path(cleaned["path"]))
+        except PathError as error:
+            self.add_error("path", str(error))
+        return cleaned
+
+
+def save_paths(forms: Any, user: Any) -> None:
+    """The paths of these saved citation forms, as their editors left them."""
+    write_paths(
+        {
+            form.instance: form.path_links
+            for form in forms
+            if form.path_links is not None
+            and form.instance.pk is not None
+            and not getattr(form, "cleaned_data", {}).get("DELETE")
+        },
+        user=user,
+    )
+
+
+class CitationInlineForm(PathFormMixin):
     class Meta:
         model = Citation
-        fields = ["source", "role", "via", "quote", "locator", "accessed_on", "reliability_note"]
+        fields = ["source", "role", "quote", "locator", "accessed_on", "reliability_note"]
 
 
 @admin.display(description="quote check")
@@ -145,9 +227,10 @@ class CitationInline(AutocompleteIdsChecked, admin.StackedInline):
     # As many as one API write takes (each is checked against its source as it is read).
     max_num = MAX_CITATIONS_PER_WRITE
     formfield_overrides = COMPACT_TEXT
-    autocomplete_fields = ["source", "via"]
+    autocomplete_fields = ["source"]
     fields = [
-        ("source", "role", "via"),
+        ("source", "role"),
+        "path",
         "quote",
         "quote_found",
         ("locator", "accessed_on"),
@@ -161,7 +244,12 @@ class CitationInline(AutocompleteIdsChecked, admin.StackedInline):
         return quote_check_display(citation)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Citation]:
-        return super().get_queryset(request).select_related("quote_check")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("quote_check")
+            .prefetch_related("steps__link")
+        )
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         # Django would read up to max_num + 1,000 forms from a page before refusing it.
@@ -260,7 +348,7 @@ class ClaimForm(VersionedFormMixin, FuzzyDateFormMixin):
             claim = copy.copy(self.instance)  # as this form would leave it
             for field in ("state", "rating", "rating_rationale"):
                 setattr(claim, field, cleaned.get(field, getattr(claim, field)))
-            for field, message in publishing_errors(claim, stored_roles(claim)).items():
+            for field, message in publishing_errors(claim, stored_evidence(claim)).items():
                 self.add_error(field, message)
         return cleaned
 
@@ -400,7 +488,7 @@ class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
     # static/admin/claims/claims.css shortens the long cells.
     list_display = [
         "__str__",
-        "claimant",
+        "made_by",
         "appearance",
         "made_text",
         "verdict",
@@ -408,13 +496,13 @@ class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
         "evidence",
     ]
     list_display_links = ["__str__"]
-    list_select_related = ["claimant"]
+    list_select_related = ["claimant", "claimant_source"]
     ordering = ["-updated_at"]
     list_filter = ["state", "rating", YearFilter, "topics"]
     # The full count is a second COUNT(*) over every claim; the filtered count is enough.
     show_full_result_count = False
-    search_fields = ["text", "summary", "claimant__name", "people__name"]
-    autocomplete_fields = ["claimant", "people", "topics"]
+    search_fields = ["text", "summary", "claimant__name", "claimant_source__title", "people__name"]
+    autocomplete_fields = ["claimant", "claimant_source", "people", "topics"]
     readonly_fields = [
         "made_earliest",
         "made_latest",
@@ -431,7 +519,7 @@ class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
 
     class Media:
         css = {"all": ["admin/claims/claims.css", "admin/claimtrail/a11y.css"]}
-        js = ["admin/claimtrail/a11y.js"]
+        js = ["admin/claimtrail/a11y.js", "admin/claims/path.js"]
 
     def view_on_site(self, claim: Claim) -> str:
         """Published claims link to their page; a draft to its preview, for editors."""
@@ -442,7 +530,17 @@ class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["text", "summary", "claimant", "people", "topics", "language", "version"]},
+            {
+                "fields": [
+                    "text",
+                    "summary",
+                    ("claimant", "claimant_source"),
+                    "people",
+                    "topics",
+                    "language",
+                    "version",
+                ]
+            },
         ),
         (
             "When",
@@ -469,7 +567,7 @@ class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
     ]
 
     def lock_for_save(self, request: HttpRequest, pk: int | None) -> None:
-        lock_claim(pk, sources=posted_ids(request, r"citations-[0-9]+-(source|via)"))
+        lock_claim(pk, sources=posted_ids(request, r"citations-[0-9]+-source"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Claim]:
         appearance = Citation.objects.filter(claim=OuterRef("pk"), role=Role.APPEARANCE)
@@ -481,6 +579,12 @@ class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
                 appearance_title=Subquery(appearance.order_by("id").values("source__title")[:1])
             )
         )
+
+    @admin.display(description="made by", ordering="claimant__name")
+    def made_by(self, claim: Claim) -> str:
+        if claim.claimant_source_id is not None:
+            return f"according to {claim.claimant_source}"
+        return str(claim.claimant or "")
 
     @admin.display(description="appears in", ordering="appearance_title")
     def appearance(self, claim: Claim) -> str:
@@ -504,10 +608,10 @@ class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
         done, refused = 0, []
         with transaction.atomic():
             drafts = list(locked(queryset).filter(state=State.DRAFT))
-            roles = roles_by_claim(claim.pk for claim in drafts)
+            evidence = evidence_by_claim(claim.pk for claim in drafts)
             for claim in drafts:
                 claim.state = State.PUBLISHED
-                errors = publishing_errors(claim, roles[claim.pk])
+                errors = publishing_errors(claim, evidence[claim.pk])
                 if errors:
                     refused.append(f"“{claim}”: {' '.join(errors.values())}")
                     continue
@@ -615,9 +719,43 @@ class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is Citation:
+            save_paths(formset.forms, request.user)
 
-class CitationForm(VersionedFormMixin):
+    def get_urls(self) -> list[URLPattern]:
+        steps = path(
+            "path-steps/", self.admin_site.admin_view(self.path_steps), name="claims_path_steps"
+        )
+        return [steps, *super().get_urls()]
+
+    def path_steps(self, request: HttpRequest) -> JsonResponse:
+        """The next steps a path may take from a source: its provenance links, for the
+        citation forms' path field (static/admin/claims/path.js)."""
+        if not request.user.has_perm("sources.view_source"):
+            raise PermissionDenied
+        source = request.GET.get("source", "")
+        if not is_record_id(source):
+            return JsonResponse({"error": "Give the id of a source."}, status=400)
+        links = Provenance.objects.filter(source_id=int(source)).order_by("based_on__title", "pk")
+        return JsonResponse(
+            {
+                "steps": [
+                    {"id": based_on_id, "title": title, "note": note}
+                    for based_on_id, title, note in links.values_list(
+                        "based_on_id", "based_on__title", "note"
+                    )[: BASED_ON_CAP.limit]
+                ]
+            }
+        )
+
+
+class CitationForm(PathFormMixin):
     """A citation changed on its own page keeps its claim's publishing rules."""
+
+    def steps(self) -> Any:
+        return self.instance.steps.all()
 
     class Meta:
         model = Citation
@@ -625,7 +763,6 @@ class CitationForm(VersionedFormMixin):
             "claim",
             "source",
             "role",
-            "via",
             "quote",
             "locator",
             "accessed_on",
@@ -639,7 +776,8 @@ class CitationForm(VersionedFormMixin):
             if cleaned.get(field) is not None:
                 setattr(citation, field, cleaned[field])
         if not self.errors:
-            for message in citation_change_errors(citation).values():
+            origin = self.origin
+            for message in citation_change_errors(citation, origin=origin).values():
                 self.add_error("role", message)
         return cleaned
 
@@ -666,7 +804,16 @@ class CitationAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
 
     class Media:
         css = {"all": ["admin/claimtrail/a11y.css"]}
-        js = ["admin/claimtrail/a11y.js"]
+        js = ["admin/claimtrail/a11y.js", "admin/claims/path.js"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Citation]:
+        return super().get_queryset(request).prefetch_related("steps__link")
+
+    def save_model(
+        self, request: HttpRequest, obj: Citation, form: ModelForm, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        save_paths([form], request.user)
 
     @admin.action(description="Export selected as CSV", permissions=["view"])
     def export_csv(
@@ -677,10 +824,11 @@ class CitationAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
     def lock_for_save(self, request: HttpRequest, pk: int | None) -> None:
         # Its sources and claims, stored and posted, before the citation: its write
         # updates the claim's search document (sources.locks).
-        stored = Citation.objects.filter(pk=pk or 0).values_list("claim_id", "source_id", "via_id")
-        claim, source, via = stored.first() or (None, None, None)
+        stored = Citation.objects.filter(pk=pk or 0).values_list("claim_id", "source_id")
+        claim, source = stored.first() or (None, None)
         lock_rows(
-            shared_sources=[source, via, *posted_ids(request, "source|via")],
+            provenance_shared=True,  # its path follows provenance links
+            shared_sources=[source, *posted_ids(request, "source")],
             claims=[claim, *posted_ids(request, "claim")],
             citations=[pk],
             allow_missing=True,
@@ -691,9 +839,9 @@ class CitationAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
         it with what the deletion would need; nothing is deleted)."""
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         claim_ids = {citation.claim_id for citation in objs}
-        roles = roles_by_claim(claim_ids, without=[citation.pk for citation in objs])
+        evidence = evidence_by_claim(claim_ids, without=[citation.pk for citation in objs])
         for claim in Claim.objects.filter(pk__in=claim_ids).order_by("pk"):
-            for message in publishing_errors(claim, roles[claim.pk]).values():
+            for message in publishing_errors(claim, evidence[claim.pk]).values():
                 protected.append(f"{claim}: {message}")
         return deleted, counts, perms_needed, protected
 

@@ -44,7 +44,17 @@ def claim_review(
         item["author"] = {"@type": kind, "name": claim.claimant.name}
         if claim.claimant.wikidata_id:
             item["author"]["sameAs"] = f"https://www.wikidata.org/wiki/{claim.claimant.wikidata_id}"
-    if claim.made_earliest and claim.made_earliest == claim.made_latest:
+    elif claim.claimant_source is not None:  # a document says it: "according to"
+        source = claim.claimant_source
+        item["author"] = {
+            "@type": "CreativeWork",
+            "name": source.title,
+            "url": request.build_absolute_uri(reverse("source-page", args=[source.pk])),
+            **({"sameAs": source.url} if source.url else {}),
+        }
+    # A day known for certain: "2019?-09-26" is one day too, but only probably that one.
+    certain = not any(mark in claim.made_edtf for mark in "?%~")
+    if certain and claim.made_earliest and claim.made_earliest == claim.made_latest:
         item["datePublished"] = claim.made_earliest.isoformat()
     appearances = [
         {

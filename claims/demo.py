@@ -17,7 +17,8 @@ from django.db import transaction
 from django.db.models import Model
 
 from claims.models import Citation, Claim, ClaimRelation, Rating, State, Topic
-from claims.services import add_snapshot
+from claims.paths import resolve_path
+from claims.services import add_snapshot, write_paths
 from sources.models import Person, Provenance, Reliability, Source
 
 DEMO_FILE = Path(__file__).parent / "demo" / "seed_article.json"
@@ -92,6 +93,8 @@ def load_demo_data(*, path: Path = DEMO_FILE) -> Counter[str]:
             defaults={
                 "summary": row.get("summary", ""),
                 "claimant": people.get(row.get("claimant", "")),
+                # A document that makes the claim ("the documents show"), instead of a person.
+                "claimant_source": sources.get(row.get("claimant_source", "")),
                 "made_text": row.get("made_text", ""),
                 "made_edtf": row.get("made_edtf", ""),
                 "event_text": row.get("event_text", ""),
@@ -106,7 +109,7 @@ def load_demo_data(*, path: Path = DEMO_FILE) -> Counter[str]:
             },
         )
         for citation in row["citations"]:
-            _get_or_create(
+            cited = _get_or_create(
                 Citation,
                 created,
                 lookup={
@@ -118,11 +121,14 @@ def load_demo_data(*, path: Path = DEMO_FILE) -> Counter[str]:
                     "quote": citation.get("quote", ""),
                     "locator": citation.get("locator", ""),
                     "reliability_note": citation.get("reliability_note", ""),
-                    # Which of the source's own sources the claim came through, where the
-                    # article names it ("The Guardian reported:").
-                    "via": sources[citation["via"]] if "via" in citation else None,
                 },
             )
+            # The sources the cited one took the claim from, in order, as far as the
+            # article says ("according to the leaked documents" in a report on them).
+            if "path" in citation and not cited.steps.exists():
+                steps = [sources[key].pk for key in citation["path"]]
+                write_paths({cited: resolve_path(cited.source_id, steps)}, user=None)
+                created["citation paths"] += 1
     for row in data.get("relations", []):
         _get_or_create(
             ClaimRelation,

@@ -2,15 +2,18 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
-from django.db.models import Choices, Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Choices, Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from claims.models import (
+    COUNTED_ROLES,
     Citation,
+    CitationStep,
     Claim,
+    ClaimQuerySet,
     ClaimRelation,
     QuoteCheck,
     Rating,
@@ -19,7 +22,6 @@ from claims.models import (
     State,
     Topic,
 )
-from claims.rules import citation_chain
 from sources.exports import (
     CHUNK_SIZE,
     DATE_ENDS,
@@ -36,18 +38,27 @@ from sources.exports import (
 from sources.models import (
     EFFECTIVE_RELIABILITY_SQL,
     Person,
-    ProvenanceIndex,
+    Provenance,
     Reliability,
     Source,
 )
 from sources.quotes import QuoteOutcome
 
-# A source in a citation's chain: "title [reliability]" (chain_label() in Python).
-CHAIN_LABEL_SQL = "concat({source}.title, ' [', " + EFFECTIVE_RELIABILITY_SQL + ", ']')"
+# A source on a citation's path: "title [reliability]" (path_label() in Python), joined
+# by " > " as the path's ids are by ">".
+PATH_LABEL_SQL = "concat({source}.title, ' [', " + EFFECTIVE_RELIABILITY_SQL + ", ']')"
 
 
-def chain_label(source: Source) -> str:
+def path_label(source: Source) -> str:
     return f"{source.title} [{source.effective_reliability}]"
+
+
+# A citation's origin (claims.models.CitationQuerySet.with_origin) in SQL: {ci} a citation.
+ORIGIN_SQL = (
+    "COALESCE((SELECT l.based_on_id FROM claims_citationstep st JOIN sources_provenance l"
+    " ON l.id = st.link_id WHERE st.citation_id = {ci}.id ORDER BY st.position DESC LIMIT 1),"
+    " {ci}.source_id)"
+)
 
 
 # Each export's aggregates are computed once, set-wise, for all its rows (GROUP BY claim),
@@ -57,12 +68,16 @@ def chain_label(source: Source) -> str:
 CLAIM_AGGREGATES_SQL = (
     "WITH counts AS MATERIALIZED (SELECT ci.claim_id, "  # noqa: S608 - our constants only
     + ", ".join(
-        f"count(*) FILTER (WHERE ci.role = '{role.value}') AS {role.value}"
-        for role in (Role.SUPPORTS, Role.DISPUTES, Role.CONTEXT)
+        f"count(*) FILTER (WHERE ci.role = '{role.value}') AS {role.value}, "
+        f"count(DISTINCT ci.origin) FILTER (WHERE ci.role = '{role.value}')"
+        f" AS {role.value}_origins"
+        for role in COUNTED_ROLES
     )
     + ", bool_or(ci.source_id IN (SELECT id FROM sources_source WHERE is_primary))"
-    " AS has_primary FROM claims_citation ci"
-    " WHERE ci.claim_id IN ({ids}) GROUP BY ci.claim_id), "
+    " AS has_primary FROM (SELECT claim_id, role, source_id, "
+    + ORIGIN_SQL.format(ci="c")
+    + " AS origin FROM claims_citation c WHERE c.claim_id IN ({ids})) ci"
+    " GROUP BY ci.claim_id), "
     + names_cte("claim_people", through="claims_claim_people", owner="claim")
     + ", claim_topics AS MATERIALIZED (SELECT ct.claim_id, string_agg(t.slug, '; ' ORDER BY t.slug"
     ' COLLATE "C") AS slugs FROM claims_claim_topics ct'
@@ -75,8 +90,36 @@ CLAIM_COLUMNS = (
     Column("id", "integer", "The claim's id.", "c.id", required=True),
     Column("text", "text", "The claim as stated, verbatim.", "c.text"),
     Column("summary", "text", "The claim in neutral words, if given.", "c.summary"),
-    Column("claimant", "text", "Who made it; empty when unattributed.", "claimant.name"),
-    Column("claimant_id", "integer", "The claimant's id.", "c.claimant_id"),
+    Column(
+        "claimant",
+        "text",
+        "Who or what made it: a person's or organization's name, or a source's title; empty "
+        "when unattributed.",
+        "COALESCE(claimant.name, claimant_source.title)",
+        of="c",
+        value=lambda c: str(c.attributed_to or ""),
+    ),
+    Column(
+        "claimant_kind",
+        "text",
+        "person, organization or group (claimant_id), source (claimant_source_id), or "
+        "empty when unattributed.",
+        "COALESCE(claimant.kind, CASE WHEN c.claimant_source_id IS NOT NULL THEN 'source' END)",
+        of="c",
+        value=lambda c: claimant_kind(c),
+    ),
+    Column(
+        "claimant_id",
+        "integer",
+        "The claimant's id, when a person or organization.",
+        "c.claimant_id",
+    ),
+    Column(
+        "claimant_source_id",
+        "integer",
+        "The claimant's id, when a source (a document that makes the claim).",
+        "c.claimant_source_id",
+    ),
     *names_columns("people", "Who it is about", cte="claim_people", of="c", related="people"),
     Column(
         "topics",
@@ -105,6 +148,22 @@ CLAIM_COLUMNS = (
             (Role.SUPPORTS, "Citations that support it."),
             (Role.DISPUTES, "Citations that dispute it."),
             (Role.CONTEXT, "Citations giving context."),
+        ]
+    ),
+    *(
+        Column(
+            f"{role.value}_origins",
+            "integer",
+            f"Independent origins among the citations that {verb}: distinct sources their "
+            "paths end at (the cited source, for a citation without a path).",
+            f"COALESCE(counts.{role.value}_origins, 0)",
+            of="c",
+            value=attrgetter(f"{role.value}_origins"),
+        )
+        for role, verb in [
+            (Role.SUPPORTS, "support it"),
+            (Role.DISPUTES, "dispute it"),
+            (Role.CONTEXT, "give context"),
         ]
     ),
     Column(
@@ -176,41 +235,41 @@ CITATION_COLUMNS = (
     ),
     *pick(SOURCE_COLUMNS, {"effective_reliability": "source_reliability"}),
     Column(
-        "via_source_id",
+        "path",
+        "text",
+        "The recorded path: the sources the cited source took the claim from, in order, as "
+        "their ids joined by '>' (12>7: the cited source took it from source 12, which took "
+        "it from source 7). Empty when no path is recorded. Each is a row of sources.csv; "
+        "the import reads this column.",
+        "paths.ids",
+        of="row",
+        value=lambda row: ">".join(str(source.pk) for source in row.path),
+    ),
+    Column(
+        "path_titles",
+        "text",
+        "The same sources as 'title [reliability]', joined by ' > '.",
+        "paths.labels",
+        of="row",
+        value=lambda row: " > ".join(path_label(source) for source in row.path),
+    ),
+    Column(
+        "origin_source_id",
         "integer",
-        "The upstream source through which the cited source got the claim, if the citation "
-        "names one (the cited source is based on it).",
-        "ci.via_id",
-    ),
-    Column("via_source_title", "text", "That source's title.", "via.title"),
-    Column(
-        "via_note",
-        "text",
-        "How the cited source draws on that one (the provenance link's note).",
-        "via_link.note",
+        "Where the claim came from, as recorded: the last source on the path, else the "
+        "cited source.",
+        "COALESCE(paths.origin, ci.source_id)",
         of="row",
-        value=attrgetter("via_note"),
+        value=lambda row: row.path[-1].pk if row.path else row.ci.source_id,
     ),
     Column(
-        "chain_source_ids",
-        "text",
-        "The sources behind this citation, nearest first, separated by '; ': its via source "
-        "and what that is based on when it names one, else every source upstream of the "
-        "cited one. Each is a row of sources.csv (reliability and its note).",
-        "CASE WHEN ci.via_id IS NULL THEN chains.ids "
-        "ELSE concat_ws('; ', ci.via_id::text, chains.ids) END",
+        "source_based_on_count",
+        "integer",
+        "How many sources the cited source is directly based on (its provenance links), "
+        "whichever the path takes.",
+        "COALESCE(based.n, 0)",
         of="row",
-        value=lambda row: "; ".join(str(source.pk) for source in row.chain),
-    ),
-    Column(
-        "chain",
-        "text",
-        "The same sources as 'title [reliability]', separated by '; '.",
-        "CASE WHEN ci.via_id IS NULL THEN chains.labels "
-        f"ELSE concat_ws('; ', {CHAIN_LABEL_SQL.format(source='via', publisher='via_pub')}, "
-        "chains.labels) END",
-        of="row",
-        value=lambda row: "; ".join(chain_label(source) for source in row.chain),
+        value=attrgetter("based_on_count"),
     ),
     Column(
         "quote_check",
@@ -233,38 +292,36 @@ CITATION_COLUMNS = (
     ),
 )
 
-# The chain of each source that citations' chains start from (their via, else their
-# source), walked once per export, set-wise (as api.documents does for a page).
-CITATION_CHAINS_SQL = (
-    "WITH RECURSIVE roots AS MATERIALIZED (SELECT DISTINCT COALESCE(via_id, source_id) AS id"  # noqa: S608
-    " FROM claims_citation WHERE id IN ({ids})),"
-    # 50 links deep at most; UNION stops at a cycle should one slip past validation.
-    " walk(root, id, depth) AS (SELECT l.source_id, l.based_on_id, 1 FROM sources_provenance l"
-    " WHERE l.source_id IN (SELECT id FROM roots)"
-    " UNION SELECT walk.root, l.based_on_id, walk.depth + 1 FROM walk CROSS JOIN LATERAL"
-    " (SELECT based_on_id FROM sources_provenance WHERE source_id = walk.id OFFSET 0) l"
-    " WHERE walk.depth < 50),"
-    " nearest AS (SELECT root, id, min(depth) AS depth FROM walk GROUP BY 1, 2),"
-    # Nearest first, then by id: Upstream.order.
-    " chains AS MATERIALIZED (SELECT n.root,"
-    " string_agg(n.id::text, '; ' ORDER BY n.depth, n.id) AS ids,"
-    f" string_agg({CHAIN_LABEL_SQL.format(source='u', publisher='up')}, '; '"
-    " ORDER BY n.depth, n.id) AS labels FROM nearest n JOIN sources_source u ON u.id = n.id"
-    " LEFT JOIN sources_person up ON up.id = u.publisher_id GROUP BY n.root)"
+# Each selected citation's path, set-wise (as api.documents does for a page), and how many
+# sources each cited source is based on.
+CITATION_PATHS_SQL = (
+    "WITH paths AS MATERIALIZED (SELECT st.citation_id,"  # noqa: S608 - our constants only
+    " string_agg(l.based_on_id::text, '>' ORDER BY st.position) AS ids,"
+    f" string_agg({PATH_LABEL_SQL.format(source='u', publisher='up')}, ' > '"
+    " ORDER BY st.position) AS labels,"
+    " (array_agg(l.based_on_id ORDER BY st.position DESC))[1] AS origin"
+    " FROM claims_citationstep st JOIN sources_provenance l ON l.id = st.link_id"
+    " JOIN sources_source u ON u.id = l.based_on_id"
+    " LEFT JOIN sources_person up ON up.id = u.publisher_id"
+    " WHERE st.citation_id IN ({ids}) GROUP BY st.citation_id),"
+    " based AS MATERIALIZED (SELECT source_id, count(*) AS n FROM sources_provenance"
+    " WHERE source_id IN (SELECT source_id FROM claims_citation WHERE id IN ({ids}))"
+    " GROUP BY source_id)"
 )
+
+
+def claimant_kind(claim: Claim) -> str:
+    if claim.claimant is not None:
+        return claim.claimant.kind
+    return "source" if claim.claimant_source_id is not None else ""
 
 
 def _claim_records(claims: QuerySet[Claim]) -> Iterator[Claim]:
     citations = Citation.objects.filter(claim_id=OuterRef("pk"))
     rows = (
-        claims.select_related("claimant")
-        .annotate(
-            **{
-                f"{role}_total": Count("citations", filter=Q(citations__role=role), distinct=True)
-                for role in (Role.SUPPORTS, Role.DISPUTES, Role.CONTEXT)
-            },
-            has_primary=Exists(citations.filter(source__is_primary=True)),
-        )
+        cast(ClaimQuerySet, claims.select_related("claimant", "claimant_source"))
+        .with_evidence()
+        .annotate(has_primary=Exists(citations.filter(source__is_primary=True)))
         .prefetch_related(
             Prefetch("people", queryset=Person.objects.only("name")),
             Prefetch("topics", queryset=Topic.objects.only("slug")),
@@ -276,29 +333,38 @@ def _claim_records(claims: QuerySet[Claim]) -> Iterator[Claim]:
 
 @dataclass(frozen=True)
 class CitationRecord:
-    """A citation with what the Python path reads beside it: its chain, its via's note."""
+    """A citation with what the Python path reads beside it: its path's sources, how many
+    sources its source is based on, its quote check."""
 
     ci: Citation
-    chain: list[Source]
-    via_note: str | None
+    path: list[Source]
+    based_on_count: int
     check: QuoteCheck | None
 
 
 def _citation_records(citations: QuerySet[Citation]) -> Iterator[CitationRecord]:
-    citations = citations.select_related(
-        "claim__claimant", "source__publisher", "via__publisher", "quote_check"
-    ).order_by("claim_id", "id")
-    rows = citations.iterator(chunk_size=CHUNK_SIZE)
-    while chunk := list(islice(rows, CHUNK_SIZE)):
-        # The provenance of the chunk's sources: two queries, however long the chains.
-        provenance = ProvenanceIndex({ci.source_id for ci in chunk})
-        for ci in chunk:
-            chain = [provenance.sources[i] for i in citation_chain(provenance, ci)]
-            note = None
-            if ci.via is not None:
-                chain[0] = ci.via  # the same source, with its publisher already read
-                note = provenance.upstream.notes.get((ci.source_id, ci.via.pk))
-            yield CitationRecord(ci, chain, note, getattr(ci, "quote_check", None))
+    based_on = (
+        Provenance.objects.filter(source=OuterRef("source"))
+        .order_by()
+        .values("source")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    steps = CitationStep.objects.select_related("link__based_on__publisher")
+    rows = (
+        citations.select_related(
+            "claim__claimant", "claim__claimant_source", "source__publisher", "quote_check"
+        )
+        .annotate(based_on_count=Coalesce(Subquery(based_on), 0))
+        .prefetch_related(None)  # the admin's list prefetches plain steps
+        .prefetch_related(Prefetch("steps", queryset=steps))
+        .order_by("claim_id", "id")
+        .iterator(chunk_size=CHUNK_SIZE)
+    )
+    for ci in rows:
+        path = [step.link.based_on for step in ci.steps.all()]
+        count = ci.based_on_count
+        yield CitationRecord(ci, path, count, getattr(ci, "quote_check", None))
 
 
 RELATION_COLUMNS = (
@@ -323,6 +389,7 @@ EXPORTS = {
         "One row per claim.",
         CLAIM_COLUMNS,
         "FROM claims_claim c LEFT JOIN sources_person claimant ON claimant.id = c.claimant_id "
+        "LEFT JOIN sources_source claimant_source ON claimant_source.id = c.claimant_source_id "
         "LEFT JOIN counts ON counts.claim_id = c.id "
         "LEFT JOIN claim_people ON claim_people.owner_id = c.id "
         "LEFT JOIN claim_topics ON claim_topics.claim_id = c.id "
@@ -330,7 +397,7 @@ EXPORTS = {
         _claim_records,
         aliases={"c": "", "claimant": "claimant"},
         sql_with=CLAIM_AGGREGATES_SQL,
-        foreign_keys=(("claimant_id", "people", "id"),),
+        foreign_keys=(("claimant_id", "people", "id"), ("claimant_source_id", "sources", "id")),
     ),
     "citations": Export(
         "citations",
@@ -338,13 +405,11 @@ EXPORTS = {
         CITATION_COLUMNS,
         "FROM claims_citation ci JOIN claims_claim c ON c.id = ci.claim_id "
         "LEFT JOIN sources_person claimant ON claimant.id = c.claimant_id "
+        "LEFT JOIN sources_source claimant_source ON claimant_source.id = c.claimant_source_id "
         "JOIN sources_source s ON s.id = ci.source_id "
         "LEFT JOIN sources_person publisher ON publisher.id = s.publisher_id "
-        "LEFT JOIN sources_source via ON via.id = ci.via_id "
-        "LEFT JOIN sources_person via_pub ON via_pub.id = via.publisher_id "
-        "LEFT JOIN sources_provenance via_link "
-        "ON via_link.source_id = ci.source_id AND via_link.based_on_id = ci.via_id "
-        "LEFT JOIN chains ON chains.root = COALESCE(ci.via_id, ci.source_id) "
+        "LEFT JOIN paths ON paths.citation_id = ci.id "
+        "LEFT JOIN based ON based.source_id = ci.source_id "
         "LEFT JOIN claims_quotecheck qc ON qc.citation_id = ci.id "
         "WHERE ci.id IN ({ids}) ORDER BY c.id, ci.id",
         _citation_records,
@@ -355,15 +420,14 @@ EXPORTS = {
             "claimant": "ci.claim.claimant",
             "s": "ci.source",
             "publisher": "ci.source.publisher",
-            "via": "ci.via",
             "qc": "check",
         },
-        sql_with=CITATION_CHAINS_SQL,
+        sql_with=CITATION_PATHS_SQL,
         primary_key="citation_id",
         foreign_keys=(
             ("claim_id", "claims", "id"),
             ("source_id", "sources", "id"),
-            ("via_source_id", "sources", "id"),
+            ("origin_source_id", "sources", "id"),
         ),
     ),
     "sources": SOURCES,

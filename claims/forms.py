@@ -54,6 +54,7 @@ class ClaimSearchForm(forms.Form):
     made_before = forms.DateField(label="Made until", required=False, error_messages=DATE_ERRORS)
     person = IdField(label="About")
     claimant = IdField(label="Made by")
+    claimant_source = IdField(label="According to")
     publisher = IdField(label="Citing sources published by")
 
     def filter(self, claims: ClaimQuerySet) -> ClaimQuerySet:
@@ -67,6 +68,8 @@ class ClaimSearchForm(forms.Form):
             claims = claims.about(data["person"])
         if data["claimant"]:
             claims = claims.filter(claimant_id=data["claimant"])
+        if data["claimant_source"]:
+            claims = claims.filter(claimant_source_id=data["claimant_source"])
         if data["publisher"]:
             claims = claims.citing(publisher=data["publisher"])
         return claims.dated("made", after=data["made_after"], before=data["made_before"])

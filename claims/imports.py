@@ -40,15 +40,24 @@ from claims.duplicates import (
     is_exact,
     normalized,
 )
-from claims.models import PEOPLE_CAP, TOPICS_CAP, Citation, Claim, Topic
-from claims.rules import citation_change_errors, publishing_errors, stored_roles
+from claims.models import (
+    CLAIMANT_TWICE,
+    PEOPLE_CAP,
+    TOPICS_CAP,
+    Citation,
+    CitationStep,
+    Claim,
+    Topic,
+)
+from claims.paths import PathError, format_path, parse_path, resolve_path
+from claims.rules import citation_change_errors, publishing_errors, stored_evidence
+from claims.services import write_paths
 from sources.exports import needs_guard, split_names
 from sources.locks import lock_rows
 from sources.models import (
     MAX_IMPORTED_ID,
     Person,
     PersonKind,
-    Provenance,
     Reliability,
     Source,
     is_record_id,
@@ -285,7 +294,7 @@ class ImportResource(resources.ModelResource):
             if label in VERSIONED and digits.isdigit():
                 by_model[label][int(digits)] = [version, row]
         lock_rows(
-            provenance=True,  # a row's via may add a provenance link
+            provenance=True,  # a row's path follows provenance links
             shared_sources=by_model["sources.source"],
             people=by_model["sources.person"],
             topics=by_model["claims.topic"],
@@ -453,25 +462,26 @@ PLAIN_COLUMNS = (
 )
 
 
+# The claims.csv columns read by hand (ClaimResource.read_by_hand).
+CLAIM_COLUMNS_READ_BY_HAND = (
+    "claimant",
+    "claimant_id",
+    "claimant_source_id",
+    "people",
+    "people_ids",
+    "topics",
+    "confirm_repetition",
+)
+
+
 class ClaimResource(ImportResource):
     """claims.csv: one row per claim, with its claimant, people and topics."""
 
-    locals().update(
-        _listed("claimant", "claimant_id", "people", "people_ids", "topics", "confirm_repetition")
-    )
+    locals().update(_listed(*CLAIM_COLUMNS_READ_BY_HAND))
 
     class Meta:
         model = Claim
-        fields = (
-            "id",
-            "claimant",
-            "claimant_id",
-            "people",
-            "people_ids",
-            "topics",
-            *PLAIN_COLUMNS,
-            "confirm_repetition",
-        )
+        fields = ("id", *CLAIM_COLUMNS_READ_BY_HAND, *PLAIN_COLUMNS)
         import_id_fields = ("id",)
         instance_loader_class = RowsInstanceLoader
         clean_model_instances = True
@@ -489,14 +499,14 @@ class ClaimResource(ImportResource):
         errors = dict(import_validation_errors or {})
         try:
             # The claimant was found (or added) by read_by_hand: no query to check it again.
-            exclude = [*errors, "claimant"]
+            exclude = [*errors, "claimant", "claimant_source"]
             instance.full_clean(exclude=exclude, validate_constraints=False)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
         if not errors:
             # Its citations come in citations.csv: a claim published with an evidence
             # rating is imported as a draft first, then published once they are in.
-            rules = publishing_errors(instance, stored_roles(instance))
+            rules = publishing_errors(instance, stored_evidence(instance))
             errors = {field: [message] for field, message in rules.items()}
         confirmed = getattr(instance, "_confirm_repetition", False)
         if not errors and instance._state.adding and not confirmed:
@@ -558,11 +568,28 @@ class ClaimResource(ImportResource):
         # the same claim made again on another occasion.
         confirm = _cell(row, "confirm_repetition").strip().lower()
         instance._confirm_repetition = confirm in ("1", "true", "yes")  # type: ignore[attr-defined]
-        claimant = _cell(row, "claimant").strip()
+        # A source as claimant (claimant_kind "source"): its id names it, and the claimant
+        # cell is its title, not a person's name.
+        source_id = _id(row, "claimant_source_id") if "claimant_source_id" in row else None
+        if source_id is not None:
+            source = Source.objects.filter(pk=source_id).first()
+            if source is None:
+                raise ValidationError(
+                    {"claimant_source_id": f"There is no source {source_id}: add it first."}
+                )
+            instance.claimant, instance.claimant_source = None, source
+            claimant = ""
+        else:
+            if "claimant_source_id" in row:
+                instance.claimant_source = None
+            claimant = _cell(row, "claimant").strip()
         pk = _id(row, "claimant_id")
-        instance.claimant = (
-            self.read(self.person(claimant, pk=pk, column="claimant")) if claimant else None
-        )
+        if source_id is None:
+            instance.claimant = (
+                self.read(self.person(claimant, pk=pk, column="claimant")) if claimant else None
+            )
+        elif pk is not None:
+            raise ValidationError({"claimant_source_id": CLAIMANT_TWICE})
         instance._import_people = [  # type: ignore[attr-defined]
             self.read(self.person(name, pk=pk, column="people")) for name, pk in _people(row)
         ]
@@ -598,6 +625,9 @@ def cell_changes(original: Claim, claim: Claim, row: dict[str, Any]) -> list[Cha
     if ("claimant" in row or "claimant_id" in row) and original.claimant_id != claim.claimant_id:
         before = original.claimant.name if original.claimant is not None else ""
         changes.append(("claimant", before, claim.claimant.name if claim.claimant else ""))
+    if "claimant_source_id" in row and original.claimant_source_id != claim.claimant_source_id:
+        before = str(original.claimant_source_id or "")
+        changes.append(("claimant_source_id", before, str(claim.claimant_source_id or "")))
     for column in ("people", "topics"):
         if column not in row:
             continue
@@ -626,9 +656,7 @@ CITATION_COLUMNS_READ_BY_HAND = (
     "publisher",
     "publisher_reliability",
     "source_reliability",
-    "via_source_id",
-    "via_source_title",
-    "via_note",
+    "path",
 )
 # (column, attribute) of the citations.csv cells a row sets as they are.
 CITATION_PLAIN_COLUMNS = (
@@ -692,10 +720,14 @@ class CitationResource(ImportResource):
 
     def changes(self, original: Citation, citation: Citation, row: dict[str, Any]) -> list[Change]:
         changes = plain_changes(original, citation, row, CITATION_PLAIN_COLUMNS)
+        links = citation._path_links  # type: ignore[attr-defined]
+        stored_path = self.paths_by_citation.get(original.pk, "") if original.pk else ""
+        path = format_path(link.based_on_id for link in links) if links is not None else None
+        if path is not None and path != stored_path:
+            changes.append(("path", stored_path, path))
         for column, name in (
             ("claim_id", "claim"),
             ("source_id", "source"),
-            ("via_source_id", "via"),
         ):
             if getattr(original, f"{name}_id") != getattr(citation, f"{name}_id"):
                 before, after = (_shown(getattr(c, name, None)) for c in (original, citation))
@@ -710,9 +742,15 @@ class CitationResource(ImportResource):
             return
         super().validate_instance(instance, import_validation_errors, validate_unique)
         # A published claim keeps at least the evidence its rating needs (claims.rules).
-        rules = citation_change_errors(instance)
+        rules = citation_change_errors(instance, origin=origin_of(instance))
         if rules:
             raise ValidationError({"role": list(rules.values())})
+
+    def after_save_instance(self, instance: Citation, row: Any, **kwargs: Any) -> None:
+        super().after_save_instance(instance, row, **kwargs)
+        links = instance._path_links  # type: ignore[attr-defined]
+        if not self.dry_run and links is not None:
+            write_paths({instance: links}, user=kwargs.get("user"))
 
     def validate_in_preview(self, citation: Citation, import_validation_errors: Any) -> None:
         """What the confirm checks against the database it writes row by row (the one-role-
@@ -721,8 +759,8 @@ class CitationResource(ImportResource):
         self.refuse_if_stale(import_validation_errors)
         errors = dict(import_validation_errors or {})
         try:
-            # Its claim, source and via were found by read_by_hand: not looked up again.
-            exclude = [*errors, "claim", "source", "via"]
+            # Its claim and source were found by read_by_hand: not looked up again.
+            exclude = [*errors, "claim", "source"]
             citation.full_clean(exclude=exclude, validate_constraints=False)
         except ValidationError as error:
             errors = error.update_error_dict(errors)
@@ -741,11 +779,13 @@ class CitationResource(ImportResource):
         moved = Citation.objects.filter(pk__in=given).values_list("claim_id", flat=True)
         claim_ids = {*_ids_in(rows, "claim_id"), *moved}
         self.claims_by_id = {c.pk: c for c in Claim.objects.filter(pk__in=claim_ids)}
-        source_ids = {*_ids_in(rows, "source_id"), *_ids_in(rows, "via_source_id")}
+        source_ids = set(_ids_in(rows, "source_id"))
         self.sources_by_id = {s.pk: s for s in Source.objects.filter(pk__in=source_ids)}
         self.cited = CitedRoles(claim_ids)
-        # The cited sources first, with all their columns, before a row names one of them
-        # as its via (which gives only a title). A stale row (check_versions) adds none.
+        # The stored paths of the citations the rows name, for changes().
+        self.paths_by_citation = stored_paths(given)
+        # The cited sources first, with all their columns. A stale row (check_versions)
+        # adds none.
         for number, row in enumerate(dataset.dict, start=1):
             # An invalid source is reported on its row, where it is read again.
             with contextlib.suppress(ValidationError):
@@ -761,30 +801,23 @@ class CitationResource(ImportResource):
             )
         instance.claim = claim
         instance.source = self.read(self._source(row))
-        instance.via = self.read(self._via(row, instance.source))
-
-    def _via(self, row: dict[str, Any], source: Source) -> Source | None:
-        """The citation's via source; the link from its source to it is made when missing
-        (citations.csv carries that one link of the provenance, with its note)."""
-        pk = _id(row, "via_source_id")
-        if pk is None:
-            return None
-        via = self.sources_by_id.get(pk)
-        if via is None:
-            title = _cell(row, "via_source_title")
-            if not title.strip():
-                raise ValidationError(
-                    {"via_source_title": f"There is no source {pk}: give its title to add it."}
-                )
-            via = self.sources_by_id[pk] = self.saved(
-                Source(pk=pk, title=title), "via_source_title"
-            )
-        if not Provenance.objects.filter(source=source, based_on=via).exists():
-            self.saved(
-                Provenance(source=source, based_on=via, note=_cell(row, "via_note")),
-                "via_source_id",
-            )
-        return via
+        # The path as the row gives it; without the column, as stored.
+        if "path" in row:
+            try:
+                ids = parse_path(_cell(row, "path"))
+                if ids and instance.source.pk is None:
+                    raise PathError(
+                        "Step 1: the cited source is new, so it has no provenance links to "
+                        "follow yet: add them to the source, then import the path."
+                    )
+                links = resolve_path(instance.source.pk, ids) if ids else []
+            except PathError as error:
+                raise ValidationError({"path": str(error)}) from None
+        elif instance.pk is not None and self._original.source_id != instance.source_id:
+            links = []  # its stored path started at the source it no longer cites
+        else:
+            links = None  # as stored
+        instance._path_links = links  # type: ignore[attr-defined]
 
     def _source(self, row: dict[str, Any]) -> Source:
         pk = _id(row, "source_id")
@@ -874,28 +907,32 @@ class CitedRoles:
     its row. What the database would refuse or the publishing rules forbid, found here."""
 
     def __init__(self, claim_ids: Iterable[int]) -> None:
-        stored = Citation.objects.filter(claim_id__in=list(claim_ids))
-        self.cited: dict[Any, tuple[int, int, str]] = {
-            pk: (claim, source, role)
-            for pk, claim, source, role in stored.values_list("pk", "claim_id", "source_id", "role")
+        stored = Citation.objects.filter(claim_id__in=list(claim_ids)).with_origin()
+        self.cited: dict[Any, tuple[int, int, str, int]] = {
+            pk: (claim, source, role, origin)
+            for pk, claim, source, role, origin in stored.values_list(  # type: ignore[misc]
+                "pk", "claim_id", "source_id", "role", "origin"
+            )
         }
         self.by_claim: dict[int, set[Any]] = defaultdict(set)
-        for key, (claim, _, _) in self.cited.items():
+        for key, (claim, *_) in self.cited.items():
             self.by_claim[claim].add(key)
 
     def errors(self, citation: Citation, claims: dict[int, Claim]) -> dict[str, list[str]]:
         """The constraint's and the rules' errors of saving `citation` now."""
         me = citation.pk
         mine = (citation.claim_id, citation.source_id, citation.role)
-        if any(self.cited[key] == mine for key in self.by_claim[citation.claim_id] if key != me):
+        if any(
+            self.cited[key][:3] == mine for key in self.by_claim[citation.claim_id] if key != me
+        ):
             return {NON_FIELD_ERRORS: [str(UNIQUE_ROLE.get_violation_error_message())]}
         affected = {citation.claim_id} | ({self.cited[me][0]} if me in self.cited else set())
         errors: dict[str, str] = {}
         for claim_id in affected:
-            roles = [self.cited[key][2] for key in self.by_claim[claim_id] if key != me]
+            evidence = [self.cited[key][2:] for key in self.by_claim[claim_id] if key != me]
             if claim_id == citation.claim_id:
-                roles.append(citation.role)
-            errors.update(publishing_errors(claims[claim_id], roles))
+                evidence.append((citation.role, self.origin(citation)))
+            errors.update(publishing_errors(claims[claim_id], evidence))
         return {"role": list(errors.values())} if errors else {}
 
     def record(self, citation: Citation, new_key: Any) -> None:
@@ -903,8 +940,43 @@ class CitedRoles:
         key = citation.pk if citation.pk is not None else new_key
         if key in self.cited:
             self.by_claim[self.cited[key][0]].discard(key)
-        self.cited[key] = (citation.claim_id, citation.source_id, citation.role)
+        origin = self.origin(citation)
+        self.cited[key] = (citation.claim_id, citation.source_id, citation.role, origin)
         self.by_claim[citation.claim_id].add(key)
+
+    def origin(self, citation: Citation) -> int:
+        """Where the citation's path, as its row leaves it, ends."""
+        links = getattr(citation, "_path_links", None)
+        if links is None and citation.pk in self.cited:  # the path as stored
+            stored = self.cited[citation.pk]
+            if stored[1] == citation.source_id:
+                return stored[3]
+        return origin_of(citation)
+
+
+def origin_of(citation: Citation) -> int:
+    """Where a citation's path as an import row gives it ends (the path as stored, when the
+    row leaves it out)."""
+    links = getattr(citation, "_path_links", None)
+    if links:
+        return links[-1].based_on_id
+    if links is None and citation.pk is not None:
+        stored = Citation.objects.filter(pk=citation.pk, source_id=citation.source_id)
+        origin = stored.with_origin().values_list("origin", flat=True).first()  # type: ignore[misc]
+        if origin is not None:
+            return origin
+    return citation.source_id
+
+
+def stored_paths(citation_ids: Iterable[int]) -> dict[int, str]:
+    """{citation id: its stored path, as the CSV writes it}, in one query."""
+    steps: dict[int, list[int]] = defaultdict(list)
+    rows = CitationStep.objects.filter(citation_id__in=list(citation_ids)).order_by(
+        "citation_id", "position"
+    )
+    for citation_id, based_on in rows.values_list("citation_id", "link__based_on_id"):
+        steps[citation_id].append(based_on)
+    return {pk: format_path(ids) for pk, ids in steps.items()}
 
 
 # The database's one-role-a-source rule, whose words a preview gives as the confirm does.

@@ -50,6 +50,11 @@ TOPICS_CAP = ListCap(MAX_TOPICS_PER_CLAIM, "A claim", "topics")
 SORT_KEYS = ("id", "updated_at", "created_at", "rating", "made_earliest", "event_earliest")
 
 
+CLAIMANT_TWICE = (
+    "A claim is made by a person or organization, or by a source, not both: clear one of them."
+)
+
+
 class Rating(models.TextChoices):
     UNREVIEWED = "unreviewed", "Unreviewed"
     SUPPORTED = "supported", "Supported by evidence"
@@ -104,6 +109,11 @@ class Role(models.TextChoices):
     SUPPORTS = "supports", "Supports"
     DISPUTES = "disputes", "Disputes"
     CONTEXT = "context", "Context"
+
+
+# The roles whose citations and independent origins are counted for each claim (the API's
+# `evidence`, claims.csv, the reading pages).
+COUNTED_ROLES = (Role.SUPPORTS, Role.DISPUTES, Role.CONTEXT)
 
 
 class Topic(models.Model):
@@ -173,11 +183,11 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
 
     def for_api(self) -> "ClaimQuerySet":
         """Claims with their claimants, in one query."""
-        return self.select_related("claimant")
+        return self.select_related("claimant", "claimant_source")
 
     def for_serializer(self) -> "ClaimQuerySet":
-        """Everything ClaimSerializer touches, in four queries, in the API's order."""
-        return self.select_related("claimant", "reviewed_by").prefetch_related(
+        """Everything ClaimSerializer touches, in five queries, in the API's order."""
+        return self.select_related("claimant", "claimant_source", "reviewed_by").prefetch_related(
             Prefetch("people", queryset=Person.objects.order_by("name", "id")),
             Prefetch("topics", queryset=Topic.objects.order_by("name")),
             Prefetch(
@@ -188,6 +198,10 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
                 .defer("quote_check__snapshot__text")
                 .order_by("id"),
             ),
+            Prefetch(
+                "citations__steps",
+                queryset=CitationStep.objects.select_related("link__based_on__publisher"),
+            ),
         )
 
     def for_documents(self) -> "ClaimQuerySet":
@@ -196,11 +210,36 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
         return self.only(*SORT_KEYS)
 
     def for_page(self) -> "ClaimQuerySet":
-        """What a row of the reading pages' list shows: the claimant, the citation count."""
+        """What a row of the reading pages' list shows: the claimant, the citation count,
+        the evidence (with_evidence)."""
         citations = Citation.objects.filter(claim=OuterRef("pk")).order_by().values("claim")
-        return self.select_related("claimant").annotate(
-            citation_count=Coalesce(Subquery(citations.annotate(n=Count("pk")).values("n")), 0)
+        return (
+            self.select_related("claimant", "claimant_source")
+            .annotate(
+                citation_count=Coalesce(Subquery(citations.annotate(n=Count("pk")).values("n")), 0)
+            )
+            .with_evidence()
         )
+
+    def with_evidence(self) -> "ClaimQuerySet":
+        """Annotate `<role>_total` and `<role>_origins` for each of COUNTED_ROLES: how many
+        citations in that role, and from how many independent origins (the distinct
+        sources their paths end at). Correlated subqueries: they run for the rows fetched."""
+        annotations = {}
+        for role in COUNTED_ROLES:
+            citations = (
+                Citation.objects.filter(claim=OuterRef("pk"), role=role)
+                .with_origin()
+                .order_by()
+                .values("claim")
+            )
+            annotations[f"{role}_total"] = Coalesce(
+                Subquery(citations.annotate(n=Count("pk")).values("n")), 0
+            )
+            annotations[f"{role}_origins"] = Coalesce(
+                Subquery(citations.annotate(n=Count("origin", distinct=True)).values("n")), 0
+            )
+        return self.annotate(**annotations)
 
     def with_citation_counts(self) -> "ClaimQuerySet":
         """Annotate supports_count, disputes_count and context_count in the same query.
@@ -260,7 +299,17 @@ class Claim(FuzzyDateModel):
         null=True,
         blank=True,
         related_name="claims_made",
-        help_text="Who made the claim. Leave blank when it is unattributed.",
+        help_text="Who made the claim. Leave this and the source blank when it is unattributed.",
+    )
+    claimant_source = models.ForeignKey(
+        Source,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="claims_attributed",
+        verbose_name="claimant (a source)",
+        help_text="Or the source that makes the claim, when a document says it (“the documents "
+        "show”): a leaked document, a report, a transcript. Not both.",
     )
     people = models.ManyToManyField(
         Person,
@@ -353,6 +402,11 @@ class Claim(FuzzyDateModel):
                 violation_error_message="Explain the rating: which evidence supports it.",
             ),
             models.CheckConstraint(
+                condition=Q(claimant__isnull=True) | Q(claimant_source__isnull=True),
+                name="claim_one_claimant",
+                violation_error_message=CLAIMANT_TWICE,
+            ),
+            models.CheckConstraint(
                 condition=~Q(text=""),
                 name="claim_text_not_empty",
                 violation_error_message="Enter the claim as stated.",
@@ -377,6 +431,15 @@ class Claim(FuzzyDateModel):
     def get_absolute_url(self) -> str:
         """The public page; a draft has none (editors preview it: claim_preview_url)."""
         return reverse("claim-page", args=[self.pk])
+
+    @property
+    def attributed_to(self) -> Person | Source | None:
+        """Who or what makes the claim: a person or organization, a source, or no one."""
+        if self.claimant_id is not None:
+            return self.claimant
+        if self.claimant_source_id is not None:
+            return self.claimant_source
+        return None
 
     @property
     def made_date(self) -> FuzzyDate:
@@ -412,6 +475,8 @@ class Claim(FuzzyDateModel):
         super().clean()
         if not self.text.strip():
             raise ValidationError({"text": "Enter the claim as stated: it is only spaces."})
+        if self.claimant_id is not None and self.claimant_source_id is not None:
+            raise ValidationError({"claimant_source": CLAIMANT_TWICE})
         message = rationale_missing(self)
         if message:
             raise ValidationError({"rating_rationale": message})
@@ -431,6 +496,22 @@ def rationale_missing(claim: Claim) -> str:
             "was looked for and not found."
         )
     return "Explain the rating: which evidence supports it."
+
+
+class CitationQuerySet(models.QuerySet["Citation"]):
+    def with_origin(self) -> "CitationQuerySet":
+        """Annotate `origin`: the id of the last source on the citation's path, else of the
+        cited source (claims.paths). One index lookup a citation."""
+        last = (
+            CitationStep.objects.filter(citation=OuterRef("pk"))
+            .order_by("-position")
+            .values("link__based_on_id")[:1]
+        )
+        return self.annotate(
+            origin=Coalesce(
+                Subquery(last), models.F("source_id"), output_field=models.BigIntegerField()
+            )
+        )
 
 
 class Citation(models.Model):
@@ -466,19 +547,12 @@ class Citation(models.Model):
     accessed_on = models.DateField(
         null=True, blank=True, help_text="When the source was read for this citation."
     )
-    via = models.ForeignKey(
-        Source,
-        models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="cited_via",
-        help_text="The source the cited source took the claim from, one of those it is "
-        "directly based on: the chain shown is then this one, not every upstream source.",
-    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+
+    objects = CitationQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -517,16 +591,66 @@ class Citation(models.Model):
             super().save(*args, **kwargs)
             QuoteCheck.objects.recheck([self.pk])
 
-    def clean(self) -> None:
-        super().clean()
-        linked = Provenance.objects.filter(source_id=self.source_id, based_on_id=self.via_id)
-        if self.via_id is not None and self.source_id is not None and not linked.exists():
-            raise ValidationError(
-                {
-                    "via": "The cited source is not based on this one: choose one of the "
-                    "sources it is based on (its provenance), or leave this empty."
-                }
-            )
+    @property
+    def path(self) -> list[Source]:
+        """The sources the cited source took the claim from, in order (prefetched steps
+        with their links' sources: Claim.objects.for_serializer)."""
+        return [step.link.based_on for step in self.steps.all()]
+
+    @property
+    def origin(self) -> Source:
+        """Where the claim came from, as recorded: the last source of the path, else the
+        cited source itself."""
+        path = self.path
+        return path[-1] if path else self.source
+
+
+class CitationStep(models.Model):
+    """One step of a citation's path: the provenance link it follows. The first step
+    starts at the cited source, each next one where the previous one ended
+    (claims.paths checks it at every door)."""
+
+    citation = models.ForeignKey(Citation, models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(help_text="1 for the first step, and so on.")
+    link = models.ForeignKey(
+        Provenance,
+        models.PROTECT,
+        related_name="citation_steps",
+        help_text="A provenance link on a citation's path is kept while the path uses it.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["citation", "position"]
+        verbose_name = "step of a citation's path"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["citation", "position"],
+                name="citation_step_unique_position",
+                violation_error_message="A path has one step in each place.",
+            ),
+            models.UniqueConstraint(
+                fields=["citation", "link"],
+                name="citation_step_unique_link",
+                violation_error_message="A path takes each provenance link once.",
+            ),
+            models.CheckConstraint(
+                condition=Q(position__gte=1),
+                name="citation_step_position_positive",
+                violation_error_message="Steps are numbered from 1.",
+            ),
+        ]
+        indexes = [
+            # "Which citations' paths use this link", from the link's side.
+            models.Index(fields=["link"], name="citation_step_link_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"step {self.position} of citation {self.citation_id} "
+            f"(claim {self.citation.claim_id}: {self.citation.claim})"
+        )
 
 
 class RelationKind(models.TextChoices):

@@ -1,7 +1,8 @@
 """Writes that span several models: a claim with its people, topics and citations; a
 source's snapshot with its citations' quote checks."""
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,10 +14,11 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from claims.models import Citation, Claim, ClaimRelation, QuoteCheck
-from claims.rules import publishing_errors, stored_roles
+from claims.models import Citation, CitationStep, Claim, ClaimRelation, QuoteCheck
+from claims.paths import PathError, resolve_path
+from claims.rules import publishing_errors, stored_evidence
 from sources.locks import lock_file_name, lock_rows
-from sources.models import Snapshot, Source
+from sources.models import Provenance, Snapshot, Source
 from sources.snapshots import Reading, check_size, read_snapshot
 
 # Citations one write may send (the API answers 400 past it): a claim with more is
@@ -69,26 +71,52 @@ def save_claim(
     if citations is not None:
         written = _write_citations(claim, citations, user)
         QuoteCheck.objects.recheck(citation.pk for citation in written)
-    errors = publishing_errors(claim, stored_roles(claim))
+    errors = publishing_errors(claim, stored_evidence(claim))
     if errors:
         raise ValidationError(errors)  # rolls the whole write back
     return claim
 
 
+def write_paths(paths: Mapping[Citation, Sequence[Provenance]], *, user: User | None) -> None:
+    """Make each citation's path exactly these provenance links, in order (checked by
+    claims.paths.resolve_path): in three statements however many citations, and only for
+    those whose path changed, so history records each real change once."""
+    stored: dict[int, list[int]] = defaultdict(list)
+    steps = CitationStep.objects.filter(citation_id__in=[c.pk for c in paths])
+    for citation_id, link_id in steps.order_by("citation_id", "position").values_list(
+        "citation_id", "link_id"
+    ):
+        stored[citation_id].append(link_id)
+    changed = {c.pk: links for c, links in paths.items() if stored[c.pk] != [k.pk for k in links]}
+    if not changed:
+        return
+    # One by one, so that history keeps each step removed (as simple_history records deletes).
+    for step in CitationStep.objects.filter(citation_id__in=list(changed)):
+        step.delete()
+    new = [
+        CitationStep(citation_id=citation_id, position=position, link=link)
+        for citation_id, links in changed.items()
+        for position, link in enumerate(links, 1)
+    ]
+    if new:
+        bulk_create_with_history(new, CitationStep, default_user=user)
+
+
 def lock_claim(pk: int | None, *, sources: Iterable[int]) -> None:
     """Lock what writing claim `pk` (None: a new one) with its citations touches, in
-    sources.locks' order: the sources its stored citations cite (and come via) and the
+    sources.locks' order: the sources its stored citations cite and the
     `sources` the write names, the claim, its citations and its relations. The admin's
     claim form and the API take these before they check anything."""
     stored = list(
-        Citation.objects.filter(claim_id=pk).values_list("pk", "source_id", "via_id")
+        Citation.objects.filter(claim_id=pk).values_list("pk", "source_id")
         if pk is not None
         else []
     )
     lock_rows(
-        shared_sources=[*(s for _, s, _ in stored), *(v for _, _, v in stored), *sources],
+        provenance_shared=True,  # a citation's path follows provenance links
+        shared_sources=[*(s for _, s in stored), *sources],
         claims=[pk],
-        citations=[citation for citation, _, _ in stored],
+        citations=[citation for citation, _ in stored],
         relations=ClaimRelation.objects.filter(claim_id=pk).values_list("pk", flat=True)
         if pk is not None
         else [],
@@ -99,8 +127,11 @@ def lock_claim(pk: int | None, *, sources: Iterable[int]) -> None:
 def _write_citations(claim: Claim, citations: list[dict[str, Any]], user: User) -> list[Citation]:
     """Make the claim's citations exactly this list, in a fixed number of statements
     however long it is: one DELETE for the ones left out, one UPDATE for the kept ones,
-    one INSERT for the new ones (so the search document's trigger runs once for each)."""
+    one INSERT for the new ones (so the search document's trigger runs once for each), and
+    the paths named (write_paths). A citation moved to another source without a path named
+    loses its old path, which started at the old source."""
     existing = {c.pk: c for c in claim.citations.all()}
+    sources_before = {pk: c.source_id for pk, c in existing.items()}
     # In sources.locks' order (already held when the caller took them first, as the API
     # does): the sources, the claim, then the citations' rows.
     lock_rows(
@@ -112,33 +143,46 @@ def _write_citations(claim: Claim, citations: list[dict[str, Any]], user: User) 
     )
     new: list[Citation] = []
     kept: list[Citation] = []
+    ordered: list[Citation] = []
+    paths: dict[int, list[Provenance]] = {}
     for index, values in enumerate(citations):
         values = dict(values)
         pk = values.pop("id", None)
+        path = values.pop("path", None)
         citation = Citation(claim=claim) if pk is None else existing.pop(pk)
         (new if pk is None else kept).append(citation)
+        ordered.append(citation)
         for field, value in values.items():
             setattr(citation, field, value)
         # The sources were looked up by the serializer, and (claim, source, role) is unique
         # in the input and in the database: no query per citation to check either again.
         try:
             citation.full_clean(exclude=["claim", "source"], validate_constraints=False)
-        except ValidationError as error:  # named as the API names it: citations.2.via
+        except ValidationError as error:  # named as the API names it: citations.2.quote
             raise ValidationError(
                 {
                     f"citations.{index}" + ("" if field == NON_FIELD_ERRORS else f".{field}"): m
                     for field, m in error.message_dict.items()
                 }
             ) from None
+        if path is not None:
+            try:
+                paths[index] = resolve_path(citation.source_id, path)
+            except PathError as error:
+                raise ValidationError({f"citations.{index}.path": str(error)}) from None
+        elif pk is not None and sources_before[pk] != citation.source_id:
+            paths[index] = []
     if existing:
         Citation.objects.filter(pk__in=list(existing)).delete()
     if kept:
-        fields = {field for values in citations for field in values} - {"id"}
+        fields = {field for values in citations for field in values} - {"id", "path"}
         for citation in kept:
             citation.updated_at = timezone.now()
         bulk_update_with_history(kept, Citation, sorted(fields | {"updated_at"}), default_user=user)
     if new:
         bulk_create_with_history(new, Citation, default_user=user)
+    if paths:
+        write_paths({ordered[index]: links for index, links in paths.items()}, user=user)
     return kept + new
 
 

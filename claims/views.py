@@ -18,11 +18,12 @@ from django.utils.safestring import SafeString, mark_safe
 
 from claims.claimreview import claim_review
 from claims.forms import ClaimSearchForm
-from claims.models import RATING_MEANINGS, Citation, Claim, Rating, Role, Topic
+from claims.models import COUNTED_ROLES, RATING_MEANINGS, Claim, Rating, Role, Topic
 from claims.relations import related_claims
 from claims.reviews import rating_histories, reviewer_name
+from claims.rules import claim_evidence_summary, evidence_summary
 from claims.search import search_claims
-from sources.models import RELIABILITY_MEANINGS, Person, ProvenanceIndex, Reliability, Source
+from sources.models import RELIABILITY_MEANINGS, Person, Reliability, Source, based_on_counts
 
 PAGE_SIZE = 20
 # The filters with a field of their own on the list page (the others come from links).
@@ -45,6 +46,8 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         claims = search_claims(claims, query)
     claims = claims.order_by("-updated_at", "-id")
     page = Paginator(claims, PAGE_SIZE).get_page(request.GET.get("page"))
+    for claim in page.object_list:
+        claim.evidence = claim_evidence_summary(claim)  # type: ignore[attr-defined]
     return render(request, "claims/claim_list.html", _list_context(request, form, page))
 
 
@@ -52,7 +55,13 @@ def _list_context(request: HttpRequest, form: ClaimSearchForm, page: Page | None
     chosen = {key: value for key in request.GET if key != "page" and (value := request.GET[key])}
     valid = getattr(form, "cleaned_data", {})
     ids = {key: valid[key] for key in ("person", "claimant", "publisher") if valid.get(key)}
-    names = dict(Person.objects.filter(pk__in=ids.values()).values_list("pk", "name"))
+    names: dict[int, str | None] = dict(
+        Person.objects.filter(pk__in=ids.values()).values_list("pk", "name")
+    )
+    if source_id := valid.get("claimant_source"):
+        ids["claimant_source"] = source_id
+        titles = Source.objects.filter(pk=source_id).values_list("title", flat=True)
+        names[source_id] = next(iter(titles), None)
     return {
         "page": page,
         "query": chosen.get("q", "").strip(),
@@ -90,12 +99,15 @@ def claim_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _claim_page(request: HttpRequest, claim: Claim, *, preview: bool) -> HttpResponse:
-    citations = list(claim.citations.all())
-    provenance = ProvenanceIndex(citation.source_id for citation in citations)
-    drawn: set[int] = set()
+    citations = list(claim.citations.all())  # with their paths' steps (for_serializer)
+    counts = based_on_counts(citation.source_id for citation in citations)
+    cited: dict[str, list[int]] = {role: [] for role in COUNTED_ROLES}
     for citation in citations:
-        citation.chain = _citation_chain(citation, provenance, drawn)  # type: ignore[attr-defined]
         citation.checked = getattr(citation, "quote_check", None)  # type: ignore[attr-defined]
+        citation.based_on_count = counts.get(citation.source_id, 0)  # type: ignore[attr-defined]
+        if citation.role in cited:
+            cited[citation.role].append(citation.origin.pk)
+    evidence = evidence_summary({role: (len(o), len(set(o))) for role, o in cited.items()})
     history = rating_histories([claim.pk]).get(claim.pk, [])
     review = claim_review(claim, request, author=settings.CLAIMREVIEW_AUTHOR, history=history)
     return render(
@@ -107,6 +119,7 @@ def _claim_page(request: HttpRequest, claim: Claim, *, preview: bool) -> HttpRes
             "verdict": claim.get_rating_display().split(":")[0],
             "conclusion": RATING_MEANINGS[claim.rating][0],
             "citations": citations,
+            "evidence": evidence,
             "json_ld": _json_ld(review) if review and not preview else None,
             "preview": preview,
             "reviewer": reviewer_name(claim.reviewed_by),
@@ -114,59 +127,6 @@ def _claim_page(request: HttpRequest, claim: Claim, *, preview: bool) -> HttpRes
             "related": related_claims([claim.pk], published_only=not preview).get(claim.pk, []),
         },
     )
-
-
-def _citation_chain(
-    citation: Citation, provenance: ProvenanceIndex, drawn: set[int]
-) -> list[dict[str, Any]]:
-    """The sources behind a citation (claims.rules.citation_chain), as trees under its
-    source: through its `via` when given, else every source its source is based on.
-    `drawn` holds the sources whose own sources the page has shown already; those are
-    not drawn again, but pointed to."""
-    path = frozenset({citation.source_id})
-    if citation.via_id is None:
-        links = provenance.links(citation.source_id)
-    else:
-        links = [
-            (
-                citation.via_id,
-                provenance.upstream.notes.get((citation.source_id, citation.via_id), ""),
-            )
-        ]
-    return [_node(provenance, i, note, path, drawn, depth=1) for i, note in links]
-
-
-def _node(
-    provenance: ProvenanceIndex,
-    source_id: int,
-    note: str,
-    path: frozenset[int],
-    drawn: set[int],
-    *,
-    depth: int,
-) -> dict[str, Any]:
-    """One source in a chain and, below it, the sources it is based on (no source twice on
-    one path, should a cycle slip past validation)."""
-    node: dict[str, Any] = {
-        "source": provenance.sources[source_id],
-        "note": note,
-        "depth": depth,
-        "children": [],
-        "size": 0,
-        "shown_above": False,
-    }
-    links = [(i, n) for i, n in provenance.links(source_id) if i not in path]
-    if not links:
-        return node
-    if source_id in drawn:
-        node["shown_above"] = True
-        return node
-    drawn.add(source_id)
-    node["children"] = [
-        _node(provenance, i, n, path | {source_id}, drawn, depth=depth + 1) for i, n in links
-    ]
-    node["size"] = sum(1 + child["size"] for child in node["children"])
-    return node
 
 
 def ratings(request: HttpRequest) -> HttpResponse:
@@ -192,9 +152,10 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(Source.objects.select_related("publisher"), pk=pk)
     citations = (
         source.citations.filter(claim__state="published")
-        .select_related("claim__claimant")
+        .select_related("claim__claimant", "claim__claimant_source")
         .order_by(ROLE_ORDER, "-claim__updated_at")
     )
+    attributed = Claim.objects.published().filter(claimant_source=source).order_by("-updated_at")
     return render(
         request,
         "sources/source_detail.html",
@@ -206,6 +167,7 @@ def source_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
             "derived": source.derived_links.select_related("source").order_by("source__title"),
             "citations": citations,
+            "attributed": attributed[:50],
         },
     )
 

@@ -441,6 +441,12 @@ SEARCH_INDEX = env_choice("SEARCH_INDEX", ("auto", "gin"))
 # How long a shared cache (a proxy or CDN) may keep an anonymous reader's response.
 HTTP_CACHE_SECONDS = env_int("HTTP_CACHE_SECONDS", 60)
 
+# How many independent origins (claims.rules: where citations' paths end) a claim's
+# supporting evidence needs before a "supported" verdict is published, at every door.
+PUBLISH_MIN_SUPPORTING_ORIGINS = env_int("PUBLISH_MIN_SUPPORTING_ORIGINS", 1)
+if PUBLISH_MIN_SUPPORTING_ORIGINS < 1:
+    raise ImproperlyConfigured("PUBLISH_MIN_SUPPORTING_ORIGINS must be 1 or more.")
+
 # Named as the author of every ClaimReview: the organization publishing the reviews.
 CLAIMREVIEW_AUTHOR = env_str("CLAIMREVIEW_AUTHOR", "Claimtrail")
 

@@ -43,6 +43,7 @@ from sources.models import (
     Snapshot,
     Source,
     is_record_id,
+    protected_by,
     reviewed_on,
     search_too_long,
 )
@@ -353,6 +354,23 @@ class ProvenanceForm(VersionedFormMixin):
     class Meta:
         model = Provenance
         fields = ["based_on", "note"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # A link a citation's path takes keeps pointing where the path says (deleting it is
+        # refused by Django's inline the same way, listing the same steps).
+        repointed = self.instance.pk is not None and "based_on" in self.changed_data
+        if repointed and (users := protected_by([self.instance])):
+            self.add_error("based_on", repointing_refused(users))
+        return cleaned
+
+
+def repointing_refused(users: list[str]) -> str:
+    return (
+        f"This link is on a citation's recorded path ({'; '.join(users)}): pointing it at "
+        "another source would change what that path says. Change those citations' paths "
+        "first, or add the other source as a new link."
+    )
 
 
 class ProvenanceInline(AutocompleteIdsChecked, admin.TabularInline):

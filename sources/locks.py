@@ -3,9 +3,11 @@
 A writer that changes rows of more than one table takes every lock it needs at its start,
 through lock_rows(), and any lock it takes later comes after those in this order:
 
-1. the provenance graph: one transaction-level advisory lock, held by whoever adds or
-   removes provenance links (a link's cycle check reads paths through many sources, so
-   two link writers go one at a time: A->B and B->A at once would both pass it);
+1. the provenance graph: one transaction-level advisory lock, held by whoever adds,
+   removes or re-points provenance links (a link's cycle check reads paths through many
+   sources, so two link writers go one at a time: A->B and B->A at once would both pass
+   it), and held shared by whoever writes a citation's path (claims.paths: the links it
+   follows cannot change under it);
 2. sources, by id: FOR SHARE by a citation's writer (a snapshot cannot be added to its
    sources meanwhile: claims.services.add_snapshot takes its source FOR UPDATE, then the
    source's citations), FOR NO KEY UPDATE by the source's own editor;
@@ -74,6 +76,7 @@ class Gone(Exception):
 def lock_rows(
     *,
     provenance: bool = False,
+    provenance_shared: bool = False,
     shared_sources: Iterable[int | None] = (),
     sources: Iterable[int | None] = (),
     people: Iterable[int | None] = (),
@@ -104,6 +107,8 @@ def lock_rows(
             cursor.execute("SELECT set_config('lock_timeout', %s, true)", [wait])
         if provenance and postgres:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PROVENANCE_LOCK])
+        elif provenance_shared and postgres:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [PROVENANCE_LOCK])
         shared = sorted({pk for pk in shared_sources if pk is not None})
         for key, table, noun in ORDER:
             ids = sorted({pk for pk in given[key] if pk is not None})

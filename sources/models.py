@@ -5,7 +5,7 @@ This app knows nothing of claims; `claims` builds on it.
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import connection, connections, models, router
 from django.db.models import Q
+from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from simple_history.models import HistoricalRecords
 
 from sources.archives import ArchivedCopy, archived_copy
@@ -506,6 +507,24 @@ class Provenance(models.Model):
         return False
 
 
+def protected_by(rows: "Sequence[models.Model]", limit: int = 10) -> list[str]:
+    """What keeps these rows from being deleted (a PROTECT foreign key to them: a citation's
+    path taking a provenance link, say), in words, at most `limit` of them; [] when nothing
+    does. This app knows nothing of what protects its rows: Django's collector finds it."""
+    if not rows:
+        return []
+    collector = Collector(using=router.db_for_write(type(rows[0])))
+    try:
+        collector.collect(rows)
+    except ProtectedError as error:
+        names = sorted(str(row) for row in error.protected_objects)
+    except RestrictedError as error:
+        names = sorted(str(row) for row in error.restricted_objects)
+    else:
+        return []
+    return names[:limit] + ([f"{len(names) - limit} more"] if len(names) > limit else [])
+
+
 def upstream_links(source_ids: Iterable[int]) -> list[tuple[int, int, str]]:
     """Every (source, based_on, note) link reachable upstream from these sources, in one
     query.
@@ -539,6 +558,14 @@ def upstream_links(source_ids: Iterable[int]) -> list[tuple[int, int, str]]:
     with connections[router.db_for_read(Provenance)].cursor() as cursor:
         cursor.execute(sql, ids)
         return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
+
+
+def based_on_counts(source_ids: Iterable[int]) -> dict[int, int]:
+    """{source id: how many sources it is directly based on}, in one query (none: absent)."""
+    links = Provenance.objects.filter(source_id__in=set(source_ids)).order_by()
+    return dict(
+        links.values("source_id").annotate(n=models.Count("pk")).values_list("source_id", "n")
+    )
 
 
 class Upstream:

@@ -2,9 +2,10 @@
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from sources.models import Provenance, Source
+from sources.models import Provenance, Source, protected_by
 
 
 @transaction.atomic
@@ -24,7 +25,16 @@ def save_source(*, source: Source | None, data: dict[str, Any]) -> Source:
         source.authors.set(authors)
     if based_on is not None:
         keep = {upstream.pk for upstream in based_on}
-        source.provenance_links.exclude(based_on__in=keep).delete()
+        dropped = list(source.provenance_links.exclude(based_on__in=keep))
+        if users := protected_by(dropped):
+            raise ValidationError(
+                {
+                    "based_on": "A link this leaves out is on a citation's recorded path "
+                    f"({'; '.join(users)}): change those citations' paths first, or keep it."
+                }
+            )
+        for link in dropped:
+            link.delete()
         existing = set(source.provenance_links.values_list("based_on_id", flat=True))
         for upstream in based_on:
             if upstream.pk not in existing:

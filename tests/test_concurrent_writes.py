@@ -186,6 +186,45 @@ def test_two_sources_linked_to_each_other_at_once_make_no_cycle() -> None:
     assert outcomes == {1}
 
 
+def test_a_path_written_while_its_link_is_dropped_never_follows_a_missing_link() -> None:
+    """One editor records a path through report -> leak while another removes that link:
+    either the path lands and the link stays (its removal refused, naming the citation), or
+    the link goes and the path is refused naming the step. Never a path over a link gone."""
+    ann, bea = api("ann"), api("bea")
+    outcomes = set()
+    for round_ in range(ROUNDS):
+        article, report, leak = SourceFactory.create_batch(3)
+        Provenance.objects.create(source=article, based_on=report)
+        Provenance.objects.create(source=report, based_on=leak)
+        citation = CitationFactory(source=article)
+        claim_url = f"/api/v1/claims/{citation.claim_id}/"
+        source_url = f"/api/v1/sources/{report.pk}/"
+        etags = [ann.get(claim_url)["ETag"], bea.get(source_url)["ETag"]]
+
+        path, drop = at_once(
+            lambda: ann.patch(
+                claim_url,
+                {"citations": [{"id": citation.pk, "path": [report.pk, leak.pk]}]},
+                format="json",
+                HTTP_IF_MATCH=etags[0],
+            ),
+            lambda: bea.patch(source_url, {"based_on": []}, format="json", HTTP_IF_MATCH=etags[1]),
+        )
+
+        statuses = (path.status_code, drop.status_code)
+        assert statuses in {(200, 400), (400, 200)}, (round_, statuses, path.content, drop.content)
+        steps = list(citation.steps.values_list("link__based_on_id", flat=True))
+        if path.status_code == 200:
+            assert steps == [report.pk, leak.pk]
+            assert Provenance.objects.filter(source=report, based_on=leak).exists()
+            assert f"of citation {citation.pk}" in drop.content.decode()
+        else:
+            assert steps == []
+            assert "Step 2:" in path.content.decode()
+        outcomes.add(statuses)
+    assert outcomes  # which one wins is the scheduler's choice
+
+
 def test_a_source_deleted_while_an_api_write_cites_it_is_never_a_500() -> None:
     ann = api("ann")
     bea = Client()  # may delete sources (editors may not)

@@ -11,7 +11,9 @@ from rest_framework.test import APIClient
 
 from claims.exports import EXPORTS, data_dictionary
 from claims.management.commands.export_csv import QUERYSETS
-from claims.models import Claim, ClaimRelation, Role, State
+from claims.models import Citation, Claim, ClaimRelation, Role, State
+from claims.paths import resolve_path
+from claims.services import write_paths
 from sources.exports import _cell, copy_statement, stream_csv
 from sources.models import Source
 from tests.factories import (
@@ -77,14 +79,20 @@ def hostile_data(naughty_strings: list[str]) -> None:
         source = SourceFactory(title=text[:500], publisher=publisher, reliability_note=text)
         CitationFactory(claim=claim, source=source, quote=text, locator=text[:200])
         if previous_source is not None and index % 3:
-            # Short chains (three sources at most), each link's note and a citation via it.
+            # Short chains (three sources at most), each link's note, and a citation whose
+            # path goes up the chain as far as it goes.
             ProvenanceFactory(source=source, based_on=previous_source, note=text[:300])
-            CitationFactory(
-                claim=claim, source=source, via=previous_source, quote=text, role=Role.CONTEXT
-            )
+            through = CitationFactory(claim=claim, source=source, quote=text, role=Role.CONTEXT)
+            upstream = [
+                previous_source.pk,
+                *previous_source.provenance_links.values_list("based_on_id", flat=True),
+            ]
+            write_paths({through: resolve_path(source.pk, upstream)}, user=None)
         previous_source = source
         if index % 50 == 0:
             ClaimFactory(text=f"Draft {index}", state=State.DRAFT)
+        if index % 7 == 0:  # a document as claimant, its title the hostile string
+            ClaimFactory(text=f"According to {index}", claimant=None, claimant_source=source)
 
 
 @needs_postgres
@@ -248,19 +256,19 @@ def test_an_analyst_counts_claims_by_publisher_reliability(api_client: APIClient
         by_reliability.setdefault(row["source_reliability"], set()).add(row["claim_id"])
 
     counts = {rating: len(claims) for rating, claims in by_reliability.items()}
-    # The New York Times (3 claims), The Guardian (4) and AP (1) reports are cited by eight
+    # The New York Times (4 claims), The Guardian (5) and AP (1) reports are cited by ten
     # published claims; the rest rest on unrated sources (the article itself, the leak,
     # the speeches). Fox News's claim is a draft.
-    assert counts["generally_reliable"] == 8
+    assert counts["generally_reliable"] == 10
     assert counts["unrated"] >= 10
     assert sum(1 for r in rows if r["claim_state"] == "draft") == 0
 
 
 # COPY is one statement in its own transaction (here a savepoint: SAVEPOINT, the SET LOCALs,
 # COPY, RELEASE); the Python path reads claims with their people and topics (3),
-# sources with authors and provenance (3), citations with the provenance of their sources
-# (3: upstream links and upstream sources per chunk), people in one query.
-PYTHON_QUERIES = {"claims": 3, "citations": 3, "sources": 3, "people": 1, "claim_relations": 1}
+# sources with authors and provenance (3), citations with their paths' steps (2: the steps
+# with their sources, per chunk), people in one query.
+PYTHON_QUERIES = {"claims": 3, "citations": 2, "sources": 3, "people": 1, "claim_relations": 1}
 
 
 @pytest.mark.parametrize("name", sorted(PYTHON_QUERIES))
@@ -279,8 +287,11 @@ def test_export_query_count_does_not_grow_with_rows(
             claim.people.add(PersonFactory())
             cited, _ = CitationFactory.create_batch(2, claim=claim)
             upstream = ProvenanceFactory(source=cited.source).based_on
-            ProvenanceFactory(source=upstream)
-            CitationFactory(claim=claim, source=cited.source, via=upstream, role=Role.CONTEXT)
+            further = ProvenanceFactory(source=upstream).based_on
+            through = CitationFactory(claim=claim, source=cited.source, role=Role.CONTEXT)
+            write_paths(
+                {through: resolve_path(cited.source_id, [upstream.pk, further.pk])}, user=None
+            )
             ClaimRelation.objects.create(claim=claim, kind="refines", other=other)
 
     make(2)
@@ -334,7 +345,7 @@ def test_export_csv_command_writes_the_whole_database(tmp_path: Path) -> None:
     call_command("export_csv", "claims", "--output", str(target))
 
     rows = list(csv.DictReader(target.open(encoding="utf-8", newline="")))
-    assert len(rows) == Claim.objects.count() == 24
+    assert len(rows) == Claim.objects.count() == 26
     assert any(r["state"] == "draft" for r in rows)
 
 
@@ -356,27 +367,22 @@ def test_claim_relations_csv_lists_relations_between_claims_the_client_may_see(
     assert len(everything) == 2
 
 
-def test_citations_csv_gives_each_citation_its_own_chain(api_client: APIClient) -> None:
+def test_citations_csv_gives_each_citation_its_recorded_path_and_nothing_else(
+    api_client: APIClient,
+) -> None:
     call_command("load_demo", verbosity=0)
-    based_on_others = Source.objects.filter(provenance_links__isnull=False).distinct()
-    article = based_on_others.get(derived_links__isnull=True)
     ap = Source.objects.get(title__startswith="Associated Press")
-    leak = Source.objects.get(kind="leaked_document")
     rows = rows_of(api_client.get("/api/v1/citations.csv"))
 
-    [via_ap] = [r for r in rows if r["via_source_id"] == str(ap.pk)]
-    # Through the AP report: that one source, not the article's seven reports and the leak.
-    assert via_ap["source_id"] == str(article.pk)
-    assert via_ap["via_source_title"] == ap.title
-    assert via_ap["via_note"] == "cites"
-    assert via_ap["chain_source_ids"] == str(ap.pk)
-    assert via_ap["chain"] == f"{ap.title} [generally_reliable]"
-    # Without a via, the cited source's whole upstream tree, nearest first.
-    whole = next(r for r in rows if r["source_id"] == str(article.pk) and not r["via_source_id"])
-    ids = whole["chain_source_ids"].split("; ")
-    assert len(ids) == Source.objects.count() - 1
-    assert ids[-2:] == [str(leak.pk), str(leak.provenance_links.get().based_on_id)]
-    assert whole["via_note"] == ""
+    [through_ap] = [r for r in rows if r["path"] == str(ap.pk)]
+    # Through the AP report: that one source, not the article's other reports and the leak.
+    assert through_ap["path_titles"] == f"{ap.title} [generally_reliable]"
+    assert through_ap["origin_source_id"] == str(ap.pk)
+    for row in rows:
+        recorded = Citation.objects.get(pk=row["citation_id"]).path
+        assert row["path"] == ">".join(str(s.pk) for s in recorded)
+        assert row["path_titles"].count(" [") == len(recorded)
+        assert row["origin_source_id"] == str(recorded[-1].pk if recorded else row["source_id"])
 
 
 @needs_postgres

@@ -152,8 +152,8 @@ def test_a_claim_form_with_an_autocomplete_value_that_is_no_id_comes_back_with_a
     assert Claim.objects.count() == before
 
 
-@pytest.mark.parametrize("via", ["null", "abc", "\x00"])
-def test_a_citation_via_that_is_no_id_comes_back_with_an_error(boss: Client, via: str) -> None:
+@pytest.mark.parametrize("path", ["null", "abc", "\x00", "1>" * 30, "٣", "9" * 40])
+def test_a_citation_path_that_is_no_ids_comes_back_with_an_error(boss: Client, path: str) -> None:
     source = SourceFactory()
     before = Claim.objects.count()
 
@@ -161,11 +161,12 @@ def test_a_citation_via_that_is_no_id_comes_back_with_an_error(boss: Client, via
         "/admin/claims/claim/add/",
         claim_form(
             **{"citations-TOTAL_FORMS": "1"},
-            **citation_fields(0, source, "appearance", via=via),
+            **citation_fields(0, source, "appearance", path=path),
         ),
     )
 
     assert response.status_code == 200
+    assert response.context["inline_admin_formsets"][0].formset.errors[0]["path"]
     assert Claim.objects.count() == before
 
 

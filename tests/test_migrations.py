@@ -6,6 +6,8 @@ import ast
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 ROOT = Path(__file__).resolve().parent.parent
 OUR_PACKAGES = {"api", "bench", "claims", "config", "sources"}
@@ -42,3 +44,42 @@ def test_the_check_sees_an_import_of_application_code(tmp_path: Path) -> None:
     migration = tmp_path / "0001_bad.py"
     migration.write_text("from django.db import migrations\nfrom api.documents import X\n")
     assert imported_modules(migration) == ["django.db", "api.documents"]
+
+
+# serialized_rollback: the flush after it leaves the content types for the next tests.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_citation_s_via_becomes_the_first_step_of_its_path_and_back() -> None:
+    """claims 0022: each citation's `via` becomes the first step of its path (the link from
+    its source to the via), and migrating back restores the via from that step."""
+    executor = MigrationExecutor(connection)
+    before = [("claims", "0021_csv_safe_unicode"), ("sources", "0007_person_review_date_help")]
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    source_model, claim_model = old.get_model("sources", "Source"), old.get_model("claims", "Claim")
+    article = source_model.objects.create(title="The article")
+    report = source_model.objects.create(title="The report")
+    link = old.get_model("sources", "Provenance").objects.create(source=article, based_on=report)
+    claim = claim_model.objects.create(text="A claim.")
+    citations = old.get_model("claims", "Citation").objects
+    through = citations.create(claim=claim, source=article, via=report, role="supports")
+    plain = citations.create(claim=claim, source=report, role="context")
+
+    after = [("claims", "0022_citation_paths_and_source_claimants")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps
+    steps = new.get_model("claims", "CitationStep").objects
+    assert list(steps.values_list("citation_id", "position", "link_id")) == [
+        (through.pk, 1, link.pk)
+    ]
+    assert not steps.filter(citation_id=plain.pk).exists()
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    restored = old.get_model("claims", "Citation").objects
+    assert restored.get(pk=through.pk).via_id == report.pk
+    assert restored.get(pk=plain.pk).via_id is None
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())

@@ -16,6 +16,7 @@ from bench.synthetic import VOCABULARY, fuzzy_date
 from claims.exports import EXPORTS
 from claims.management.commands.export_csv import QUERYSETS
 from claims.models import Citation, Claim, QuoteCheck
+from claims.paths import resolve_path
 from sources.dates import parse_fuzzy_date
 from sources.exports import stream_csv
 from sources.models import Person, Source
@@ -46,6 +47,15 @@ def test_generate_data_fills_every_table_in_proportion() -> None:
     assert 3 <= Citation.objects.count() / 300 <= 5
     for claim in Claim.objects.order_by("?")[:20]:
         claim.full_clean()
+    # A third of the citations have a recorded path of two or three steps, each a path the
+    # rule takes; a tenth of the claims are made by a source.
+    with_path = Citation.objects.filter(steps__isnull=False).distinct()
+    assert 0.2 <= with_path.count() / Citation.objects.count() <= 0.45
+    for citation in with_path.order_by("?")[:30]:
+        ids = [step.link.based_on_id for step in citation.steps.select_related("link")]
+        assert 2 <= len(ids) <= 3
+        assert len(resolve_path(citation.source_id, ids)) == len(ids)
+    assert 10 <= Claim.objects.filter(claimant_source__isnull=False).count() <= 50
     Claim.objects.create(text="A new claim gets the next id.")
     with connection.cursor() as cursor:
         # Every search document is written, quotes included, as the triggers would write it;

@@ -5,6 +5,8 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from claims.models import Rating, Role, State
+from claims.paths import resolve_path
+from claims.services import write_paths
 from sources.models import Provenance, Reliability, SourceKind
 from tests.factories import (
     CitationFactory,
@@ -48,7 +50,7 @@ def test_a_claim_is_read_with_its_citations_sources_and_provenance(api_client: A
     claim.full_clean()
     claim.save()
     claim.topics.add(TopicFactory(slug="xinjiang", name="Xinjiang"))
-    CitationFactory(
+    citation = CitationFactory(
         claim=claim,
         source=article,
         role=Role.APPEARANCE,
@@ -56,6 +58,7 @@ def test_a_claim_is_read_with_its_citations_sources_and_provenance(api_client: A
         locator="para. 5",
         reliability_note="Quoted from the leaked documents.",
     )
+    write_paths({citation: resolve_path(article.pk, [report.pk, leak.pk])}, user=None)
 
     response = api_client.get(f"/api/v1/claims/{claim.pk}/")
 
@@ -63,6 +66,7 @@ def test_a_claim_is_read_with_its_citations_sources_and_provenance(api_client: A
     body = response.json()
     assert body["text"] == "Show absolutely no mercy."
     assert body["claimant"] == {
+        "type": "person",
         "id": claimant.pk,
         "name": "Xi Jinping",
         "kind": "person",
@@ -79,11 +83,16 @@ def test_a_claim_is_read_with_its_citations_sources_and_provenance(api_client: A
     assert citation["role"] == "appearance"
     assert citation["reliability_note"] == "Quoted from the leaked documents."
     source = citation["source"]
-    assert (source["title"], source["based_on"]) == ("Article", [report.pk])
+    assert (source["title"], source["based_on_count"]) == ("Article", 1)
     assert source["effective_reliability"] == "unrated"
-    chain = [(s["title"], s["is_primary"], s["based_on"]) for s in source["provenance"]]
-    assert chain == [("Times report", False, [leak.pk]), ("Leaked documents", True, [])]
-    assert source["provenance"][0]["publisher"]["reliability"] == "generally_reliable"
+    path = [
+        (s["source"]["title"], s["source"]["is_primary"], s["source"]["based_on_count"])
+        for s in citation["path"]
+    ]
+    assert path == [("Times report", False, 1), ("Leaked documents", True, 0)]
+    assert citation["path"][0]["source"]["publisher"]["reliability"] == "generally_reliable"
+    assert citation["origin"] == leak.pk
+    assert body["evidence"]["supports"] == {"citations": 0, "origins": 0}
 
 
 def test_anonymous_clients_never_see_drafts(api_client: APIClient) -> None:
@@ -287,14 +296,29 @@ def test_claimreview_is_schema_org_json_ld(api_client: APIClient) -> None:
     assert body["reviewBody"] == "No evidence given."
 
 
+def test_claimreview_gives_the_claim_s_day_only_when_it_is_certain(api_client: APIClient) -> None:
+    days = {}
+    for edtf in ("2019-09-26", "2019?-09-26", "2019-09-~26"):
+        claim = ClaimFactory(rating=Rating.MIXED, rating_rationale="x", made_edtf=edtf)
+        claim.full_clean()
+        claim.save()
+        item = api_client.get(f"/api/v1/claims/{claim.pk}/claimreview/").json()["itemReviewed"]
+        days[edtf] = item.get("datePublished")
+
+    assert days == {"2019-09-26": "2019-09-26", "2019?-09-26": None, "2019-09-~26": None}
+
+
 def make_claims(count: int, *, citations: int, people: int) -> None:
     """Claims with people, citations, and a two-step provenance chain behind each source."""
     for claim in ClaimFactory.create_batch(count):
         claim.people.add(*PersonFactory.create_batch(people))
         for citation in CitationFactory.create_batch(citations, claim=claim):
-            upstream = SourceFactory()
+            upstream, primary = SourceFactory(), SourceFactory(is_primary=True)
             Provenance.objects.create(source=citation.source, based_on=upstream)
-            Provenance.objects.create(source=upstream, based_on=SourceFactory(is_primary=True))
+            Provenance.objects.create(source=upstream, based_on=primary)
+            write_paths(
+                {citation: resolve_path(citation.source_id, [upstream.pk, primary.pk])}, user=None
+            )
 
 
 def test_claim_list_queries_do_not_grow_with_page_size_or_citations(
@@ -311,7 +335,7 @@ def test_claim_list_queries_do_not_grow_with_page_size_or_citations(
     assert len(small.json()["results"]) == 2
     assert len(large.json()["results"]) == 23
     assert max(len(c["citations"]) for c in large.json()["results"]) == 4
-    assert all(len(c["citations"][0]["source"]["provenance"]) == 2 for c in large.json()["results"])
+    assert all(len(c["citations"][0]["path"]) == 2 for c in large.json()["results"])
 
 
 def test_claimreview_query_count_is_fixed(

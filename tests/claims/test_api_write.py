@@ -489,24 +489,28 @@ def test_a_long_citation_list_is_written_in_one_statement_per_kind_of_change(
     assert Citation.history.filter(history_type="-").count() == 100
 
 
-def test_a_citation_names_its_via_among_the_sources_its_source_is_based_on(
+def test_a_citation_names_its_whole_path_and_a_broken_one_is_refused_naming_the_step(
     editor_api: APIClient,
 ) -> None:
     from sources.models import Provenance
 
-    article, report, leak, unrelated = SourceFactory.create_batch(4)
+    article, report, leak, unrelated = (
+        SourceFactory(title=title) for title in ("Article", "Report", "Leak", "Unrelated")
+    )
     Provenance.objects.create(source=article, based_on=report, note="summarizes")
     Provenance.objects.create(source=report, based_on=leak, note="obtained the documents")
 
     refused = editor_api.post(
         "/api/v1/claims/",
-        {"text": "x", "citations": [{"source": article.pk, "via": unrelated.pk}]},
+        {"text": "x", "citations": [{"source": article.pk, "path": [report.pk, unrelated.pk]}]},
         format="json",
     )
     assert refused.status_code == 400
     assert errors_of(refused) == {
-        "citations.0.via": "The cited source is not based on this one: choose one of the "
-        "sources it is based on (its provenance), or leave this empty."
+        "citations.0.path": f"Step 2: “{report.title}” (source {report.pk}) is not recorded as "
+        f"based on “{unrelated.title}” (source {unrelated.pk}). Each step follows one of the "
+        "provenance links of the source reached before it: add the link to the source first, "
+        "or choose one of its links."
     }
     assert not Claim.objects.exists()
 
@@ -515,7 +519,7 @@ def test_a_citation_names_its_via_among_the_sources_its_source_is_based_on(
         {
             "text": "x",
             "citations": [
-                {"source": article.pk, "via": report.pk, "role": "appearance"},
+                {"source": article.pk, "path": [report.pk, leak.pk], "role": "appearance"},
                 {"source": article.pk, "role": "context"},
             ],
         },
@@ -523,13 +527,92 @@ def test_a_citation_names_its_via_among_the_sources_its_source_is_based_on(
     )
     assert created.status_code == 201, created.content
     by_role = {c["role"]: c for c in created.json()["citations"]}
-    assert (by_role["appearance"]["via"], by_role["appearance"]["chain"]) == (
-        report.pk,
-        [report.pk, leak.pk],
+    path = by_role["appearance"]["path"]
+    assert [(step["note"], step["source"]["id"]) for step in path] == [
+        ("summarizes", report.pk),
+        ("obtained the documents", leak.pk),
+    ]
+    assert by_role["appearance"]["origin"] == leak.pk
+    # No path recorded: the cited source alone, and how many sources it is based on.
+    assert by_role["context"]["path"] == []
+    assert by_role["context"]["origin"] == article.pk
+    assert by_role["context"]["source"]["based_on_count"] == 1
+    assert set(by_role["context"]["source"]) >= {"reliability", "reliability_note"}
+
+    # Left out, the path stays; [] clears it; a new source without a path clears it too.
+    url = f"/api/v1/claims/{created.json()['id']}/"
+    appearance = by_role["appearance"]["id"]
+    kept = edit(editor_api, "patch", url, {"citations": [{"id": appearance, "quote": "q"}]})
+    assert kept.status_code == 200, kept.content
+    assert len(kept.json()["citations"][0]["path"]) == 2
+    moved = edit(editor_api, "patch", url, {"citations": [{"id": appearance, "source": report.pk}]})
+    assert moved.status_code == 200, moved.content
+    assert moved.json()["citations"][0]["path"] == []
+    again = edit(editor_api, "patch", url, {"citations": [{"id": appearance, "path": [leak.pk]}]})
+    assert [s["source"]["id"] for s in again.json()["citations"][0]["path"]] == [leak.pk]
+    cleared = edit(editor_api, "patch", url, {"citations": [{"id": appearance, "path": []}]})
+    assert cleared.json()["citations"][0]["path"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (["x"], {"citations": {"0": {"path": {"0": ["A valid integer is required."]}}}}),
+        (
+            [0],
+            {
+                "citations": {
+                    "0": {"path": {"0": ["Ensure this value is greater than or equal to 1."]}}
+                }
+            },
+        ),
+        (list(range(1, 30)), None),
+        ("1>2", None),
+    ],
+)
+def test_a_path_that_is_not_a_list_of_ids_is_refused(
+    editor_api: APIClient, path: Any, message: Any
+) -> None:
+    source = SourceFactory()
+
+    response = editor_api.post(
+        "/api/v1/claims/",
+        {"text": "x", "citations": [{"source": source.pk, "path": path}]},
+        format="json",
     )
-    assert (by_role["context"]["via"], by_role["context"]["chain"]) == (None, [report.pk, leak.pk])
-    [report_json] = [s for s in by_role["context"]["source"]["provenance"] if s["id"] == report.pk]
-    assert report_json["links"] == [{"based_on": leak.pk, "note": "obtained the documents"}]
+
+    assert response.status_code == 400
+    assert "citations.0.path" in str(errors_of(response)) or "path" in response.content.decode()
+    assert not Claim.objects.exists()
+
+
+def test_a_path_that_passes_a_source_twice_or_an_unknown_one_is_refused(
+    editor_api: APIClient,
+) -> None:
+    from sources.models import Provenance
+
+    article, report = SourceFactory(title="Article"), SourceFactory(title="Report")
+    Provenance.objects.create(source=article, based_on=report)
+
+    twice = editor_api.post(
+        "/api/v1/claims/",
+        {"text": "x", "citations": [{"source": article.pk, "path": [report.pk, report.pk]}]},
+        format="json",
+    )
+    unknown = editor_api.post(
+        "/api/v1/claims/",
+        {"text": "x", "citations": [{"source": article.pk, "path": [report.pk + 1000]}]},
+        format="json",
+    )
+
+    assert errors_of(twice) == {
+        "citations.0.path": f"Step 2: “{report.title}” (source {report.pk}) is already on the "
+        "path; a path passes each source once."
+    }
+    assert errors_of(unknown) == {
+        "citations.0.path": f"Step 1: there is no source {report.pk + 1000}."
+    }
+    assert not Claim.objects.exists()
 
 
 def test_a_text_past_its_documented_length_is_refused_as_sent_not_after_trimming(

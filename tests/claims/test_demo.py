@@ -1,4 +1,6 @@
+import json
 import re
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -6,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client, override_settings
 
+from claims.demo import DEMO_FILE
 from claims.models import Citation, Claim, QuoteCheck, Rating, Role, State
 from sources.models import Person, Source
 
@@ -120,66 +123,61 @@ def test_demo_login_creates_an_editor_who_sees_the_demo_claims(client: Client) -
 
 
 def test_every_published_demo_claim_keeps_the_publishing_rules() -> None:
-    from claims.rules import publishing_errors, stored_roles
+    from claims.rules import publishing_errors, stored_evidence
 
     call_command("load_demo", verbosity=0)
 
     broken = {
         claim.pk: errors
         for claim in Claim.objects.published()
-        if (errors := publishing_errors(claim, stored_roles(claim)))
+        if (errors := publishing_errors(claim, stored_evidence(claim)))
     }
     assert broken == {}
 
 
-def test_the_leaked_documents_caveat_and_link_notes_reach_the_claims_resting_on_them(
+def test_the_leaked_documents_caveat_and_the_path_notes_reach_xis_quoted_words(
     client: Client,
 ) -> None:
     call_command("load_demo", verbosity=0)
+    article = Source.objects.get(title__startswith="China's mass detention")
     leak = Source.objects.get(kind="leaked_document")
-    resting = Claim.objects.published().filter(citations__source__provenance_links__isnull=False)
-    claim = next(c for c in resting.distinct() if leak.pk in _upstream_ids(client, c.pk))
+    speeches = Source.objects.get(kind="speech", authors__name="Xi Jinping")
+    claim = Claim.objects.published().get(text__contains="We must be as harsh as them")
 
     body = client.get(f"/api/v1/claims/{claim.pk}/").json()
-    upstream = [s for c in body["citations"] for s in c["source"]["provenance"]]
-    [shown] = {s["id"]: s for s in upstream if s["id"] == leak.pk}.values()
+    [through_article] = [c for c in body["citations"] if c["source"]["id"] == article.pk]
+    steps = through_article["path"]
+    assert [step["note"] for step in steps] == [
+        "summarizes",
+        "obtained the documents",
+        "records the speeches",
+    ]
+    assert [step["source"]["id"] for step in steps][1:] == [leak.pk, speeches.pk]
+    assert through_article["origin"] == speeches.pk
+    [shown] = [step["source"] for step in steps if step["source"]["id"] == leak.pk]
     assert shown["reliability_note"] == leak.reliability_note
     assert "has not seen the documents" in shown["reliability_note"]
-    # The note of every link along each citation's own chain (its via path when given).
-    notes = set()
-    for citation in body["citations"]:
-        chain = set(citation["chain"])
-        sources = [citation["source"], *citation["source"]["provenance"]]
-        for source in sources:
-            if source["id"] == citation["source"]["id"] or source["id"] in chain:
-                notes |= {link["note"] for link in source["links"] if link["based_on"] in chain}
-    assert "records the speeches" in notes
     page = client.get(f"/claims/{claim.pk}/").content.decode()
     assert "has not seen the documents" in page
-    assert all(note in page for note in notes)
+    assert all(step["note"] in page for step in steps)
 
 
-def _upstream_ids(client: Client, pk: int) -> set[int]:
-    body = client.get(f"/api/v1/claims/{pk}/").json()
-    return {s["id"] for c in body["citations"] for s in c["source"]["provenance"]}
-
-
-def test_a_citation_through_the_ap_report_shows_only_that_chain(client: Client) -> None:
+def test_a_citation_through_the_ap_report_shows_only_that_path(client: Client) -> None:
     call_command("load_demo", verbosity=0)
     ap = Source.objects.get(title__startswith="Associated Press")
     claim = Claim.objects.get(text__startswith="In these forced labor camps")
 
     body = client.get(f"/api/v1/claims/{claim.pk}/").json()
-    [through_article] = [c for c in body["citations"] if c["via"] is not None]
+    [through_article] = [c for c in body["citations"] if c["path"]]
 
-    assert (through_article["via"], through_article["chain"]) == (ap.pk, [ap.pk])
-    assert len(through_article["source"]["provenance"]) > 1  # the article rests on more
+    assert [step["source"]["id"] for step in through_article["path"]] == [ap.pk]
+    assert through_article["origin"] == ap.pk
+    assert through_article["source"]["based_on_count"] > 1  # the article rests on more
     page = client.get(f"/claims/{claim.pk}/").content.decode()
     evidence = page.split('id="evidence-heading"')[1]
-    # One chain on the page: the article has the claim through the AP report.
-    [chain] = re.findall(r'<div class="chain">(.*?)</div>', evidence, re.S)
-    assert "It has this through:" in chain
-    assert ap.title in chain
+    # One path on the page: the article has the claim through the AP report.
+    [path] = re.findall(r'<div class="chain">(.*?)</div>', evidence, re.S)
+    assert ap.title in path
     for other in ("The New York Times", "The Guardian", "Fox News", "Leaked internal"):
         assert other not in evidence, other
 
@@ -195,3 +193,106 @@ def test_the_demo_articles_quotes_show_as_checked_against_its_snapshot(client: C
     claim = quoted.filter(claim__state=State.PUBLISHED).first().claim
     page = client.get(claim.get_absolute_url()).content.decode()
     assert "Quote checked against the snapshot of 28 November 2026" in page
+
+
+# Each citation's path (source ids, nearest first), by its cited source's id and its role.
+Paths = dict[tuple[int, str], list[int]]
+
+
+def recorded_in_the_demo_file() -> tuple[dict[int, set[int]], dict[int, Paths]]:
+    """What the demo file records for each published claim, as ids in the database: the
+    sources its citations cite, the sources on their paths and its claimant source; and
+    each citation's path, by (cited source, role)."""
+    data = json.loads(DEMO_FILE.read_text(encoding="utf-8"))
+    ids = {row["key"]: Source.objects.get(title=row["title"]).pk for row in data["sources"]}
+    sources: dict[int, set[int]] = {}
+    paths: dict[int, Paths] = {}
+    for row in data["claims"]:
+        if row.get("state", State.PUBLISHED) != State.PUBLISHED:
+            continue
+        pk = Claim.objects.get(text=row["text"]).pk
+        sources[pk] = {ids[row["claimant_source"]]} if "claimant_source" in row else set()
+        paths[pk] = {}
+        for citation in row["citations"]:
+            path = [ids[key] for key in citation.get("path", [])]
+            sources[pk] |= {ids[citation["source"]], *path}
+            paths[pk][ids[citation["source"]], citation["role"]] = path
+    return sources, paths
+
+
+def sources_shown(document: dict[str, Any]) -> set[int]:
+    """Every source a claim's API document shows: its citations' sources, the sources on
+    their paths, each citation's origin, a source claimant, and anything else in it shaped
+    like a source (should an upstream tree come back)."""
+    shown = {citation["source"]["id"] for citation in document["citations"]}
+    shown |= {step["source"]["id"] for c in document["citations"] for step in c["path"]}
+    shown |= {citation["origin"] for citation in document["citations"]}
+    if document["claimant"] and document["claimant"]["type"] == "source":
+        shown.add(document["claimant"]["id"])
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if "is_primary" in value:
+                shown.add(value["id"])
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(document)
+    return shown
+
+
+def paths_shown(document: dict[str, Any]) -> Paths:
+    return {
+        (citation["source"]["id"], citation["role"]): [
+            step["source"]["id"] for step in citation["path"]
+        ]
+        for citation in document["citations"]
+    }
+
+
+def source_links(page: str) -> set[int]:
+    return {int(pk) for pk in re.findall(r'href="/sources/(\d+)/"', page)}
+
+
+def test_no_demo_claim_shows_a_source_off_its_recorded_paths(client: Client) -> None:
+    """The API (list and detail) and the claim pages show each citation's source and the
+    path recorded for it, and no other source: no upstream tree the article does not tie
+    to the claim."""
+    call_command("load_demo", verbosity=0)
+    recorded, paths = recorded_in_the_demo_file()
+    listed: dict[int, dict[str, Any]] = {}
+    url: str | None = "/api/v1/claims/"
+    while url:
+        response = client.get(url).json()
+        listed |= {document["id"]: document for document in response["results"]}
+        url = response["next"]
+    assert set(listed) == set(recorded)
+
+    for pk, expected in recorded.items():
+        detail = client.get(f"/api/v1/claims/{pk}/").json()
+        for document in (detail, listed[pk]):
+            assert sources_shown(document) == expected, pk
+            assert paths_shown(document) == paths[pk], pk
+        page = client.get(f"/claims/{pk}/").content.decode()
+        assert source_links(page) == expected, pk
+
+
+def test_the_claim_list_links_no_source_but_the_documents_claims_are_attributed_to(
+    client: Client,
+) -> None:
+    call_command("load_demo", verbosity=0)
+    linked: set[int] = set()
+    number = 1
+    while True:
+        response = client.get("/", {"page": number})
+        linked |= source_links(response.content.decode())
+        if not response.context["page"].has_next():
+            break
+        number += 1
+
+    attributed = Claim.objects.published().exclude(claimant_source=None)
+    assert linked == set(attributed.values_list("claimant_source", flat=True))
+    assert linked == {Source.objects.get(kind="leaked_document").pk}

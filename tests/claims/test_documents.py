@@ -1,5 +1,6 @@
 """The read path (api.documents) gives exactly the JSON ClaimSerializer defines."""
 
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -10,13 +11,13 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
-from api.documents import postgres_documents, serializer_documents
+from api.documents import postgres_documents, serializer_context, serializer_documents
 from api.renderers import ORJSONRenderer
 from api.serializers import ClaimSerializer
 from claims.models import Citation, Claim, QuoteCheck, Role
-from claims.relations import related_claims
-from claims.reviews import rating_histories
-from sources.models import Provenance, ProvenanceIndex, Snapshot
+from claims.paths import resolve_path
+from claims.services import write_paths
+from sources.models import Provenance, Snapshot
 from tests.factories import (
     CitationFactory,
     ClaimFactory,
@@ -51,12 +52,7 @@ HOSTILE = [
 
 def serializer_json(claims: list[Claim]) -> list[dict]:
     """The plain path: DRF's nested serializers over prefetched model instances."""
-    source_ids = [c.source_id for claim in claims for c in claim.citations.all()]
-    context = {
-        "provenance": ProvenanceIndex(source_ids),
-        "rating_history": rating_histories(c.pk for c in claims),
-        "relations": related_claims([c.pk for c in claims], published_only=False),
-    }
+    context = serializer_context(claims, published_only=False)
     return ClaimSerializer(claims, many=True, context=context).data
 
 
@@ -74,8 +70,15 @@ def varied_claims() -> None:
     Provenance.objects.create(source=middle, based_on=primary)
     for role in (Role.SUPPORTS, Role.DISPUTES):
         top = SourceFactory(published_text="")
-        Provenance.objects.create(source=top, based_on=middle)
-        CitationFactory(claim=unattributed, source=top, role=role, accessed_on=date(2019, 11, 17))
+        Provenance.objects.create(source=top, based_on=middle, note=HOSTILE[0])
+        citation = CitationFactory(
+            claim=unattributed, source=top, role=role, accessed_on=date(2019, 11, 17)
+        )
+        # A two-step path for one, none for the other (based on one source, not shown).
+        if role == Role.SUPPORTS:
+            write_paths({citation: resolve_path(top.pk, [middle.pk, primary.pk])}, user=None)
+    # A claim a document makes.
+    ClaimFactory(claimant=None, claimant_source=primary, text="What the documents say")
     ClaimFactory(made_text="July 31", made_edtf="2019?-07-31", event_text="2018/..")
 
 
@@ -175,16 +178,17 @@ def test_postgresql_keeps_the_order_asked_for_and_leaves_out_drafts(db: None) ->
 
 
 @needs_postgres
-def test_a_source_cited_twice_on_a_page_and_shared_chains_are_built_once_each(
+def test_a_page_shows_each_citation_s_recorded_path_and_nothing_upstream_of_it(
     db: None, django_assert_num_queries: Any
 ) -> None:
     primary = SourceFactory(is_primary=True)
     middle, other = SourceFactory(), SourceFactory()
-    Provenance.objects.create(source=middle, based_on=primary)
-    Provenance.objects.create(source=other, based_on=middle)
+    Provenance.objects.create(source=middle, based_on=primary, note="obtained it")
+    Provenance.objects.create(source=other, based_on=middle, note="quotes")
     claims = ClaimFactory.create_batch(3)
     for claim in claims:
-        CitationFactory(claim=claim, source=other)
+        through = CitationFactory(claim=claim, source=other)
+        write_paths({through: resolve_path(other.pk, [middle.pk])}, user=None)
         CitationFactory(claim=claim, source=middle, role=Role.CONTEXT)
 
     with django_assert_num_queries(1):
@@ -192,13 +196,20 @@ def test_a_source_cited_twice_on_a_page_and_shared_chains_are_built_once_each(
 
     for _, text in rows:
         document = orjson.loads(text)
-        chains = [c["source"]["provenance"] for c in document["citations"]]
-        # Nearest first: `other` is based on `middle`, which is based on `primary`.
-        assert [[s["id"] for s in chain] for chain in chains] == [
-            [middle.pk, primary.pk],
-            [primary.pk],
+        paths = [c["path"] for c in document["citations"]]
+        # Only the step recorded: `middle` is based on `primary`, which no path takes.
+        assert [[(s["note"], s["source"]["id"]) for s in path] for path in paths] == [
+            [("quotes", middle.pk)],
+            [],
         ]
-        assert chains[0][0]["based_on"] == [primary.pk]
+        assert [c["origin"] for c in document["citations"]] == [middle.pk, middle.pk]
+        assert paths[0][0]["source"]["based_on_count"] == 1
+        assert document["evidence"] == {
+            "supports": {"citations": 1, "origins": 1},
+            "disputes": {"citations": 0, "origins": 0},
+            "context": {"citations": 1, "origins": 1},
+        }
+        assert primary.pk not in {int(n) for n in re.findall(r'"id":(\d+)', text) if n}
 
 
 def test_the_list_endpoint_serves_the_serializers_json(
@@ -220,4 +231,6 @@ def test_the_detail_endpoint_serves_the_serializers_json(
     response = api_client.get(f"/api/v1/claims/{claim.pk}/")
 
     assert response.json() == serializer_json([Claim.objects.for_serializer().get(pk=claim.pk)])[0]
-    assert len(response.json()["citations"][0]["source"]["provenance"]) == 2
+    supporting = next(c for c in response.json()["citations"] if c["role"] == "supports")
+    assert [step["note"] for step in supporting["path"]] == [HOSTILE[0], ""]
+    assert len(supporting["path"]) == 2

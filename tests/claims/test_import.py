@@ -10,11 +10,12 @@ from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection
 from django.test import Client
+from django.utils.html import escape
 
 from claims.exports import EXPORTS
 from claims.imports import CitationResource, ClaimResource
 from claims.management.commands.export_csv import QUERYSETS
-from claims.models import Citation, Claim, Topic
+from claims.models import Citation, CitationStep, Claim, Topic
 from sources.exports import stream_csv
 from sources.models import (
     MAX_IMPORTED_ID,
@@ -72,9 +73,12 @@ def good_rows(count: int) -> list[dict[str, str]]:
     ]
 
 
-def empty_the_database() -> None:
-    """No claims, sources or people, and id sequences restarted, as on a new installation."""
-    models = [Citation, Provenance, Claim, Snapshot, Source, Topic, Person]
+def empty_the_database(*, keep_sources: bool = False) -> None:
+    """No claims, sources or people, and id sequences restarted, as on a new installation;
+    with `keep_sources`, no claims (their sources, people and provenance stay)."""
+    models = [CitationStep, Citation, Claim, Topic]
+    if not keep_sources:
+        models = [CitationStep, Citation, Provenance, Claim, Snapshot, Source, Topic, Person]
     for model in models:
         model.objects.all().delete()
     with connection.cursor() as cursor:
@@ -90,8 +94,10 @@ def test_exported_claims_and_citations_import_into_an_empty_database_unchanged()
         ClaimFactory(text=text, summary=text)
     texts_before = sorted(Claim.objects.values_list("text", "summary"))
     claims_before, citations_before = export("claims"), export("citations")
+    steps_before = CitationStep.objects.count()
+    assert steps_before
 
-    empty_the_database()
+    empty_the_database(keep_sources=True)
     # As README.md says: the claims as drafts, their citations, then the claims as they are
     # (published claims need their evidence in first: claims.rules).
     results = [
@@ -104,21 +110,20 @@ def test_exported_claims_and_citations_import_into_an_empty_database_unchanged()
         assert not result.has_errors()
         assert not result.has_validation_errors()
     assert export("claims") == claims_before
-    # Each citation's via comes back with its link and note; the rest of each chain is the
-    # provenance between sources, and the quote checks are against snapshots: citations.csv
-    # carries neither.
-    assert without_chains(export("citations")) == without_chains(citations_before)
-    assert b"summarizes" in export("citations")
+    # Each citation's path comes back, along the provenance links between the sources
+    # (kept: citations.csv names a path by its sources, and the import follows the links,
+    # never makes them); the quote checks are against snapshots, which it does not carry.
+    assert without_checks(export("citations")) == without_checks(citations_before)
+    assert CitationStep.objects.count() == steps_before
     assert Claim.objects.get(summary="-5").text == "=1+2 looks like a formula"
     assert sorted(Claim.objects.values_list("text", "summary")) == texts_before
     ClaimFactory()  # the id sequences moved past the imported ids
 
 
-def without_chains(data: bytes) -> list[dict[str, str]]:
+def without_checks(data: bytes) -> list[dict[str, str]]:
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
     assert rows
     for row in rows:
-        del row["chain_source_ids"], row["chain"]
         for column in ("quote_check", "quote_check_score", "quote_snapshot_id", "quote_passage"):
             del row[column]
     return rows
@@ -325,7 +330,7 @@ def test_an_export_with_one_changed_cell_previews_and_writes_one_change(
     count = len(rows)
     assert f"0 new, 1 changed, {count - 1} unchanged" in page
     assert '<th scope="row">summary</th>' in page
-    assert f"<td><del>{target.summary}</del></td>" in page
+    assert f"<td><del>{escape(target.summary)}</del></td>" in page
     assert "<td><ins>A &lt;b&gt;new&lt;/b&gt; summary.</ins></td>" in page
     assert page.count('<th scope="row">') == 1  # no other cell is listed
 
@@ -379,44 +384,61 @@ def test_a_citations_export_with_one_changed_quote_previews_and_writes_one_chang
     assert Citation.objects.get(pk=target.pk).quote == "A <i>new</i> quote."
 
 
-def test_a_citation_row_names_its_via_and_the_link_is_made_with_its_note() -> None:
-    claim, leak = ClaimFactory(), SourceFactory(title="Leaked memo")
-    header = "citation_id,claim_id,role,source_title,via_source_id,via_source_title,via_note\n"
+def test_a_citation_row_names_its_path_by_the_ids_of_its_sources() -> None:
+    claim = ClaimFactory()
+    article, report, leak = SourceFactory.create_batch(3)
+    Provenance.objects.create(source=article, based_on=report)
+    Provenance.objects.create(source=report, based_on=leak)
+    header = "citation_id,claim_id,role,source_id,path\n"
     data = (
-        f"{header},{claim.pk},supports,A report,{leak.pk},,obtained the memo\n"
-        f",{claim.pk},context,Another report,987,The speech,quotes\n"
+        f"{header},{claim.pk},supports,{article.pk},{report.pk}>{leak.pk}\n"
+        f",{claim.pk},context,{article.pk},\n"
     ).encode()
 
     result = import_file(CitationResource(), data)
 
-    assert not result.has_validation_errors()
+    assert not result.has_validation_errors(), result.invalid_rows
     first, second = Citation.objects.order_by("id")
-    assert first.via == leak
-    assert Provenance.objects.get(source=first.source).note == "obtained the memo"
-    assert (second.via_id, second.via.title) == (987, "The speech")
-    assert Provenance.objects.get(source=second.source, based_on_id=987).note == "quotes"
+    assert [step.link.based_on_id for step in first.steps.all()] == [report.pk, leak.pk]
+    assert not second.steps.exists()
+    # The same rows again change nothing; without the column, the path stays.
+    again = (
+        f"{header}{first.pk},{claim.pk},supports,{article.pk},{report.pk}>{leak.pk}\n"
+        f"{second.pk},{claim.pk},context,{article.pk},\n"
+    )
+    assert import_file(CitationResource(), again.encode()).totals["skip"] == 2
+    no_column = (
+        f"citation_id,claim_id,role,source_id\n{first.pk},{claim.pk},supports,{article.pk}\n"
+    )
+    import_file(CitationResource(), no_column.encode())
+    assert first.steps.count() == 2
+    # A new path is one change, written with its history.
+    shorter = f"{header}{first.pk},{claim.pk},supports,{article.pk},{report.pk}\n"
+    assert import_file(CitationResource(), shorter.encode()).totals["update"] == 1
+    assert [step.link.based_on_id for step in first.steps.all()] == [report.pk]
 
 
 @pytest.mark.parametrize(
-    ("via", "column", "message"),
+    ("path", "message"),
     [
-        ("self", "via_source_id", "based on itself"),
-        ("555", "via_source_title", "There is no source 555: give its title to add it."),
-        ("x1", "via_source_id", '"x1" is not an id'),
+        ("self", "is already on the path"),
+        ("555", "Step 1: there is no source 555."),
+        ("x1", "Step 1: “x1” is not a source's id."),
+        ("other", "is not recorded as based on"),
     ],
 )
-def test_a_bad_via_is_a_row_error_that_writes_nothing(via: str, column: str, message: str) -> None:
-    claim, source = ClaimFactory(), SourceFactory()
-    via = str(source.pk) if via == "self" else via
-    header = "citation_id,claim_id,role,source_id,via_source_id\n"
-    data = f"{header},{claim.pk},supports,{source.pk},{via}\n"
+def test_a_broken_path_is_a_row_error_that_writes_nothing(path: str, message: str) -> None:
+    claim, source, other = ClaimFactory(), SourceFactory(), SourceFactory()
+    path = {"self": str(source.pk), "other": str(other.pk)}.get(path, path)
+    header = "citation_id,claim_id,role,source_id,path\n"
+    data = f"{header},{claim.pk},supports,{source.pk},{path}\n"
 
     result = import_file(CitationResource(), data.encode())
 
     [invalid] = result.invalid_rows
-    assert message in str(invalid.error_dict[column])
+    assert message in str(invalid.error_dict["path"])
     assert Citation.objects.count() == 0
-    assert Provenance.objects.count() == 0
+    assert CitationStep.objects.count() == 0
 
 
 def test_a_confirm_refuses_a_row_whose_claim_another_editor_saved_since_the_preview(
@@ -532,12 +554,6 @@ TOO_BIG = str(MAX_IMPORTED_ID + 1)
             f"citation_id,claim_id,role,source_id,source_title\n,{{claim}},context,{TOO_BIG},A\n",
             CitationResource,
             "source_id",
-        ),
-        (
-            "citation_id,claim_id,role,source_title,via_source_id,via_source_title\n"
-            f",{{claim}},context,A report,{TOO_BIG},A memo\n",
-            CitationResource,
-            "via_source_id",
         ),
     ],
 )

@@ -7,6 +7,8 @@ from django.core.management import call_command
 from django.test import Client
 
 from claims.models import Claim, Rating, Role, State
+from claims.paths import resolve_path
+from claims.services import write_paths
 from sources.models import Provenance
 from tests.factories import (
     CitationFactory,
@@ -115,9 +117,35 @@ def test_a_claim_page_shows_its_evidence_dates_and_provenance(client: Client) ->
     assert "“We must be as harsh as them.”" in html
     assert "Based on documents the newspaper obtained." in html
     citation = html[html.index('id="evidence-heading"') :]
-    assert citation.index("The newspaper&#x27;s report") < citation.index("The leaked documents")
-    assert "It is based on:" in citation
-    assert "primary source" in citation
+    # No path recorded: the report alone, and how many sources it rests on, never which.
+    assert (
+        "This source is based on 1 other source; which of them this came through is not "
+        "recorded" in citation
+    )
+    assert "The leaked documents" not in citation
+    assert "1 supporting citation from 1 independent origin" in citation
+
+
+def test_a_claim_page_shows_a_citation_s_recorded_path_step_by_step(client: Client) -> None:
+    speeches = SourceFactory(title="The speeches", is_primary=True, publisher=None)
+    leak = SourceFactory(title="The leaked documents", reliability_note="Not seen by us.")
+    report = SourceFactory(title="The newspaper's report")
+    Provenance.objects.create(source=report, based_on=leak, note="obtained the documents")
+    Provenance.objects.create(source=leak, based_on=speeches, note="records the speeches")
+    claim = ClaimFactory()
+    citation = CitationFactory(claim=claim, source=report, role=Role.SUPPORTS)
+    write_paths({citation: resolve_path(report.pk, [leak.pk])}, user=None)
+
+    html = client.get(f"/claims/{claim.pk}/").content.decode()
+
+    evidence = html[html.index('id="evidence-heading"') :]
+    assert "The path it came by, as recorded:" in evidence
+    assert evidence.index("The newspaper&#x27;s report") < evidence.index("obtained the documents")
+    assert evidence.index("obtained the documents") < evidence.index("The leaked documents")
+    assert "Not seen by us." in evidence
+    # The documents rest on the speeches, but this path stops at the documents.
+    assert "The speeches" not in evidence
+    assert "records the speeches" not in evidence
 
 
 def test_a_claim_page_embeds_its_claimreview(client: Client) -> None:
@@ -207,9 +235,11 @@ def test_pages_use_a_fixed_number_of_queries(
     }
     # list: count, page (claimants and citation counts joined), topics for the form;
     # claim: the claim and its claimant and reviewer, people, topics, citations with their
-    # sources, the provenance links and upstream sources, its rating history, its related
-    # claims (these claims are unrated: no ClaimReview, so no query for its appearances).
-    expected = {"list": 3, "claim": 8, "source": 4, "person": 5}[kind]
+    # sources, their paths' steps, how many sources each cited one is based on, its rating
+    # history, its related claims (these claims are unrated: no ClaimReview, so no query
+    # for its appearances); source: the source, its links both ways, the claims citing it
+    # and those attributed to it.
+    expected = {"list": 3, "claim": 8, "source": 5, "person": 5}[kind]
     with django_assert_num_queries(expected):
         assert client.get(urls[kind]).status_code == 200
     make(15)

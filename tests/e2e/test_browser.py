@@ -21,6 +21,8 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from claims.models import Claim, State
+from sources.models import Provenance, Source
+from tests.factories import CitationFactory, SourceFactory
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -128,6 +130,38 @@ def test_an_editor_adds_a_claim_with_two_citations_and_readers_see_it(
     api = browser.find_element(By.TAG_NAME, "body").text
     assert '"edtf":"2018-36"' in api
     assert "Associated Press report on forced labor in Xinjiang camps" in api
+
+
+def test_an_editor_builds_a_citation_s_path_from_the_steps_offered(
+    browser: WebDriver, live_server: object
+) -> None:
+    article = SourceFactory(title="The article")
+    report = SourceFactory(title="The newspaper report")
+    leak = SourceFactory(title="The leaked memo", is_primary=True)
+    Provenance.objects.create(source=article, based_on=report, note="cites")
+    Provenance.objects.create(source=report, based_on=leak, note="obtained")
+    citation = CitationFactory(source=article, role="appearance")
+    sign_in_editor(browser, live_server)
+
+    browser.get(f"{live_server}/admin/claims/claim/{citation.claim_id}/change/")
+    inline = browser.find_element(By.ID, "citations-0")
+    steps = inline.find_element(By.CSS_SELECTOR, "select[aria-label='Next step of the path']")
+    # The cited source's links, then the links of the source reached.
+    WebDriverWait(browser, 10).until(lambda _: not steps.get_property("disabled"))
+    Select(steps).select_by_visible_text(f"The newspaper report ({report.pk}): cites")
+    WebDriverWait(browser, 10).until(
+        lambda _: any("The leaked memo" in o.text for o in Select(steps).options)
+    )
+    Select(steps).select_by_visible_text(f"The leaked memo ({leak.pk}): obtained")
+    path = inline.find_element(By.NAME, "citations-0-path")
+    assert path.get_property("value") == f"{report.pk}>{leak.pk}"
+    WebDriverWait(browser, 10).until(
+        lambda _: "based on no other source" in Select(steps).options[0].text
+    )
+    browser.find_element(By.NAME, "_save").click()
+    wait_for(browser, ".messagelist .success")
+
+    assert [s.link.based_on_id for s in citation.steps.all()] == [report.pk, leak.pk]
 
 
 def test_a_reader_searches_opens_a_claim_and_follows_it_to_a_primary_source(
@@ -255,7 +289,6 @@ def axe_violations(browser: WebDriver, axe: str) -> list[str]:
 
 def reading_pages() -> dict[str, str]:
     """A path of each kind of reading page, on the demo."""
-    from sources.models import Source
 
     ap_claim = Claim.objects.get(text__startswith="In these forced labor camps")
     rated = Claim.objects.filter(state=State.PUBLISHED, rating="unsupported").order_by("pk")[0]
@@ -300,7 +333,6 @@ def test_the_admin_forms_pass_the_axe_audit(
     """Django's autocomplete widgets and tabular inlines are named by our admin script
     (static/admin/claimtrail/a11y.js); without it axe finds 1 critical, 3 serious and 1
     minor rule broken on the claim form."""
-    from sources.models import Source
 
     call_command("load_demo")
     claim = Claim.objects.get(text__startswith="In these forced labor camps")

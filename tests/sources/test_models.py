@@ -94,7 +94,7 @@ def test_an_editor_may_correct_the_edtf_value_by_hand() -> None:
     source = SourceFactory.build(published_text="July 31", published_edtf="2019?-07-31")
     source.full_clean()
     assert source.published_text == "July 31"
-    assert str(source.published_earliest) == "2018-07-31"
+    assert str(source.published_earliest) == "2019-07-31"
 
 
 def test_an_unreadable_date_names_the_field() -> None:
