@@ -4,7 +4,6 @@ This app knows nothing of claims; `claims` builds on it.
 """
 
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -13,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, RegexValidator
-from django.db import connection, connections, models, router
+from django.db import models, router
 from django.db.models import Q
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from simple_history.models import HistoricalRecords
@@ -525,95 +524,11 @@ def protected_by(rows: "Sequence[models.Model]", limit: int = 10) -> list[str]:
     return names[:limit] + ([f"{len(names) - limit} more"] if len(names) > limit else [])
 
 
-def upstream_links(source_ids: Iterable[int]) -> list[tuple[int, int, str]]:
-    """Every (source, based_on, note) link reachable upstream from these sources, in one
-    query.
-
-    A recursive CTE, so the number of queries does not grow with the length of a chain;
-    UNION (not UNION ALL) stops at a cycle should one ever slip past validation. On
-    PostgreSQL each step looks its links up in the index (LATERAL ... OFFSET 0): joined
-    plainly, it guesses a large working table and hashes every link at every step.
-    """
-    ids = sorted(set(source_ids))
-    if not ids:
-        return []
-    table = Provenance._meta.db_table
-    placeholders = ", ".join(["%s"] * len(ids))
-    if connection.vendor == "postgresql":
-        step = (
-            f"chain CROSS JOIN LATERAL (SELECT * FROM {table}"  # noqa: S608
-            " WHERE source_id = chain.based_on_id OFFSET 0) link"
-        )
-    else:  # SQLite has no LATERAL
-        step = f"{table} link JOIN chain ON link.source_id = chain.based_on_id"
-    sql = f"""
-        WITH RECURSIVE chain(source_id, based_on_id, note) AS (
-            SELECT source_id, based_on_id, note FROM {table}
-            WHERE source_id IN ({placeholders})
-            UNION
-            SELECT link.source_id, link.based_on_id, link.note FROM {step}
-        )
-        SELECT source_id, based_on_id, note FROM chain
-    """  # noqa: S608 - the table name is ours; values are parameters
-    with connections[router.db_for_read(Provenance)].cursor() as cursor:
-        cursor.execute(sql, ids)
-        return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
-
-
 def based_on_counts(source_ids: Iterable[int]) -> dict[int, int]:
     """{source id: how many sources it is directly based on}, in one query (none: absent)."""
     links = Provenance.objects.filter(source_id__in=set(source_ids)).order_by()
-    return dict(
-        links.values("source_id").annotate(n=models.Count("pk")).values_list("source_id", "n")
-    )
-
-
-class Upstream:
-    """Which sources each source is based on, all the way up: one recursive query."""
-
-    def __init__(self, source_ids: Iterable[int]) -> None:
-        self.based_on: dict[int, list[int]] = defaultdict(list)
-        # How each source draws on each it is based on: {(source, based_on): note}.
-        self.notes: dict[tuple[int, int], str] = {}
-        for source_id, based_on_id, note in upstream_links(source_ids):
-            self.based_on[source_id].append(based_on_id)
-            self.notes[source_id, based_on_id] = note
-        for ids in self.based_on.values():
-            ids.sort()
-
-    @property
-    def ids(self) -> set[int]:
-        """Every source upstream of any of the sources asked about."""
-        return {i for ids in self.based_on.values() for i in ids}
-
-    def order(self, source_id: int) -> list[int]:
-        """The ids upstream of this source, nearest first, each once (level by level)."""
-        seen: set[int] = set()
-        order: list[int] = []
-        frontier = self.based_on.get(source_id, [])
-        while frontier:
-            step = [i for i in frontier if i not in seen]
-            seen.update(step)
-            order.extend(step)
-            frontier = sorted({j for i in step for j in self.based_on.get(i, [])})
-        return order
-
-
-class ProvenanceIndex:
-    """The provenance of many sources at once: two queries, however long the chains."""
-
-    def __init__(self, source_ids: Iterable[int]) -> None:
-        self.upstream = Upstream(source_ids)
-        self.based_on = self.upstream.based_on
-        self.sources = Source.objects.select_related("publisher").in_bulk(self.upstream.ids)
-
-    def links(self, source_id: int) -> list[tuple[int, str]]:
-        """(based_on id, note) of each source this one is based on, by id."""
-        return [(i, self.upstream.notes[source_id, i]) for i in self.based_on.get(source_id, [])]
-
-    def chain(self, source_id: int) -> list[Source]:
-        """Every source upstream of this one, nearest first."""
-        return [self.sources[i] for i in self.upstream.order(source_id)]
+    counts = links.values("source_id").annotate(n=models.Count("pk"))
+    return dict(counts.values_list("source_id", "n"))
 
 
 class SnapshotType(models.TextChoices):
