@@ -42,7 +42,7 @@ from api.serializers import (
 )
 from claims.claimreview import claim_review
 from claims.exports import EXPORTS, data_package
-from claims.models import Citation, Claim, ClaimRelation
+from claims.models import Citation, Claim, ClaimRelation, may_see_drafts
 from claims.reviews import rating_histories
 from claims.search import search_claims
 from claims.services import add_snapshot, lock_claim, save_claim
@@ -257,21 +257,20 @@ class ClaimViewSet(RecordViewSet):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        published_only = not request.user.has_perm("claims.change_claim")  # as visible_to()
+        published_only = not may_see_drafts(request.user)
         documents = claim_documents(page or [], published_only=published_only)
         return self.get_paginated_response(documents)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if connection.vendor != "postgresql":
-            may_see_drafts = request.user.has_perm("claims.change_claim")
             claim = self.get_object()
-            return Response(claim_documents([claim], published_only=not may_see_drafts)[0])
+            hidden = not may_see_drafts(request.user)
+            return Response(claim_documents([claim], published_only=hidden)[0])
         # One query: PostgreSQL finds the claim, checks it may be shown, builds its JSON.
         pk = str(kwargs["pk"])
         if not is_record_id(pk):  # not an id (ASCII digits only), or past bigint
             raise NotFound
-        may_see_drafts = request.user.has_perm("claims.change_claim")  # as visible_to()
-        documents = postgres_documents([int(pk)], published_only=not may_see_drafts)
+        documents = postgres_documents([int(pk)], published_only=not may_see_drafts(request.user))
         if not documents:
             raise NotFound
         return Response(orjson.Fragment(documents[0][1]))
@@ -484,7 +483,7 @@ class ClaimNDJSONView(ClaimCSVView):
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> StreamingHttpResponse:
         claims = self.filter_queryset(self.get_queryset())
-        published_only = not request.user.has_perm("claims.change_claim")  # as visible_to()
+        published_only = not may_see_drafts(request.user)
         response = StreamingHttpResponse(
             ending_loudly(stream_documents(claims, published_only=published_only), "ndjson"),
             content_type="application/x-ndjson",

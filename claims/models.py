@@ -128,13 +128,19 @@ class Topic(models.Model):
         return self.name
 
 
+def may_see_drafts(user: "User | AnonymousUser") -> bool:
+    """Whether `user` may read draft claims (and relations to them): those who may edit
+    claims. The one rule behind ClaimQuerySet.visible_to and the API's documents."""
+    return user.has_perm("claims.change_claim")
+
+
 class ClaimQuerySet(models.QuerySet["Claim"]):
     def published(self) -> "ClaimQuerySet":
         return self.filter(state=State.PUBLISHED)
 
     def visible_to(self, user: "User | AnonymousUser") -> "ClaimQuerySet":
         """Drafts only for those who may edit claims; everyone else sees published claims."""
-        return self if user.has_perm("claims.change_claim") else self.published()
+        return self if may_see_drafts(user) else self.published()
 
     # The filters of the API, the CSV exports and the reading pages (api.filters,
     # claims.forms): one rule each, whichever door asks.

@@ -18,7 +18,15 @@ from django.utils.safestring import SafeString, mark_safe
 
 from claims.claimreview import claim_review
 from claims.forms import ClaimSearchForm
-from claims.models import COUNTED_ROLES, RATING_MEANINGS, Claim, Rating, Role, Topic
+from claims.models import (
+    COUNTED_ROLES,
+    RATING_MEANINGS,
+    Claim,
+    Rating,
+    Role,
+    Topic,
+    may_see_drafts,
+)
 from claims.relations import related_claims
 from claims.reviews import rating_histories, reviewer_name
 from claims.rules import claim_evidence_summary, evidence_summary
@@ -92,7 +100,7 @@ def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def claim_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """A claim's page as readers would see it once published, for editors: drafts
     included, marked as a preview. Anyone else gets the 404 a draft gives."""
-    if not request.user.has_perm("claims.change_claim"):
+    if not may_see_drafts(request.user):
         raise Http404
     claim = get_object_or_404(Claim.objects.for_serializer(), pk=pk)
     return _claim_page(request, claim, preview=True)
