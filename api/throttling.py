@@ -45,7 +45,7 @@ def reset_local_counts() -> None:
 
 def shared_cache_down() -> bool:
     """Whether the shared cache failed in this process less than RETRY_SHARED_SECONDS ago:
-    its users (rate limits, config.replicas' pins) then do without it, not wait on it."""
+    the rate limits then count in this process, not wait on it."""
     return time.monotonic() < _shared_down_until
 
 
