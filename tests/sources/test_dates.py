@@ -78,7 +78,7 @@ def test_edtf_values_are_accepted_as_typed(
     assert edtf_bounds(value) == (earliest, latest)
 
 
-# The rule for `?`, `~` and `%` (sources/dates.py's docstring, README "Fuzzy dates"): `?`
+# The rule for `?`, `~` and `%` (sources/dates.py's docstring, docs/editors.md "Fuzzy dates"): `?`
 # keeps the days as written; `~` and `%` widen the part they qualify by one of that part
 # each way; the same alone, in sets and at the ends of intervals.
 RULE = [
@@ -294,12 +294,12 @@ def test_qualified_dates_read_with_their_qualifier(edtf: str, shown: str) -> Non
     assert readable_date("", edtf) == shown
 
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "editors.md"
 
 
 def readme_dates() -> list[tuple[str, str, str, str]]:
     """(typed, EDTF, earliest, latest) of each row of the README's fuzzy dates table."""
-    section = README.read_text(encoding="utf-8").split("### Fuzzy dates", 1)[1]
+    section = README.read_text(encoding="utf-8").split("## Fuzzy dates", 1)[1]
     section = section.split("\n### ", 1)[0]
     rows = []
     for line in section.splitlines():
