@@ -40,6 +40,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_layers.py  # ties by name
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:

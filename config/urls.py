@@ -17,9 +17,5 @@ urlpatterns = [
     path("api/", include("api.urls")),
     # Searching is the one costly thing a reader can repeat: it is rate-limited like the API.
     path("", throttled_search(views.claim_list), name="claim-list"),
-    path("claims/<int:pk>/", views.claim_detail, name="claim-page"),
-    path("claims/<int:pk>/preview/", views.claim_preview, name="claim-preview"),
-    path("sources/<int:pk>/", views.source_detail, name="source-page"),
-    path("people/<int:pk>/", views.person_detail, name="person-page"),
-    path("ratings/", views.ratings, name="ratings"),
+    path("", include("claims.urls")),
 ]

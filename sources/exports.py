@@ -4,7 +4,7 @@ Each export is a list of Columns: the contract (name, type, meaning) that
 docs/data-dictionary.md documents, and the SQL that computes the column. On PostgreSQL
 the whole file is streamed by `COPY (SELECT ...) TO STDOUT WITH CSV`, the fastest way
 out of the database, with the spreadsheet-safety rules applied in SQL
-(`claimtrail_csv_safe`, claims migrations 0005, 0010, 0018, 0021). Elsewhere (SQLite) the
+(`claimtrail_csv_safe`, sources migration 0009). Elsewhere (SQLite) the
 same rows are built from the ORM in chunks. tests/test_exports.py proves the two write
 identical bytes.
 
@@ -31,7 +31,6 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Choices, Prefetch, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
-from django.urls import reverse
 from prometheus_client import Counter
 
 from sources.models import (
@@ -513,7 +512,8 @@ def csv_response(
     )
     response["Content-Disposition"] = f'attachment; filename="{export.name}.csv"'
     # Its columns, types and allowed values, for tools (RFC 8288; Frictionless Data).
-    response["Link"] = f'<{request.build_absolute_uri(reverse("datapackage"))}>; rel="describedby"'
+    package = request.build_absolute_uri(settings.DATA_PACKAGE_PATH)
+    response["Link"] = f'<{package}>; rel="describedby"'
     return counted_download(response)
 
 

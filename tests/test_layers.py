@@ -1,0 +1,74 @@
+"""The layers hold by name too: import-linter sees imports, not the ties made through a
+string. A module may reverse() only routes of its own layer or one below it, and call only
+the SQL functions that the migrations of its own layer or one below it create."""
+
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parent.parent
+# Highest first, as pyproject.toml's import-linter contract lists them.
+LAYERS = ["config", "api", "claims", "sources"]
+
+ROUTE = re.compile(r"""\bpath\(\s*["'][^"']*["'].*?\bname=["']([\w-]+)["']""", re.S)
+REVERSED = re.compile(r"""\breverse\(\s*["']([\w-]+)["']""")  # admin:… names excluded
+FUNCTION_MADE = re.compile(r"CREATE (?:OR REPLACE )?FUNCTION (claimtrail_\w+)", re.I)
+FUNCTION_CALLED = re.compile(r"\b(claimtrail_\w+)\(")
+
+
+def code(layer: str) -> list[Path]:
+    return [p for p in (ROOT / layer).rglob("*.py") if "migrations" not in p.parts]
+
+
+def owners(pattern: re.Pattern[str], files_of: dict[str, list[Path]]) -> dict[str, str]:
+    """{name: the lowest layer whose files define it}."""
+    found: dict[str, str] = {}
+    for layer in LAYERS:  # the lower layers later: they win
+        for path in files_of[layer]:
+            for name in pattern.findall(path.read_text(encoding="utf-8")):
+                found[name] = layer
+    return found
+
+
+def ties(used: re.Pattern[str], owner_of: dict[str, str]) -> list[str]:
+    """Each use, in a layer's code, of a name owned by a layer above it."""
+    wrong = []
+    for rank, layer in enumerate(LAYERS):
+        for path in code(layer):
+            for name in used.findall(path.read_text(encoding="utf-8")):
+                owner = owner_of.get(name)
+                if owner is not None and LAYERS.index(owner) < rank:
+                    wrong.append(f"{path.relative_to(ROOT)} uses {name} of {owner}/")
+    return wrong
+
+
+def test_no_layer_reverses_a_route_of_a_layer_above_it() -> None:
+    routes = owners(ROUTE, {layer: list((ROOT / layer).glob("urls.py")) for layer in LAYERS})
+
+    assert {"claim-page", "datapackage", "claim-list"} <= set(routes)  # the check sees them
+    assert ties(REVERSED, routes) == []
+
+
+def test_no_layer_calls_a_sql_function_of_a_layer_above_it() -> None:
+    made = owners(
+        FUNCTION_MADE, {layer: list((ROOT / layer).glob("migrations/*.py")) for layer in LAYERS}
+    )
+
+    assert made.get("claimtrail_csv_safe") == "sources"
+    assert ties(FUNCTION_CALLED, made) == []
+
+
+def test_the_check_sees_a_tie_upward() -> None:
+    routes = {"datapackage": "api"}
+    sneaky = ROOT / "sources" / "_layer_check_probe.py"
+    sneaky.write_text('reverse("datapackage")\n', encoding="utf-8")
+    try:
+        assert ties(REVERSED, routes) == ["sources/_layer_check_probe.py uses datapackage of api/"]
+    finally:
+        sneaky.unlink()
+
+
+def test_the_export_engine_links_to_the_data_package_by_setting(db: None) -> None:
+    assert reverse("datapackage") == settings.DATA_PACKAGE_PATH
