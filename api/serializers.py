@@ -17,7 +17,6 @@ from rest_framework.settings import api_settings
 
 from claims.duplicates import duplicate_message, similar_claims
 from claims.models import (
-    COUNTED_ROLES,
     PEOPLE_CAP,
     TOPICS_CAP,
     Citation,
@@ -29,6 +28,7 @@ from claims.models import (
 )
 from claims.paths import MAX_PATH_STEPS
 from claims.reviews import reviewer_name
+from claims.rules import evidence_counts
 from claims.services import MAX_CITATIONS_PER_WRITE
 from sources.limits import AUTHORS_CAP, BASED_ON_CAP, ListCap
 from sources.models import MAX_RECORD_ID, Person, Reliability, Snapshot, Source, reviewed_on
@@ -624,13 +624,9 @@ class EvidenceSerializer(serializers.Serializer):
 
 def evidence_of(citations: Iterable[Citation]) -> dict[str, dict[str, int]]:
     """{role: {citations, origins}} for COUNTED_ROLES (api.documents counts in SQL)."""
-    cited: dict[str, list[int]] = {role: [] for role in COUNTED_ROLES}
-    for citation in citations:
-        if citation.role in cited:
-            cited[citation.role].append(citation.origin.pk)
     return {
-        str(role): {"citations": len(origins), "origins": len(set(origins))}
-        for role, origins in cited.items()
+        str(role): {"citations": total, "origins": origins}
+        for role, (total, origins) in evidence_counts(citations).items()
     }
 
 

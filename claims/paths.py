@@ -10,8 +10,6 @@ admin's field take that text; the API takes the same ids as a list.
 
 from collections.abc import Iterable, Sequence
 
-from django.db.models import Q
-
 from sources.models import MAX_RECORD_ID, Provenance, Source, is_record_id
 
 # Far above any chain of reporting (the demo's longest path has three steps).
@@ -98,8 +96,3 @@ def _name(pk: int) -> str:
         return f"source {pk}"
     title = " ".join(title.split())
     return f"“{title if len(title) <= 60 else title[:59] + '…'}” (source {pk})"
-
-
-def citations_using(links: Iterable[int]) -> Q:
-    """Citations whose path takes any of these provenance links."""
-    return Q(steps__link__in=list(links))

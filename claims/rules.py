@@ -6,7 +6,15 @@ from collections.abc import Iterable
 
 from django.conf import settings
 
-from claims.models import Citation, Claim, Rating, Role, State, rationale_missing
+from claims.models import (
+    COUNTED_ROLES,
+    Citation,
+    Claim,
+    Rating,
+    Role,
+    State,
+    rationale_missing,
+)
 
 # Ratings that assert something about the evidence, so need evidence cited.
 EVIDENCE_RATINGS = (Rating.SUPPORTED, Rating.MIXED, Rating.DISPUTED, Rating.FALSE)
@@ -85,6 +93,17 @@ def evidence_summary(counts: dict[str, tuple[int, int]]) -> list[str]:
         for role, adjective in EVIDENCE_ADJECTIVES.items()
         if counts.get(role, (0, 0))[0]
     ]
+
+
+def evidence_counts(citations: Iterable[Citation]) -> dict[str, tuple[int, int]]:
+    """{role: (citations, independent origins)} for COUNTED_ROLES, from citations with their
+    paths' steps prefetched (Claim.objects.for_serializer): what with_evidence annotates in
+    SQL, for the claim page and ClaimSerializer."""
+    origins: dict[str, list[int]] = {role: [] for role in COUNTED_ROLES}
+    for citation in citations:
+        if citation.role in origins:
+            origins[citation.role].append(citation.origin.pk)
+    return {role: (len(ids), len(set(ids))) for role, ids in origins.items()}
 
 
 def claim_evidence_summary(claim: Claim) -> list[str]:

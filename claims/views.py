@@ -19,7 +19,6 @@ from django.utils.safestring import SafeString, mark_safe
 from claims.claimreview import claim_review
 from claims.forms import ClaimSearchForm
 from claims.models import (
-    COUNTED_ROLES,
     RATING_MEANINGS,
     Claim,
     Rating,
@@ -29,7 +28,7 @@ from claims.models import (
 )
 from claims.relations import related_claims
 from claims.reviews import rating_histories, reviewer_name
-from claims.rules import claim_evidence_summary, evidence_summary
+from claims.rules import claim_evidence_summary, evidence_counts, evidence_summary
 from claims.search import search_claims
 from sources.models import RELIABILITY_MEANINGS, Person, Reliability, Source, based_on_counts
 
@@ -109,13 +108,10 @@ def claim_preview(request: HttpRequest, pk: int) -> HttpResponse:
 def _claim_page(request: HttpRequest, claim: Claim, *, preview: bool) -> HttpResponse:
     citations = list(claim.citations.all())  # with their paths' steps (for_serializer)
     counts = based_on_counts(citation.source_id for citation in citations)
-    cited: dict[str, list[int]] = {role: [] for role in COUNTED_ROLES}
     for citation in citations:
         citation.checked = getattr(citation, "quote_check", None)  # type: ignore[attr-defined]
         citation.based_on_count = counts.get(citation.source_id, 0)  # type: ignore[attr-defined]
-        if citation.role in cited:
-            cited[citation.role].append(citation.origin.pk)
-    evidence = evidence_summary({role: (len(o), len(set(o))) for role, o in cited.items()})
+    evidence = evidence_summary(evidence_counts(citations))
     history = rating_histories([claim.pk]).get(claim.pk, [])
     review = claim_review(claim, request, author=settings.CLAIMREVIEW_AUTHOR, history=history)
     return render(
