@@ -64,6 +64,8 @@ from claims.services import (
     add_snapshot,
     lock_claim,
     read_upload,
+    record_review,
+    save_citation,
     write_paths,
 )
 from sources.admin import AutocompleteIdsChecked, SafeSaveAdmin, SourceAdmin, posted_ids
@@ -133,6 +135,15 @@ class CitationFormSet(VersionedInlineFormSet):
         errors = publishing_errors(self.instance, evidence)
         if errors:
             raise ValidationError(list(errors.values()))
+
+    # Each citation written as every door writes one: its quote checked again.
+    def save_new(self, form: Any, commit: bool = True) -> Citation:
+        citation = super().save_new(form, commit=False)
+        return save_citation(citation) if commit else citation
+
+    def save_existing(self, form: Any, obj: Citation, commit: bool = True) -> Citation:
+        citation = super().save_existing(form, obj, commit=False)
+        return save_citation(citation) if commit else citation
 
 
 class PathFormMixin(VersionedFormMixin):
@@ -717,6 +728,8 @@ class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
         if not change:
             obj.created_by = request.user
         obj.updated_by = request.user
+        # The rating as stored: the form's initial value (the model's default on a new one).
+        record_review(obj, rated_before=form.initial.get("rating", obj.rating))
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
@@ -812,7 +825,8 @@ class CitationAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
     def save_model(
         self, request: HttpRequest, obj: Citation, form: ModelForm, change: bool
     ) -> None:
-        super().save_model(request, obj, form, change)
+        obj._history_user = request.user  # type: ignore[attr-defined]  # as SimpleHistoryAdmin does
+        save_citation(obj)
         save_paths([form], request.user)
 
     @admin.action(description="Export selected as CSV", permissions=["view"])

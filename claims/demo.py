@@ -8,6 +8,7 @@ running it twice writes nothing, and an editor's later corrections survive a rel
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +19,7 @@ from django.db.models import Model
 
 from claims.models import Citation, Claim, ClaimRelation, Rating, State, Topic
 from claims.paths import resolve_path
-from claims.services import add_snapshot, write_paths
+from claims.services import add_snapshot, record_review, save_citation, write_paths
 from sources.models import Person, Provenance, Reliability, Source
 
 DEMO_FILE = Path(__file__).parent / "demo" / "seed_article.json"
@@ -107,6 +108,7 @@ def load_demo_data(*, path: Path = DEMO_FILE) -> Counter[str]:
                 "people": [people[key] for key in row.get("people", [])],
                 "topics": [topics[slug] for slug in row.get("topics", [])],
             },
+            write=_rated,
         )
         for citation in row["citations"]:
             cited = _get_or_create(
@@ -122,6 +124,7 @@ def load_demo_data(*, path: Path = DEMO_FILE) -> Counter[str]:
                     "locator": citation.get("locator", ""),
                     "reliability_note": citation.get("reliability_note", ""),
                 },
+                write=save_citation,
             )
             # The sources the cited one took the claim from, in order, as far as the
             # article says ("according to the leaked documents" in a report on them).
@@ -158,6 +161,7 @@ def _get_or_create(
     lookup: dict[str, Any],
     defaults: dict[str, Any],
     m2m: dict[str, list[Any]] | None = None,
+    write: Callable[[Any], Any] = lambda obj: obj.save(),
 ) -> M:
     existing = model._default_manager.filter(**lookup).first()
     if existing is not None:
@@ -165,8 +169,14 @@ def _get_or_create(
     obj = model(**lookup, **defaults)
     obj.full_clean()
     obj._change_reason = CHANGE_REASON  # type: ignore[attr-defined]
-    obj.save()
+    write(obj)
     for name, values in (m2m or {}).items():
         getattr(obj, name).set(values)
     created[str(model._meta.verbose_name_plural)] += 1
     return obj
+
+
+def _rated(claim: Claim) -> None:
+    """A new claim, its rating recorded as a review (claims.services.record_review)."""
+    record_review(claim, rated_before=Rating.UNREVIEWED)
+    claim.save()

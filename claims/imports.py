@@ -51,7 +51,7 @@ from claims.models import (
 )
 from claims.paths import PathError, format_path, parse_path, resolve_path
 from claims.rules import citation_change_errors, publishing_errors, stored_evidence
-from claims.services import write_paths
+from claims.services import record_review, save_citation, write_paths
 from sources.exports import needs_guard, split_names
 from sources.locks import lock_rows
 from sources.models import (
@@ -386,9 +386,13 @@ class ImportResource(resources.ModelResource):
         if self.dry_run:
             return
         explicit_id = is_create and instance.pk is not None
-        super().do_instance_save(instance, is_create)
+        self.write(instance, is_create)
         if explicit_id:
             _catch_up_sequence(type(instance))
+
+    def write(self, instance: Any, is_create: bool) -> None:
+        """The row's write, through the service its model's other doors use."""
+        super().do_instance_save(instance, is_create)
 
     # A row that changes nothing is skipped (Meta.skip_unchanged): no save, no history
     # entry, no new updated_at. The preview lists each changed cell, not an HTML diff.
@@ -489,6 +493,14 @@ class ClaimResource(ImportResource):
         report_skipped = True
         skip_html_diff = True
         skip_diff = True  # the preview lists `changes` (skip_row), not import-export's diff
+
+    def import_instance(self, instance: Claim, row: dict[str, Any], **kwargs: Any) -> None:
+        instance._rated_before = instance.rating  # type: ignore[attr-defined]  # as stored
+        super().import_instance(instance, row, **kwargs)
+
+    def write(self, instance: Claim, is_create: bool) -> None:
+        record_review(instance, rated_before=instance._rated_before)  # type: ignore[attr-defined]
+        super().write(instance, is_create)
 
     def validate_instance(
         self, instance: Claim, import_validation_errors: Any = None, validate_unique: bool = True
@@ -733,6 +745,9 @@ class CitationResource(ImportResource):
                 before, after = (_shown(getattr(c, name, None)) for c in (original, citation))
                 changes.append((column, before, after))
         return changes
+
+    def write(self, instance: Citation, is_create: bool) -> None:
+        save_citation(instance, force_insert=is_create)
 
     def validate_instance(
         self, instance: Citation, import_validation_errors: Any = None, validate_unique: bool = True

@@ -455,28 +455,6 @@ class Claim(FuzzyDateModel):
     def event_date(self) -> FuzzyDate:
         return self.fuzzy_date("event")
 
-    # The rating as last read from or written to the database (None: not loaded).
-    _stored_rating: str | None = Rating.UNREVIEWED
-
-    @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any, **kwargs: Any) -> "Claim":
-        claim = super().from_db(db, field_names, values, **kwargs)
-        claim._stored_rating = claim.__dict__.get("rating")
-        return claim
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """A change of rating is a review: record who made it (the editor saving) and when,
-        through whichever door it came. Clearing the rating clears the record."""
-        stored = self._stored_rating  # None: not loaded, so no telling
-        if "rating" in self.__dict__ and stored is not None and self.rating != stored:
-            rated = self.rating != Rating.UNREVIEWED
-            self.reviewed_on = timezone.localdate() if rated else None
-            self.reviewed_by_id = self.updated_by_id if rated else None
-            if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], "reviewed_on", "reviewed_by"}
-        super().save(*args, **kwargs)
-        self._stored_rating = self.rating
-
     def clean(self) -> None:
         super().clean()
         if not self.text.strip():
@@ -580,22 +558,6 @@ class Citation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.source}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        """Saved, with its quote checked again in the same transaction (QuoteCheck). Its
-        sources and claims, the stored ones and the new ones, are locked first, before its
-        row, in the order of sources.locks."""
-        with transaction.atomic():
-            stored = Citation.objects.filter(pk=self.pk).values_list("source_id", "claim_id")
-            source, claim = (stored.first() if self.pk else None) or (None, None)
-            # Its claim too: writing the citation updates the claim's search document.
-            lock_rows(
-                shared_sources=[self.source_id, source],
-                claims=[self.claim_id, claim],
-                allow_missing=True,
-            )
-            super().save(*args, **kwargs)
-            QuoteCheck.objects.recheck([self.pk])
 
     @property
     def path(self) -> list[Source]:

@@ -1,5 +1,7 @@
-"""Writes that span several models: a claim with its people, topics and citations; a
-source's snapshot with its citations' quote checks."""
+"""Writes with side effects, called by every door (the admin, the API, the import, the
+demo): a claim with its people, topics and citations, and the review its rating records; a
+citation with its quote checked again; a source's snapshot with its citations' quote
+checks. The models' save() writes the row and nothing else."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -14,7 +16,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from claims.models import Citation, CitationStep, Claim, ClaimRelation, QuoteCheck
+from claims.models import Citation, CitationStep, Claim, ClaimRelation, QuoteCheck, Rating
 from claims.paths import PathError, resolve_path
 from claims.rules import publishing_errors, stored_evidence
 from sources.locks import lock_file_name, lock_rows
@@ -46,12 +48,14 @@ def save_claim(
     citations = data.pop("citations", None)
     creating = claim is None
     claim = claim or Claim()
+    rated_before = claim.rating
     for field, value in data.items():
         setattr(claim, field, value)
     if creating:
         claim.created_by = user
     claim.updated_by = user
     claim.full_clean()
+    reviewed = record_review(claim, rated_before=rated_before)
     if creating:
         claim.save()
     else:
@@ -63,7 +67,7 @@ def save_claim(
             if any(field.startswith(f"{prefix}_") for field in data)
             for part in ("text", "edtf", "earliest", "latest")
         }
-        claim.save(update_fields={*data, *dates, "updated_by", "updated_at"})
+        claim.save(update_fields={*data, *dates, *reviewed, "updated_by", "updated_at"})
     if people is not None:
         claim.people.set(people)
     if topics is not None:
@@ -75,6 +79,38 @@ def save_claim(
     if errors:
         raise ValidationError(errors)  # rolls the whole write back
     return claim
+
+
+def record_review(claim: Claim, *, rated_before: str) -> list[str]:
+    """A change of rating is a review: note who made it (the editor saving, `updated_by`)
+    and when; clearing the rating clears the note. `rated_before`: the rating stored before
+    this write (unreviewed for a new claim). Returns the fields it set, for update_fields;
+    the caller saves the claim."""
+    if claim.rating == rated_before:
+        return []
+    rated = claim.rating != Rating.UNREVIEWED
+    claim.reviewed_on = timezone.localdate() if rated else None
+    claim.reviewed_by_id = claim.updated_by_id if rated else None
+    return ["reviewed_on", "reviewed_by"]
+
+
+@transaction.atomic
+def save_citation(citation: Citation, *, force_insert: bool = False) -> Citation:
+    """Write one citation with its quote checked again in the same transaction
+    (QuoteCheck): its sources and claims, the stored ones and the new ones, are locked
+    first, before its row, in sources.locks' order. The set form, for many citations of a
+    claim at once, is save_claim's (_write_citations, then one recheck)."""
+    stored = Citation.objects.filter(pk=citation.pk).values_list("source_id", "claim_id")
+    source, claim = (stored.first() if citation.pk else None) or (None, None)
+    # Its claim too: writing the citation updates the claim's search document.
+    lock_rows(
+        shared_sources=[citation.source_id, source],
+        claims=[citation.claim_id, claim],
+        allow_missing=True,
+    )
+    citation.save(force_insert=force_insert)
+    QuoteCheck.objects.recheck([citation.pk])
+    return citation
 
 
 def write_paths(paths: Mapping[Citation, Sequence[Provenance]], *, user: User | None) -> None:

@@ -4,6 +4,7 @@ from typing import Any
 
 import factory
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 
 from claims.models import Citation, Claim, Rating, Role, State, Topic
 from sources.models import Person, PersonKind, Provenance, Reliability, Source, SourceKind
@@ -99,6 +100,10 @@ class ClaimFactory(FuzzyDatesFactory):
     claimant = factory.SubFactory(PersonFactory)
     rating = Rating.UNREVIEWED
     state = State.PUBLISHED
+    # A rated claim as the doors leave it (claims.services.record_review): reviewed today.
+    reviewed_on = factory.LazyAttribute(
+        lambda claim: None if claim.rating == Rating.UNREVIEWED else timezone.localdate()
+    )
 
 
 class CitationFactory(factory.django.DjangoModelFactory[Citation]):

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,12 +11,16 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.test import Client
+from rest_framework.test import APIClient
 
 from claims.models import Citation, QuoteCheck
-from claims.services import add_snapshot, save_claim
+from claims.services import add_snapshot, save_citation, save_claim
 from sources.models import Snapshot, Source
 from sources.quotes import CONTEXT, MAX_PLACES, QuoteOutcome, find_quote, word_places
-from tests.factories import CitationFactory, ClaimFactory, SourceFactory
+from tests.conftest import edit
+from tests.factories import CitationFactory, ClaimFactory, EditorFactory, SourceFactory
+from tests.forms import form_data
 
 READ_AT = datetime(2019, 9, 26, 14, 30, tzinfo=UTC)
 
@@ -189,18 +194,91 @@ def test_a_newer_snapshot_is_the_one_checked_against_and_an_older_one_is_not(
     assert check.snapshot == edited != first
 
 
-def test_saving_a_citation_as_the_admin_and_the_import_do_checks_it_again(
-    editor: User,
+NEW_QUOTE = "\u201cstrict management\u201d"
+
+
+def _change_quote_in_the_admin_citation_page(client: Client, citation: Citation) -> None:
+    url = f"/admin/claims/citation/{citation.pk}/change/"
+    data = form_data(client.get(url), "citation_form")
+    data["quote"] = NEW_QUOTE
+    assert client.post(url, data).status_code == 302
+
+
+def _change_quote_in_the_admin_claim_page(client: Client, citation: Citation) -> None:
+    url = f"/admin/claims/claim/{citation.claim_id}/change/"
+    data = form_data(client.get(url), "claim_form")
+    data["citations-0-quote"] = NEW_QUOTE
+    assert client.post(url, data).status_code == 302
+
+
+def _change_quote_by_import(client: Client, citation: Citation) -> None:
+    row = f"citation_id,claim_id,source_id,role,quote\n{citation.pk},{citation.claim_id},"
+    row += f"{citation.source_id},{citation.role},{NEW_QUOTE}\n"
+    upload = SimpleUploadedFile("citations.csv", row.encode(), "text/csv")
+    preview = client.post("/admin/claims/citation/import/", {"import_file": upload, "format": "0"})
+    assert not preview.context["result"].has_validation_errors()
+    confirm = preview.context["confirm_form"].initial
+    assert client.post("/admin/claims/citation/process_import/", confirm).status_code == 302
+
+
+def _change_quote_through_the_api(client: Client, citation: Citation) -> None:
+    api = APIClient()
+    api.force_authenticate(citation.claim.created_by or EditorFactory())
+    url = f"/api/v1/claims/{citation.claim_id}/"
+    body = {
+        "citations": [
+            {
+                "id": citation.pk,
+                "source": citation.source_id,
+                "role": citation.role,
+                "quote": NEW_QUOTE,
+            }
+        ]
+    }
+    assert edit(api, "patch", url, body).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "door",
+    [
+        _change_quote_in_the_admin_citation_page,
+        _change_quote_in_the_admin_claim_page,
+        _change_quote_by_import,
+        _change_quote_through_the_api,
+    ],
+)
+def test_every_door_that_writes_a_quote_checks_it_again(
+    editor_client: Client, door: Callable[[Client, Citation], None]
 ) -> None:
     source = SourceFactory()
     citation = CitationFactory(source=source, quote="Let them all go home.")
-    snapshot(source, ARTICLE, editor)
+    snapshot(source, ARTICLE)
     assert QuoteCheck.objects.get(citation=citation).outcome == QuoteOutcome.NOT_FOUND
 
-    citation.quote = "\u201cstrict management\u201d"
-    citation.save()
+    door(editor_client, citation)
 
+    citation.refresh_from_db()
+    assert citation.quote == NEW_QUOTE
     assert QuoteCheck.objects.get(citation=citation).outcome == QuoteOutcome.EXACT
+
+
+def test_a_plain_save_writes_the_row_only_and_the_service_checks_the_quote() -> None:
+    """Side effects live in claims.services, not in Citation.save()."""
+    source = SourceFactory()
+    citation = CitationFactory(source=source, quote="Let them all go home.")
+    snapshot(source, ARTICLE)
+
+    citation.quote = NEW_QUOTE
+    citation.save()
+    assert QuoteCheck.objects.get(citation=citation).outcome == QuoteOutcome.NOT_FOUND
+
+    save_citation(citation)
+    assert QuoteCheck.objects.get(citation=citation).outcome == QuoteOutcome.EXACT
+
+    created = Citation.objects.create(
+        claim=citation.claim, source=source, role="context", quote=NEW_QUOTE
+    )
+    assert not QuoteCheck.objects.filter(citation=created).exists()
 
 
 def test_editing_quotes_through_the_service_checks_them_and_a_refused_write_changes_no_check(

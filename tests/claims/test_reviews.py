@@ -1,17 +1,22 @@
 """The review record: who rated a claim and when, its public rating history ("Corrections
 and updates"), and ClaimReview built from them, through every door."""
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from claims.models import Claim, Rating, Role, State
+from claims.services import record_review
 from tests.conftest import edit
 from tests.factories import CitationFactory, ClaimFactory
+from tests.forms import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +65,11 @@ def test_rating_a_claim_records_who_and_when_and_each_change_in_its_history(
 
 
 def test_clearing_the_rating_clears_the_review_record(editor_api: APIClient) -> None:
-    claim = ClaimFactory(rating=Rating.MIXED, rating_rationale="Some for, some against.")
-    assert claim.reviewed_on == timezone.localdate()
+    claim = ClaimFactory(
+        rating=Rating.MIXED,
+        rating_rationale="Some for, some against.",
+        reviewed_on=date(2020, 1, 2),
+    )
 
     assert rate(editor_api, claim, "unreviewed", "").status_code == 200
 
@@ -69,14 +77,60 @@ def test_clearing_the_rating_clears_the_review_record(editor_api: APIClient) -> 
     assert (claim.reviewed_on, claim.reviewed_by) == (None, None)
 
 
-def test_a_rating_changed_by_any_save_is_recorded(editor: User) -> None:
-    """The admin and the CSV import save the model, as the API does."""
+def _rate_in_the_admin(client: Client, claim: Claim) -> None:
+    url = f"/admin/claims/claim/{claim.pk}/change/"
+    data = form_data(client.get(url), "claim_form")
+    data.update(rating="supported", rating_rationale="Shown.")
+    assert client.post(url, data).status_code == 302
+
+
+def _rate_by_import(client: Client, claim: Claim) -> None:
+    rows = f"id,text,rating,rating_rationale\n{claim.pk},{claim.text},supported,Shown.\n"
+    upload = SimpleUploadedFile("claims.csv", rows.encode(), "text/csv")
+    preview = client.post("/admin/claims/claim/import/", {"import_file": upload, "format": "0"})
+    assert not preview.context["result"].has_validation_errors()
+    confirm = preview.context["confirm_form"].initial
+    assert client.post("/admin/claims/claim/process_import/", confirm).status_code == 302
+
+
+def _rate_through_the_api(client: Client, claim: Claim) -> None:
+    api = APIClient()
+    api.force_authenticate(_session_user(client))
+    assert rate(api, claim, "supported", "Shown.").status_code == 200
+
+
+def _session_user(client: Client) -> User:
+    return User.objects.get(pk=client.session["_auth_user_id"])
+
+
+@pytest.mark.parametrize("door", [_rate_in_the_admin, _rate_by_import, _rate_through_the_api])
+def test_every_door_that_changes_a_rating_records_the_review(
+    editor_client: Client, editor: User, door: Callable[[Client, Claim], None]
+) -> None:
+    claim = ClaimFactory(rating=Rating.UNREVIEWED)
+    CitationFactory(claim=claim, role=Role.SUPPORTS)
+
+    door(editor_client, claim)
+
+    claim.refresh_from_db()
+    assert claim.rating == Rating.SUPPORTED
+    assert claim.reviewed_on == timezone.localdate()
+    # The import records no editor on the claim (updated_by): the review names none either.
+    assert claim.reviewed_by == (None if door is _rate_by_import else editor)
+
+
+def test_a_plain_save_records_no_review_and_the_service_does(editor: User) -> None:
+    """Side effects live in claims.services (record_review), not in Claim.save()."""
     claim = ClaimFactory(rating=Rating.UNREVIEWED)
     claim.rating, claim.rating_rationale, claim.updated_by = "supported", "Shown.", editor
     claim.save()
-
     claim.refresh_from_db()
+    assert (claim.reviewed_on, claim.reviewed_by) == (None, None)
+
+    claim.rating = Rating.FALSE
+    assert record_review(claim, rated_before=Rating.SUPPORTED) == ["reviewed_on", "reviewed_by"]
     assert (claim.reviewed_on, claim.reviewed_by) == (timezone.localdate(), editor)
+    assert record_review(claim, rated_before=Rating.FALSE) == []
 
 
 def test_claimreview_dates_come_from_the_first_and_last_review(editor_api: APIClient) -> None:
