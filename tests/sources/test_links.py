@@ -113,7 +113,9 @@ def tls_site(tmp_path: Any) -> Iterator[str]:
 
 def run(*args: str) -> str:
     out = io.StringIO()
-    call_command("check_links", "--timeout", str(TIMEOUT), "--host-interval", "0", *args, stdout=out)
+    call_command(
+        "check_links", "--timeout", str(TIMEOUT), "--host-interval", "0", *args, stdout=out
+    )
     return out.getvalue()
 
 
