@@ -22,7 +22,7 @@ from api.serializers import ClaimSerializer
 from claims.models import COUNTED_ROLES, Claim
 from claims.relations import related_claims
 from claims.reviews import rating_histories
-from sources.exports import EXPORT_ROWS
+from sources.export_engine import EXPORT_ROWS
 from sources.models import EFFECTIVE_RELIABILITY_SQL, based_on_counts
 
 Document = dict[str, Any]

@@ -27,7 +27,7 @@ from bench.synthetic import text as synthetic_text
 from claims.exports import EXPORTS
 from claims.models import SEARCH_INDEX_NAME, Citation, Claim, QuoteCheck, Role, Topic
 from claims.search import search_claims
-from sources.exports import copy_statement, run_copy, stream_csv
+from sources.export_engine import copy_statement, run_copy, stream_csv
 from sources.models import Snapshot, Source
 
 # PostgreSQL alone doing what the API does for a page of 50: select the page, build its
@@ -440,7 +440,7 @@ def _sql(sql: str, params: list[Any]) -> None:
 
 
 def _copy(statement: str, params: list[Any]) -> None:
-    # As an export runs it: its own transaction and settings (sources.exports.run_copy).
+    # As an export runs it: its own transaction and settings (sources.export_engine.run_copy).
     _drain(run_copy(statement, params))
 
 

@@ -69,7 +69,8 @@ from claims.services import (
     write_paths,
 )
 from sources.admin import AutocompleteIdsChecked, SafeSaveAdmin, SourceAdmin, posted_ids
-from sources.exports import counted_download, csv_response
+from sources.export_engine import counted_download
+from sources.exports import csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin, VersionedInlineFormSet
 from sources.limits import BASED_ON_CAP, capped_choices
 from sources.locks import lock_rows

@@ -1,4 +1,4 @@
-"""CSV exports of claims and citations; the machinery and rules are in sources/exports.py."""
+"""CSV exports of claims and citations, declared with the export engine (sources.export_engine)."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,12 +22,9 @@ from claims.models import (
     State,
     Topic,
 )
-from sources.exports import (
+from sources.export_engine import (
     CHUNK_SIZE,
     DATE_ENDS,
-    PEOPLE,
-    SOURCE_COLUMNS,
-    SOURCES,
     Column,
     Export,
     date_columns,
@@ -35,6 +32,7 @@ from sources.exports import (
     names_cte,
     pick,
 )
+from sources.exports import PEOPLE, SOURCE_COLUMNS, SOURCES
 from sources.models import (
     EFFECTIVE_RELIABILITY_SQL,
     Person,

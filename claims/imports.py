@@ -52,7 +52,7 @@ from claims.models import (
 from claims.paths import PathError, format_path, parse_path, resolve_path
 from claims.rules import citation_change_errors, publishing_errors, stored_evidence
 from claims.services import record_review, save_citation, write_paths
-from sources.exports import needs_guard, split_names
+from sources.export_engine import needs_guard, split_names
 from sources.locks import lock_rows
 from sources.models import (
     MAX_IMPORTED_ID,
@@ -1000,7 +1000,7 @@ UNIQUE_ROLE = next(c for c in Citation._meta.constraints if c.name == "citation_
 
 def _people(row: dict[str, Any]) -> list[tuple[str, int | None]]:
     """A claims.csv row's people: (name, id) pairs, from `people` (names as the exports
-    quote them: sources.exports.split_names) and `people_ids` where the file has it; an
+    quote them: sources.export_engine.split_names) and `people_ids` where the file has it; an
     id names the person, its name is the one a missing person is added with."""
     names = [name.strip() for name in split_names(_cell(row, "people")) if name.strip()]
     if problem := PEOPLE_CAP.problem(len(names)):  # before any is looked up

@@ -4,7 +4,7 @@
 - Database queries: django-prometheus's query counters and durations, fed by Django's own
   execute wrapper on every connection. (Its database backends are not used: they replace
   the cursor Django makes, server-side cursors included.)
-- Export rows: `claimtrail_export_rows_total` (sources.exports, api.documents).
+- Export rows: `claimtrail_export_rows_total` (sources.export_engine, api.documents).
 
 Served only when METRICS_TOKEN is set, to `Authorization: Bearer <METRICS_TOKEN>`; before
 the host check, like the probes, so Prometheus can scrape each server's own address. With

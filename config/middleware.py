@@ -126,7 +126,7 @@ class StreamLimitMiddleware:
     STREAMS_PER_CLIENT; past either, 429 with Retry-After, and the threads left go on
     answering everything else (/healthz, the API, the pages). Set STREAMS_PER_PROCESS
     below gunicorn's threads (GUNICORN_THREADS; docs/deploy.md). Only the downloads marked
-    so (sources.exports.counted_download) count: not static files, which a page loads a
+    so (sources.export_engine.counted_download) count: not static files, which a page loads a
     dozen at a time."""
 
     retry_after = 30  # seconds

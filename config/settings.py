@@ -448,8 +448,8 @@ if PUBLISH_MIN_SUPPORTING_ORIGINS < 1:
     raise ImproperlyConfigured("PUBLISH_MIN_SUPPORTING_ORIGINS must be 1 or more.")
 
 # Where the CSV exports' data package is served (api.urls' "datapackage"; a test checks):
-# every CSV response links to it, and the export engine (sources.exports) reads it here
-# rather than reverse() a route of a layer above it.
+# every CSV response links to it. sources.exports reads it here, rather than reverse() a
+# route of a layer above it, and hands it to the export engine as a parameter.
 DATA_PACKAGE_PATH = "/api/v1/datapackage.json"
 
 # Named as the author of every ClaimReview: the organization publishing the reviews.

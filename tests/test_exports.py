@@ -14,7 +14,7 @@ from claims.management.commands.export_csv import QUERYSETS
 from claims.models import Citation, Claim, ClaimRelation, Role, State
 from claims.paths import resolve_path
 from claims.services import write_paths
-from sources.exports import _cell, copy_statement, stream_csv
+from sources.export_engine import _cell, copy_statement, stream_csv
 from sources.models import Source
 from tests.factories import (
     CitationFactory,

@@ -16,7 +16,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from claims.imports import text as imported_text
-from sources.exports import _cell, needs_guard
+from sources.export_engine import _cell, needs_guard
 from tests.factories import ClaimFactory
 
 IGNORABLE_CATEGORIES = {"Zs", "Zl", "Zp", "Cc", "Cf"}

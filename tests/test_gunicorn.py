@@ -26,7 +26,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from claims.models import Citation
-from sources.exports import CUT_SHORT
+from sources.export_engine import CUT_SHORT
 
 ROOT = Path(__file__).resolve().parent.parent
 

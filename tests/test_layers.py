@@ -2,6 +2,7 @@
 string. A module may reverse() only routes of its own layer or one below it, and call only
 the SQL functions that the migrations of its own layer or one below it create."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -70,5 +71,31 @@ def test_the_check_sees_a_tie_upward() -> None:
         sneaky.unlink()
 
 
-def test_the_export_engine_links_to_the_data_package_by_setting(db: None) -> None:
+def test_the_exports_link_to_the_data_package_by_setting(db: None) -> None:
     assert reverse("datapackage") == settings.DATA_PACKAGE_PATH
+
+
+def app_imports(path: Path) -> list[str]:
+    """The modules of our own packages that a file imports."""
+    ours = ("config", "api", "claims", "sources", "bench")
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    ]
+    names += [
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+    ]
+    return [name for name in names if name.split(".")[0] in ours]
+
+
+def test_the_export_engine_imports_no_app_code() -> None:
+    """It takes what it needs (the data package's URL) as parameters."""
+    engine = ROOT / "sources" / "export_engine.py"
+
+    assert app_imports(engine) == []
+    assert app_imports(ROOT / "sources" / "exports.py")  # the check sees imports

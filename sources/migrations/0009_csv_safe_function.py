@@ -3,7 +3,7 @@ engine that calls it (sources.exports). Claims migrations 0005, 0010, 0018 and 0
 its earlier versions; this one writes 0021's, the current one, again. A later change of
 the function goes in a migration of this app that depends on ("claims", "0021_csv_safe_
 unicode") as well, so that on a new database no older claims migration runs after it.
-tests/test_formula_guard.py proves it agrees with sources.exports.needs_guard.
+tests/test_formula_guard.py proves it agrees with sources.export_engine.needs_guard.
 """
 
 from django.db import migrations

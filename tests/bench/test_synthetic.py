@@ -18,7 +18,7 @@ from claims.management.commands.export_csv import QUERYSETS
 from claims.models import Citation, Claim, QuoteCheck
 from claims.paths import resolve_path
 from sources.dates import parse_fuzzy_date
-from sources.exports import stream_csv
+from sources.export_engine import stream_csv
 from sources.models import Person, Source
 
 needs_postgres = pytest.mark.skipif(

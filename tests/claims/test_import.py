@@ -16,7 +16,7 @@ from claims.exports import EXPORTS
 from claims.imports import CitationResource, ClaimResource
 from claims.management.commands.export_csv import QUERYSETS
 from claims.models import Citation, CitationStep, Claim, Topic
-from sources.exports import stream_csv
+from sources.export_engine import stream_csv
 from sources.models import (
     MAX_IMPORTED_ID,
     Person,

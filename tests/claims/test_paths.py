@@ -13,7 +13,7 @@ from claims.exports import EXPORTS
 from claims.models import Citation, CitationStep, Claim, Rating, Role, State
 from claims.paths import PathError, parse_path, resolve_path
 from claims.services import write_paths
-from sources.exports import stream_csv
+from sources.export_engine import stream_csv
 from sources.models import Provenance, Source
 from tests.conftest import edit
 from tests.factories import CitationFactory, ClaimFactory, SourceFactory

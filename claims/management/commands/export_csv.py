@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from claims.exports import EXPORTS, data_dictionary
 from claims.models import Citation, Claim, ClaimRelation
-from sources.exports import stream_csv
+from sources.export_engine import stream_csv
 from sources.models import Person, Source
 
 QUERYSETS = {
