@@ -45,11 +45,12 @@ from claims.exports import EXPORTS, data_package
 from claims.models import Citation, Claim, ClaimRelation, may_see_drafts
 from claims.reviews import rating_histories
 from claims.search import search_claims
-from claims.services import add_snapshot, lock_claim, save_claim
+from claims.services import lock_claim, save_claim
 from sources.export_engine import counted_download, ending_loudly
 from sources.exports import csv_response
 from sources.locks import WRITE_TRIES, is_write_conflict, lock_rows, pause_before_retry
 from sources.models import Person, Source, is_record_id
+from sources.services import add_snapshot
 
 SEARCH_PARAMETER = OpenApiParameter(
     "q",

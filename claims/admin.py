@@ -6,7 +6,6 @@ from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
-from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.models import User
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,13 +21,11 @@ from django.forms import (
 )
 from django.forms.formsets import TOTAL_FORM_COUNT
 from django.http import (
-    FileResponse,
     HttpRequest,
     HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
 )
-from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import pluralize
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
@@ -46,11 +43,9 @@ from claims.models import (
     Citation,
     Claim,
     ClaimRelation,
-    QuoteCheck,
     Role,
     State,
     Topic,
-    quote_checks_summary,
 )
 from claims.paths import EXAMPLE, MAX_PATH_STEPS, PathError, format_path, parse_path, resolve_path
 from claims.rules import (
@@ -61,20 +56,17 @@ from claims.rules import (
 )
 from claims.services import (
     MAX_CITATIONS_PER_WRITE,
-    add_snapshot,
     lock_claim,
-    read_upload,
     record_review,
     save_citation,
     write_paths,
 )
-from sources.admin import AutocompleteIdsChecked, SafeSaveAdmin, SourceAdmin, posted_ids
-from sources.export_engine import counted_download
+from sources.admin import AutocompleteIdsChecked, SafeSaveAdmin, posted_ids
 from sources.exports import csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin, VersionedInlineFormSet
 from sources.limits import BASED_ON_CAP, capped_choices
 from sources.locks import lock_rows
-from sources.models import Provenance, Snapshot, Source, is_record_id
+from sources.models import Provenance, is_record_id
 from sources.quotes import QuoteOutcome
 
 
@@ -859,142 +851,3 @@ class CitationAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
             for message in publishing_errors(claim, evidence[claim.pk]).values():
                 protected.append(f"{claim}: {message}")
         return deleted, counts, perms_needed, protected
-
-
-class SnapshotInline(admin.TabularInline):
-    """A source's snapshots, newest first, as they were stored: never changed here."""
-
-    model = Snapshot
-    extra = 0
-    can_delete = False
-    fields = readonly_fields = (
-        "captured_at",
-        "media_type",
-        "size",
-        "sha256",
-        "download",
-        "created_by",
-        "created_at",
-    )
-    ordering = ["-captured_at", "-id"]
-    verbose_name_plural = "Snapshots (the latest is what quotes are checked against)"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Snapshot]:
-        return super().get_queryset(request).defer("text").select_related("created_by")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="File")
-    def download(self, snapshot: Snapshot) -> str:
-        url = reverse("admin:sources_source_snapshot", args=[snapshot.source_id, snapshot.pk])
-        return format_html('<a href="{}">Download</a>', url)
-
-
-class SnapshotUploadForm(ModelForm):
-    """A new snapshot: its file is read (type, text, size) as the form is checked, so that
-    a file that cannot be a snapshot is an error on the form and nothing is stored."""
-
-    class Meta:
-        model = Snapshot
-        fields = ["file", "captured_at"]
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        upload = cleaned.get("file")
-        if upload is not None and not self.errors:
-            try:
-                self.reading = read_upload(upload)
-            except ValidationError as error:
-                self.add_error("file", error)
-                return cleaned
-            source = self.instance.source if self.instance.source_id else None
-            if source and source.snapshots.filter(sha256=self.reading.sha256).exists():
-                self.add_error("file", "This source already has a snapshot with this content.")
-        return cleaned
-
-
-class SnapshotUploadInline(admin.TabularInline):
-    """Add a snapshot: an HTML page, a PDF or plain text, as it was read (claims.services
-    .add_snapshot stores it and checks the source's quotes against it)."""
-
-    model = Snapshot
-    form = SnapshotUploadForm
-    extra = 1
-    max_num = 1
-    can_delete = False
-    verbose_name = "new snapshot"
-    verbose_name_plural = "Add a snapshot (HTML page, PDF or plain text)"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Snapshot]:
-        return super().get_queryset(request).none()
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-admin.site.unregister(Source)
-
-
-@admin.register(Source)
-class SourceWithSnapshotsAdmin(SourceAdmin):
-    """The sources' admin (sources.admin.SourceAdmin) with their snapshots: here, since
-    adding one checks the citations' quotes (claims)."""
-
-    inlines: "list[type[InlineModelAdmin[Any, Any]]]" = [
-        *SourceAdmin.inlines,
-        SnapshotInline,
-        SnapshotUploadInline,
-    ]
-
-    def get_urls(self) -> list[URLPattern]:
-        download = path(
-            "<int:source_id>/snapshots/<int:pk>/",
-            self.admin_site.admin_view(self.snapshot_file),
-            name="sources_source_snapshot",
-        )
-        return [download, *super().get_urls()]
-
-    def snapshot_file(self, request: HttpRequest, source_id: int, pk: int) -> FileResponse:
-        """A stored snapshot's file, as an attachment: an uploaded page is never shown as a
-        page of this site (it could run its scripts here)."""
-        if not request.user.has_perm("sources.view_snapshot"):
-            raise PermissionDenied
-        snapshot = get_object_or_404(Snapshot.objects.defer("text"), source_id=source_id, pk=pk)
-        extension = (snapshot.file.name or "").rsplit(".", 1)[-1]
-        response = FileResponse(
-            snapshot.file.open("rb"),
-            as_attachment=True,
-            filename=f"source-{source_id}-snapshot-{pk}.{extension}",
-            content_type=snapshot.media_type,
-        )
-        response["Content-Security-Policy"] = "sandbox"
-        return counted_download(response)
-
-    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        if formset.model is not Snapshot:
-            super().save_formset(request, form, formset, change)
-            return
-        # Stored by add_snapshot, never by the form; what the history message lists.
-        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
-        for snapshot_form in formset.forms:
-            upload = snapshot_form.cleaned_data.get("file")
-            if upload is not None and snapshot_form.has_changed():
-                snapshot = add_snapshot(
-                    source=form.instance,
-                    upload=upload,
-                    captured_at=snapshot_form.cleaned_data["captured_at"],
-                    user=cast(User, request.user),
-                    reading=snapshot_form.reading,  # read once, when the form was checked
-                )
-                formset.new_objects.append(snapshot)
-                quoted = form.instance.citations.exclude(quote="")
-                outcomes = QuoteCheck.objects.filter(citation__in=quoted).values_list(
-                    "outcome", flat=True
-                )
-                self.say_once_saved(
-                    request, "Snapshot added. " + quote_checks_summary(outcomes, quoted.count())
-                )

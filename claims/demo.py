@@ -19,8 +19,9 @@ from django.db.models import Model
 
 from claims.models import Citation, Claim, ClaimRelation, Rating, State, Topic
 from claims.paths import resolve_path
-from claims.services import add_snapshot, record_review, save_citation, write_paths
+from claims.services import record_review, save_citation, write_paths
 from sources.models import Person, Provenance, Reliability, Source
+from sources.services import add_snapshot
 
 DEMO_FILE = Path(__file__).parent / "demo" / "seed_article.json"
 CHANGE_REASON = "Loaded from the demo data set"

@@ -1,27 +1,32 @@
 """Writes with side effects, called by every door (the admin, the API, the import, the
 demo): a claim with its people, topics and citations, and the review its rating records; a
-citation with its quote checked again; a source's snapshot with its citations' quote
-checks. The models' save() writes the row and nothing else."""
+citation with its quote checked again; a source's citations' quote checks when it gets a
+snapshot (sources.services.add_snapshot). The models' save() writes the row and nothing
+else."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.files import File
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from claims.models import Citation, CitationStep, Claim, ClaimRelation, QuoteCheck, Rating
+from claims.models import (
+    Citation,
+    CitationStep,
+    Claim,
+    ClaimRelation,
+    QuoteCheck,
+    Rating,
+    quote_checks_summary,
+)
 from claims.paths import PathError, resolve_path
 from claims.rules import publishing_errors, stored_evidence
-from sources.locks import lock_file_name, lock_rows
-from sources.models import Provenance, Snapshot, Source
-from sources.snapshots import Reading, check_size, read_snapshot
+from sources.locks import lock_rows
+from sources.models import Provenance, Snapshot
 
 # Citations one write may send (the API answers 400 past it): a claim with more is
 # edited a part at a time.
@@ -222,92 +227,11 @@ def _write_citations(claim: Claim, citations: list[dict[str, Any]], user: User) 
     return kept + new
 
 
-def read_upload(upload: File) -> Reading:
-    """What an uploaded file is as a snapshot (sources.snapshots.read_snapshot), its size
-    checked before it is read; the file is read from its start and left there, to be
-    stored. A save tried again (sources.admin.SafeSaveAdmin) gets the first try's reading:
-    the file's text is read, in a child process, once a request."""
-    if (reading := getattr(upload, "snapshot_reading", None)) is not None:
-        return reading  # read by a try of this save before: the child process runs once
-    if upload.size is not None:
-        check_size(upload.size)
-    upload.seek(0)
-    try:
-        upload.snapshot_reading = read_snapshot(  # type: ignore[attr-defined]
-            upload.read(settings.SNAPSHOT_MAX_BYTES + 1)
-        )
-    finally:
-        upload.seek(0)
-    return upload.snapshot_reading  # type: ignore[attr-defined]
-
-
-def add_snapshot(
-    *,
-    source: Source,
-    upload: File,
-    captured_at: datetime,
-    user: User | None,
-    reading: Reading | None = None,
-) -> Snapshot:
-    """Store a snapshot of `source` from an uploaded file: its bytes through the default
-    storage (local files, or any django-storages backend), its type, digest, size and
-    text. A file too large, of another type, without text or already added is refused
-    with a ValidationError, and nothing is stored. `reading`: the file already read
-    (read_upload), by a form that checked it.
-
-    The file is stored before its row is written, under its content's name (store_file);
-    when the write fails it is removed again, unless another source's snapshot of the same
-    content uses it. A caller's transaction rolled back after this returned leaves the
-    file, which its retry (or the next upload of the same bytes) uses again."""
-    reading = reading or read_upload(upload)
-    with transaction.atomic():
-        # One writer per source; citations' writers wait (sources.locks' order).
-        lock_rows(sources=[source.pk])
-        if Snapshot.objects.filter(source=source, sha256=reading.sha256).exists():
-            raise ValidationError(
-                "This source already has a snapshot with this content.", code="duplicate"
-            )
-        snapshot = Snapshot(
-            source=source,
-            media_type=reading.media_type,
-            sha256=reading.sha256,
-            size=reading.size,
-            captured_at=captured_at,
-            text=reading.text,
-            created_by=user,
-        )
-        snapshot.file.name = store_file(snapshot, reading, upload)
-        try:
-            with transaction.atomic():
-                snapshot.save()
-                # Its citations' quotes, checked against it (the latest) in the same
-                # transaction.
-                QuoteCheck.objects.recheck(source.citations.values_list("pk", flat=True))
-        except BaseException:
-            discard_file(snapshot.file.name)
-            raise
-    return snapshot
-
-
-def store_file(snapshot: Snapshot, reading: Reading, upload: File) -> str:
-    """Where the upload is stored: under its content's name (`<digest>.<extension>` in the
-    snapshot's folder), written now or found there already (another source's snapshot of
-    the same bytes, or a try of this write rolled back and retried). The name stays locked
-    until the transaction ends: no other write stores, uses or removes it meanwhile."""
-    field = snapshot.file.field
-    name = field.generate_filename(snapshot, reading.file_name)
-    lock_file_name(name)
-    if field.storage.exists(name) and field.storage.size(name) == reading.size:
-        return name
-    return field.storage.save(name, upload, max_length=field.max_length)
-
-
-def discard_file(name: str) -> None:
-    """Remove a stored snapshot file that no written snapshot uses (one whose write
-    failed), in the transaction holding its name's lock (store_file)."""
-    try:
-        used = Snapshot.objects.filter(file=name).exists()
-    except DatabaseError:  # the database cannot say: an unused file, never a lost one
-        return
-    if not used:
-        Snapshot.file.field.storage.delete(name)
+def recheck_source_quotes(sender: Any, *, snapshot: Snapshot, **kwargs: Any) -> str:
+    """A source's new snapshot (sources.services.snapshot_added, in add_snapshot's
+    transaction): its citations' quotes checked against it, and what that found, in words."""
+    citations = Citation.objects.filter(source_id=snapshot.source_id)
+    QuoteCheck.objects.recheck(citations.values_list("pk", flat=True))
+    quoted = citations.exclude(quote="")
+    outcomes = QuoteCheck.objects.filter(citation__in=quoted).values_list("outcome", flat=True)
+    return quote_checks_summary(outcomes, quoted.count())

@@ -1,7 +1,7 @@
 import re
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
@@ -11,18 +11,26 @@ from django.contrib.admin.options import (
     InlineModelAdmin,
     csrf_protect_m,
 )
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, OperationalError, models, router, transaction
 from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.forms import ModelForm
 from django.http import (
+    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
     StreamingHttpResponse,
 )
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from sources.export_engine import counted_download
 from sources.exports import PEOPLE, SOURCES, csv_response
 from sources.forms import (
     WRITE_CONFLICT,
@@ -47,6 +55,7 @@ from sources.models import (
     reviewed_on,
     search_too_long,
 )
+from sources.services import add_snapshot, read_upload
 
 
 class RecordIdsOnly(widgets.AutocompleteMixin):
@@ -447,6 +456,81 @@ class LinkHealthFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SnapshotInline(admin.TabularInline):
+    """A source's snapshots, newest first, as they were stored: never changed here."""
+
+    model = Snapshot
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = (
+        "captured_at",
+        "media_type",
+        "size",
+        "sha256",
+        "download",
+        "created_by",
+        "created_at",
+    )
+    ordering = ["-captured_at", "-id"]
+    verbose_name_plural = "Snapshots (the latest is what quotes are checked against)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Snapshot]:
+        return super().get_queryset(request).defer("text").select_related("created_by")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="File")
+    def download(self, snapshot: Snapshot) -> str:
+        url = reverse("admin:sources_source_snapshot", args=[snapshot.source_id, snapshot.pk])
+        return format_html('<a href="{}">Download</a>', url)
+
+
+class SnapshotUploadForm(ModelForm):
+    """A new snapshot: its file is read (type, text, size) as the form is checked, so that
+    a file that cannot be a snapshot is an error on the form and nothing is stored."""
+
+    class Meta:
+        model = Snapshot
+        fields = ["file", "captured_at"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        upload = cleaned.get("file")
+        if upload is not None and not self.errors:
+            try:
+                self.reading = read_upload(upload)
+            except ValidationError as error:
+                self.add_error("file", error)
+                return cleaned
+            source = self.instance.source if self.instance.source_id else None
+            if source and source.snapshots.filter(sha256=self.reading.sha256).exists():
+                self.add_error("file", "This source already has a snapshot with this content.")
+        return cleaned
+
+
+class SnapshotUploadInline(admin.TabularInline):
+    """Add a snapshot: an HTML page, a PDF or plain text, as it was read (add_snapshot stores
+    it, and the layers above update what depends on it: claims checks the quotes)."""
+
+    model = Snapshot
+    form = SnapshotUploadForm
+    extra = 1
+    max_num = 1
+    can_delete = False
+    verbose_name = "new snapshot"
+    verbose_name_plural = "Add a snapshot (HTML page, PDF or plain text)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Snapshot]:
+        return super().get_queryset(request).none()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Source)
 class SourceAdmin(SafeSaveAdmin):
     form = SourceForm
@@ -466,7 +550,11 @@ class SourceAdmin(SafeSaveAdmin):
     search_fields = ["title", "url", "publisher__name"]
     autocomplete_fields = ["publisher", "authors"]
     readonly_fields = ["published_earliest", "published_latest", "created_at", "updated_at"]
-    inlines: "list[type[InlineModelAdmin[Any, Any]]]" = [ProvenanceInline]
+    inlines: "list[type[InlineModelAdmin[Any, Any]]]" = [
+        ProvenanceInline,
+        SnapshotInline,
+        SnapshotUploadInline,
+    ]
     actions = ["export_csv"]
 
     class Media:
@@ -523,3 +611,46 @@ class SourceAdmin(SafeSaveAdmin):
     @admin.display(description="citations", ordering="citation_total")
     def citation_count(self, source: Source) -> int:
         return source.citation_total  # type: ignore[attr-defined]
+
+    def get_urls(self) -> list[URLPattern]:
+        download = path(
+            "<int:source_id>/snapshots/<int:pk>/",
+            self.admin_site.admin_view(self.snapshot_file),
+            name="sources_source_snapshot",
+        )
+        return [download, *super().get_urls()]
+
+    def snapshot_file(self, request: HttpRequest, source_id: int, pk: int) -> FileResponse:
+        """A stored snapshot's file, as an attachment: an uploaded page is never shown as a
+        page of this site (it could run its scripts here)."""
+        if not request.user.has_perm("sources.view_snapshot"):
+            raise PermissionDenied
+        snapshot = get_object_or_404(Snapshot.objects.defer("text"), source_id=source_id, pk=pk)
+        extension = (snapshot.file.name or "").rsplit(".", 1)[-1]
+        response = FileResponse(
+            snapshot.file.open("rb"),
+            as_attachment=True,
+            filename=f"source-{source_id}-snapshot-{pk}.{extension}",
+            content_type=snapshot.media_type,
+        )
+        response["Content-Security-Policy"] = "sandbox"
+        return counted_download(response)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Snapshot:
+            super().save_formset(request, form, formset, change)
+            return
+        # Stored by add_snapshot, never by the form; what the history message lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for snapshot_form in formset.forms:
+            upload = snapshot_form.cleaned_data.get("file")
+            if upload is not None and snapshot_form.has_changed():
+                snapshot = add_snapshot(
+                    source=form.instance,
+                    upload=upload,
+                    captured_at=snapshot_form.cleaned_data["captured_at"],
+                    user=cast(User, request.user),
+                    reading=snapshot_form.reading,  # read once, when the form was checked
+                )
+                formset.new_objects.append(snapshot)
+                self.say_once_saved(request, " ".join(["Snapshot added.", *snapshot.notes]))

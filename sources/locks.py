@@ -9,7 +9,7 @@ through lock_rows(), and any lock it takes later comes after those in this order
    it), and held shared by whoever writes a citation's path (claims.paths: the links it
    follows cannot change under it);
 2. sources, by id: FOR SHARE by a citation's writer (a snapshot cannot be added to its
-   sources meanwhile: claims.services.add_snapshot takes its source FOR UPDATE, then the
+   sources meanwhile: sources.services.add_snapshot takes its source FOR UPDATE, then the
    source's citations), FOR NO KEY UPDATE by the source's own editor;
 3. people, by id;
 4. topics, by id;

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
-from claims.services import add_snapshot
+from sources.services import add_snapshot
 from tests.factories import CitationFactory, ClaimFactory, EditorFactory
 
 pytestmark = [

@@ -99,3 +99,17 @@ def test_the_export_engine_imports_no_app_code() -> None:
 
     assert app_imports(engine) == []
     assert app_imports(ROOT / "sources" / "exports.py")  # the check sees imports
+
+
+def test_each_admin_is_registered_once_where_its_model_lives() -> None:
+    """No app replaces another's admin (admin.site.unregister): the one in the model's own
+    app is the one that runs."""
+    from django.contrib import admin
+
+    for model, model_admin in admin.site._registry.items():
+        app = model._meta.app_label
+        if app in LAYERS:
+            assert type(model_admin).__module__ == f"{app}.admin", model
+    for layer in LAYERS:
+        for path in code(layer):
+            assert "site.unregister(" not in path.read_text(encoding="utf-8"), path

@@ -18,9 +18,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections, transaction
 
 from claims.models import Citation, QuoteCheck
-from claims.services import add_snapshot
 from sources.models import Source
 from sources.quotes import QuoteOutcome
+from sources.services import add_snapshot
 from tests.factories import CitationFactory, SourceFactory
 
 pytestmark = [

@@ -15,9 +15,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from claims.models import Citation, QuoteCheck
-from claims.services import add_snapshot, save_citation, save_claim
+from claims.services import save_citation, save_claim
 from sources.models import Snapshot, Source
 from sources.quotes import CONTEXT, MAX_PLACES, QuoteOutcome, find_quote, word_places
+from sources.services import add_snapshot
 from tests.conftest import edit
 from tests.factories import CitationFactory, ClaimFactory, EditorFactory, SourceFactory
 from tests.forms import form_data

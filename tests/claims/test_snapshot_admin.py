@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 
-from claims.admin import SnapshotUploadInline
 from claims.models import QuoteCheck
+from sources.admin import SnapshotUploadInline
 from sources.models import Snapshot, Source
 from sources.quotes import QuoteOutcome
 from tests.factories import CitationFactory, SourceFactory, UserFactory

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, transaction
 
-from claims.services import add_snapshot
 from sources.models import Snapshot
+from sources.services import add_snapshot
 from sources.snapshots import read_snapshot
 from tests.factories import SourceFactory
 
