@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, connections, transaction
 
 from claims.models import Citation, QuoteCheck
+from claims.services import save_citation
 from sources.models import Source
 from sources.quotes import QuoteOutcome
 from sources.services import add_snapshot
@@ -36,14 +37,14 @@ def edit_quote(citation_id: int, quote: str) -> Callable[[], None]:
     def write() -> None:
         citation = Citation.objects.get(pk=citation_id)
         citation.quote = quote
-        citation.save()
+        save_citation(citation)
 
     return write
 
 
 def cite(claim_id: int, source_id: int, quote: str) -> Callable[[], None]:
     def write() -> None:
-        Citation(claim_id=claim_id, source_id=source_id, role="context", quote=quote).save()
+        save_citation(Citation(claim_id=claim_id, source_id=source_id, role="context", quote=quote))
 
     return write
 
