@@ -3,9 +3,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.cache import cache
+from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
 from api.throttling import reset_local_counts
@@ -13,6 +16,24 @@ from config.middleware import STREAM_SLOTS
 from tests.factories import EditorFactory
 
 BLNS_PATH = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "blns.json"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Each test starts from the database as the migrations left it: the Editors group and
+    its permissions included. A transactional test ends by emptying every table (flush);
+    in one process pytest-django runs those last, but pytest-xdist's workers run them
+    among the others. So when the group is gone, the database is emptied and the
+    migrations' rows restored (serialized when the test database was made), committed,
+    before the test's own setup."""
+    contents = getattr(connection, "_test_serialized_contents", None)
+    if contents is None:  # the test database is not made yet, or was made without them
+        return
+    with item.config.stash[blocking_manager_key].unblock():
+        if Group.objects.filter(name="Editors").exists():
+            return
+        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+        connection.creation.deserialize_db_from_string(contents)
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_dump is PostgreSQL's"),
 ]
 
-RESTORED = "claimtrail_restore_test"
+# One per test process: pytest-xdist's workers restore side by side.
+RESTORED = f"claimtrail_restore_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 def conninfo(dbname: str) -> str:
