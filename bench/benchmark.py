@@ -263,7 +263,7 @@ def _measure_api(
 
 
 # Writes since the stored documents are gone: only the search document's triggers (claims
-# migrations 0007, 0009) run on a claim edit or a new citation. Each write is timed next
+# migration 0001_squashed_0023) run on a claim edit or a new citation. Each write is timed next
 # to the same statement with the table's own triggers off ("bare"), in transactions
 # rolled back after.
 WRITES = {

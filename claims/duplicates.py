@@ -1,10 +1,11 @@
 """Claims already recorded that look like a new one: caught at every door that adds
 claims (the admin form, the API, the CSV import) before a duplicate is saved.
 
-On PostgreSQL, trigram similarity of the texts (pg_trgm, with an index: migration 0016),
-which ignores case and punctuation; elsewhere a plain comparison of normalized texts. A
-claim is an exact duplicate when its claimant and normalized text are the same: it is
-refused unless the editor confirms it is the same claim made again on another occasion.
+On PostgreSQL, trigram similarity of the texts (pg_trgm, with an index: claims migration
+0001_squashed_0023), which ignores case and punctuation; elsewhere a plain comparison of
+normalized texts. A claim is an exact duplicate when its claimant and normalized text are
+the same: it is refused unless the editor confirms it is the same claim made again on
+another occasion.
 """
 
 import re

@@ -33,7 +33,8 @@ from sources.quotes import QuoteOutcome, find_quote
 
 # Full-text search, PostgreSQL only (claims.search.search_claims): each claim keeps a
 # document of its text (weight A), summary (B) and citation quotes (D), written by triggers
-# (claims_claim.search_document, migration 0007), indexed by RUM where available, else GIN.
+# (claims_claim.search_document, migration 0001_squashed_0023), indexed by RUM where
+# available, else GIN.
 SEARCH_INDEX_NAME = "claim_search_document_idx"
 
 

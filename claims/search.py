@@ -20,7 +20,8 @@ NEGATION = re.compile(r"(?:^|\W)-")
 def search_claims(queryset: QuerySet[Claim], query: str) -> QuerySet[Claim]:
     """Claims matching words in their text, summary or citation quotes, annotated with `rank`.
 
-    PostgreSQL: websearch syntax on each claim's stored document (migration 0007), `rank`
+    PostgreSQL: websearch syntax on each claim's stored document (claims migration
+    0001_squashed_0023), `rank`
     lower is better: the RUM index's distance, which it can return best first, or, on a
     GIN index, minus ts_rank. Order by `search_ordering(results)`. SQLite has no full-text search
     here: a case-insensitive substring match, so trying the app locally still finds things.

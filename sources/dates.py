@@ -37,7 +37,7 @@ June plus a month is 30 July). So the library reads the value and gives the days
 as written (with unspecified digits, seasons and significant digits), and the widening is
 computed here (_bounds). Its grammar takes no qualifier on a season or a quarter, which
 newsrooms do say ("circa end of 2018"), so "2018-36~" is read here too (_parsed).
-The data migrations sources 0008 and claims 0022 carry a copy of _bounds; a test keeps the
+The data migrations sources 0008 and claims 0023 carry a copy of _bounds; a test keeps the
 copies equal to it.
 """
 
@@ -241,7 +241,7 @@ def _qualifier(mark: str) -> UA | None:
 
 
 # The rule (this module's docstring), from here to _shift. The data migrations sources 0008
-# and claims 0022 carry a copy of it; tests/sources/test_dates.py keeps the copies equal.
+# and claims 0023 carry a copy of it; tests/sources/test_dates.py keeps the copies equal.
 
 
 class _OutOfRange(ValueError):

@@ -44,7 +44,7 @@ from prometheus_client import Counter
 # NFKC is taken of that one character, so that no following mark can compose a sign
 # away (= U+0338 is ≠). The guard depends on the cell's text alone, as claims.imports
 # needs to take the apostrophe off again. The same rule in SQL is claimtrail_csv_safe
-# (claims migration 0021); tests/test_formula_guard.py proves they agree on every code
+# (sources migration 0009); tests/test_formula_guard.py proves they agree on every code
 # point.
 FORMULA_STARTS = frozenset("=+-@")
 IGNORABLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})  # spaces, controls, format

@@ -1,4 +1,5 @@
-"""The search document stays true when two editors write at once (claims migration 0009).
+"""The search document stays true when two editors write at once (claims migration
+0001_squashed_0023).
 
 Each round opens two real connections to the test database and interleaves their
 transactions: the second one's write reaches the claim while the first has not committed.

@@ -9,7 +9,7 @@ from tqdm import tqdm
 from bench.synthetic import TABLES, generate
 from claims.models import SEARCH_INDEX_NAME, Claim
 
-# Tables whose triggers write search documents (claims migrations 0007, 0009): off while
+# Tables whose triggers write search documents (claims migration 0001_squashed_0023): off while
 # COPY fills them, then every document is written once, at the end.
 TRIGGERED_TABLES = ("claims_claim", "claims_citation")
 
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         with transaction.atomic(), connection.cursor() as cursor:
             # The search index is rebuilt, and the search documents written, once at the
-            # end: far faster than row by row (see claims migration 0007).
+            # end: far faster than row by row (see claims migration 0001_squashed_0023).
             cursor.execute(
                 "SELECT indexdef FROM pg_indexes WHERE indexname = %s", [SEARCH_INDEX_NAME]
             )
