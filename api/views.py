@@ -28,7 +28,6 @@ from rest_framework.views import APIView
 from api.documents import claim_documents, postgres_documents, stream_documents
 from api.filters import ClaimFilter, FilterBackend, SearchFilter, search_words
 from api.ordering import ClaimOrdering, StableOrdering
-from api.parsers import JSONParser
 from api.renderers import ORJSONRenderer
 from api.serializers import (
     ClaimInputSerializer,
@@ -241,9 +240,6 @@ class ClaimViewSet(RecordViewSet):
     """
 
     serializer_class = ClaimSerializer
-    # A claim's citations are a list of objects, which only JSON carries: a form-encoded
-    # write would drop them silently, so it is refused (415).
-    parser_classes = [JSONParser]
     filter_backends = [FilterBackend, ClaimOrdering]
     filterset_class = ClaimFilter
     ranked = False

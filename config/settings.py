@@ -401,11 +401,10 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "DEFAULT_FILTER_BACKENDS": ["api.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.CursorPagination",
-    "DEFAULT_PARSER_CLASSES": [
-        "api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # Writes are JSON: a form encoding cannot carry a list of objects (a claim's citations),
+    # and takes an empty field for one left out (`kind=` would become the default kind), so
+    # it is refused (415). Only a snapshot's upload is multipart (api.views).
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "api.renderers.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from claims.models import Citation, Claim, Role
+from sources.models import Person, Source
 from tests.conftest import edit
 from tests.factories import (
     CitationFactory,
@@ -362,21 +363,30 @@ def test_naughty_strings_round_trip_through_the_api(
 
 
 @pytest.mark.parametrize("format_", ["multipart", None])
-def test_a_claim_write_in_a_form_encoding_is_refused_not_stripped_of_citations(
-    editor_api: APIClient, format_: str | None
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/claims/", {"text": "A claim.", "citations[0]source": "1"}),
+        # An empty field in a form is taken for one left out: this would be a news article.
+        ("/api/v1/sources/", {"title": "A report.", "kind": ""}),
+        ("/api/v1/people/", {"name": "A. Person", "kind": ""}),
+    ],
+)
+def test_a_write_in_a_form_encoding_is_refused_not_half_read(
+    editor_api: APIClient, format_: str | None, path: str, body: dict[str, str]
 ) -> None:
-    source = SourceFactory()
-    body = {"text": "A claim.", "citations[0]source": str(source.pk)}
     if format_ is None:  # application/x-www-form-urlencoded
         response = editor_api.post(
-            "/api/v1/claims/", urlencode(body), content_type="application/x-www-form-urlencoded"
+            path, urlencode(body), content_type="application/x-www-form-urlencoded"
         )
     else:
-        response = editor_api.post("/api/v1/claims/", body, format=format_)
+        response = editor_api.post(path, body, format=format_)
 
     assert response.status_code == 415
     assert response.json()["errors"][0]["code"] == "unsupported_media_type"
     assert not Claim.objects.exists()
+    assert not Source.objects.exists()
+    assert not Person.objects.filter(name="A. Person").exists()
 
 
 def test_verbatim_text_keeps_its_spaces_and_line_breaks(editor_api: APIClient) -> None:
