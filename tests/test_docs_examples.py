@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from api.models import ApiToken
 from claims.models import Citation, CitationStep, Claim, ClaimRelation, Topic
 from sources.models import Person, Provenance, Snapshot, Source
+from tests.factories import EditorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +84,39 @@ def test_each_documented_read_answers_on_the_demo(demo: None) -> None:
         "/api/v1/claims/?claimant=999999 lists nothing on the demo"
     )
     assert problem(APIClient(), "/api/v1/claims/999999/") == "/api/v1/claims/999999/ answers 404"
+
+
+WRITE = re.compile(
+    r"^curl -X (?P<method>PATCH|PUT|POST)\b[^\n]*?\\\n\s*-d '(?P<body>[^']*)'\s+"
+    r"['\"]?http://127\.0\.0\.1:8000(?P<path>/[^'\"\s]*)",
+    re.M,
+)
+
+
+def writes() -> list[tuple[str, str, str, str]]:
+    """(where, method, JSON body, path) of each curl example that writes."""
+    found = []
+    for document in DOCUMENTS:
+        text = document.read_text(encoding="utf-8")
+        for match in WRITE.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            found.append((f"{document.name}:{line}", match["method"], match["body"], match["path"]))
+    return found
+
+
+def test_each_documented_write_is_taken_on_the_demo(demo: None) -> None:
+    """Sent as the example sends it: with a token, and the ETag of a read just before."""
+    examples = writes()
+    assert [where for where, *_ in examples] == ["api.md:82"]
+    _, key = ApiToken.issue(name="docs example", user=EditorFactory(), created_by=None)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    refused = []
+    for where, method, body, path in examples:
+        etag = client.head(path)["ETag"]
+        response = getattr(client, method.lower())(
+            path, json.loads(body), format="json", HTTP_IF_MATCH=etag
+        )
+        if response.status_code not in (200, 201):
+            refused.append(f"{where}: {response.status_code} {response.content[:300]!r}")
+    assert refused == []
