@@ -26,13 +26,14 @@ run: install
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist), each with a test database of its
-# own, a test file kept whole on one worker; TEST_WORKERS=0 runs it in this process.
+# own; an idle worker takes tests from a busy one (worksteal: a few take minutes).
+# TEST_WORKERS=0 runs it in this process.
 TEST_WORKERS ?= auto
 
 test: install axe
 	@echo "Testing on $(or $(TEST_DATABASE_URL),SQLite), workers: $(TEST_WORKERS)"
 	DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/python -m pytest \
-		--numprocesses $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+		--numprocesses $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # axe-core for the browser tests' accessibility audit, from the npm registry (package.json).
 axe:
