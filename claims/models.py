@@ -690,7 +690,8 @@ class QuoteCheckManager(models.Manager["QuoteCheck"]):
     def recheck(self, citation_ids: Iterable[int]) -> int:
         """Check these citations' quotes against their sources' latest snapshots, in the
         caller's transaction; return how many were checked. Called by every write of a
-        citation (Citation.save, claims.services) and of a snapshot (sources.services).
+        citation (claims.services.save_citation, save_claim) and of a snapshot
+        (claims.services.recheck_source_quotes, on sources' snapshot_added).
 
         Never stale under concurrency (tests/claims/test_quote_checks.py): the sources are
         locked FOR SHARE (adding a snapshot locks its source FOR UPDATE, so one waits for
