@@ -467,7 +467,39 @@ class SnapshotSummarySerializer(DescribedModelSerializer):
 class SnapshotSerializer(DescribedModelSerializer):
     class Meta:
         model = Snapshot
-        fields = ["id", "source", "captured_at", "media_type", "sha256", "size", "created_at"]
+        fields = [
+            "id",
+            "source",
+            "captured_at",
+            "media_type",
+            "sha256",
+            "size",
+            "created_at",
+            "fetched_from",
+        ]
+
+
+class CaptureSerializer(serializers.Serializer):
+    """Capture takes no fields: the source's URL is what is fetched."""
+
+
+class TaskSerializer(serializers.Serializer):
+    """A background task, as its client polls it."""
+
+    id = serializers.CharField(help_text="The task's id.")
+    task = serializers.CharField(help_text="What it does: capture_source, recheck_quotes.")
+    status = serializers.ChoiceField(
+        choices=["READY", "RUNNING", "SUCCESSFUL", "FAILED"],
+        help_text="READY: queued; RUNNING; SUCCESSFUL; FAILED (see outcome).",
+    )
+    outcome = serializers.CharField(help_text="What it did, or why it failed, in words.")
+    enqueued_at = serializers.DateTimeField(allow_null=True, help_text="When it was queued.")
+    finished_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it ended; null until then."
+    )
+    url = serializers.CharField(
+        allow_null=True, help_text="Where to poll it; null when the task ran at once."
+    )
 
 
 class SnapshotUploadSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from api.views import (
     PersonViewSet,
     SourceCSVView,
     SourceViewSet,
+    TaskView,
 )
 
 router = DefaultRouter()
@@ -29,6 +30,7 @@ urlpatterns = [
     path("v1/sources.csv", SourceCSVView.as_view(), name="sources-csv"),
     path("v1/people.csv", PersonCSVView.as_view(), name="people-csv"),
     path("v1/claim_relations.csv", ClaimRelationCSVView.as_view(), name="claim-relations-csv"),
+    path("v1/tasks/<str:task_id>/", TaskView.as_view(), name="task-detail"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.urls import Resolver404, ResolverMatch, resolve, reverse
 from django.utils.http import parse_etags
+from django_tasks_db.models import DBTaskResult
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
@@ -23,6 +24,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from api.documents import claim_documents, postgres_documents, stream_documents
@@ -30,6 +32,7 @@ from api.filters import ClaimFilter, FilterBackend, SearchFilter, search_words
 from api.ordering import ClaimOrdering, StableOrdering
 from api.renderers import ORJSONRenderer
 from api.serializers import (
+    CaptureSerializer,
     ClaimInputSerializer,
     ClaimSerializer,
     PersonDetailSerializer,
@@ -38,6 +41,7 @@ from api.serializers import (
     SnapshotUploadSerializer,
     SourceDetailSerializer,
     SourceSerializer,
+    TaskSerializer,
 )
 from claims.claimreview import claim_review
 from claims.exports import EXPORTS, data_package
@@ -45,11 +49,12 @@ from claims.models import Citation, Claim, ClaimRelation, may_see_drafts
 from claims.reviews import rating_histories
 from claims.search import search_claims
 from claims.services import lock_claim, save_claim
+from jobs.engine import state_in_words, uses_database_backend
 from sources.export_engine import counted_download, ending_loudly
 from sources.exports import csv_response
 from sources.locks import WRITE_TRIES, is_write_conflict, lock_rows, pause_before_retry
 from sources.models import Person, Source, is_record_id
-from sources.services import add_snapshot
+from sources.services import add_snapshot, request_capture
 
 SEARCH_PARAMETER = OpenApiParameter(
     "q",
@@ -410,6 +415,79 @@ class SourceViewSet(RecordViewSet):
         except DjangoValidationError as error:
             raise ValidationError({"file": error.messages}) from None
         return Response(SnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=CaptureSerializer,
+        responses={202: TaskSerializer},
+        description="Capture the source's page now as a snapshot, in the background "
+        "(editors). Answers 202 with the task; poll its `url` until it is SUCCESSFUL or "
+        "FAILED. A page unchanged since the latest snapshot adds none.",
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def capture(self, request: Request, pk: str | None = None) -> Response:
+        source = self.get_object()
+        if not request.user.has_perm("sources.add_snapshot"):
+            raise PermissionDenied("Only editors capture sources.")
+        CaptureSerializer(data=request.data).is_valid(raise_exception=True)
+        try:
+            result = request_capture(source)
+        except DjangoValidationError as error:
+            raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: error.messages}) from None
+        body = task_document(request, result.id, stored=uses_database_backend())
+        if body is None:  # ran at once (the immediate backend): its outcome as it ended
+            body = immediate_document(result)
+        headers = {"Location": body["url"]} if body["url"] else {}
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
+
+
+def task_document(request: Request, task_id: str, *, stored: bool) -> dict[str, Any] | None:
+    """A stored task's document (TaskSerializer), or None when it is not stored."""
+    result = DBTaskResult.objects.filter(pk=task_id).first() if stored else None
+    if result is None:
+        return None
+    return {
+        "id": str(result.pk),
+        "task": result.task_path.rsplit(".", 1)[-1],
+        "status": result.status,
+        "outcome": state_in_words(result),
+        "enqueued_at": result.enqueued_at,
+        "finished_at": result.finished_at,
+        "url": request.build_absolute_uri(reverse("task-detail", args=[result.pk])),
+    }
+
+
+def immediate_document(result: Any) -> dict[str, Any]:
+    value = result.return_value if result.status == "SUCCESSFUL" else None
+    errors = [error.traceback.strip().rsplit("\n", 1)[-1] for error in result.errors]
+    return {
+        "id": str(result.id),
+        "task": result.task.name,
+        "status": str(result.status),
+        "outcome": (value or {}).get("words", "Done.")
+        if value is not None
+        else (errors[-1].split(": ", 1)[-1] if errors else ""),
+        "enqueued_at": result.enqueued_at,
+        "finished_at": result.finished_at,
+        "url": None,
+    }
+
+
+class TaskView(APIView):
+    """A background task's state, for the client that started it (editors)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=TaskSerializer)
+    def get(self, request: Request, task_id: str) -> Response:
+        if not request.user.has_perm("sources.add_snapshot"):
+            raise PermissionDenied("Only editors follow background tasks.")
+        try:
+            body = task_document(request, task_id, stored=True)
+        except DjangoValidationError:  # not a task id at all
+            body = None
+        if body is None:
+            raise NotFound("There is no such task (finished tasks are kept for a while).")
+        return Response(TaskSerializer(body).data)
 
 
 class CSVRenderer(BaseRenderer):

@@ -220,6 +220,8 @@ def quote_check_display(citation: Citation) -> str:
         return "not checked (no quote, or no snapshot of the source)"
     if check.outcome in (QuoteOutcome.EXACT, QuoteOutcome.NORMALISED):
         return str(check.get_outcome_display())
+    if check.outcome == QuoteOutcome.CHECKING:
+        return "being checked against the source's new snapshot"
     return f"{check.get_outcome_display()} (closest passage scores {check.score} of 100)"
 
 

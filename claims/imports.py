@@ -62,6 +62,7 @@ from sources.models import (
     Source,
     is_record_id,
 )
+from sources.services import capture_if_missing
 
 logger = logging.getLogger(__name__)
 
@@ -854,6 +855,8 @@ class CitationResource(ImportResource):
             reliability="" if reliability in ("", inherited) else reliability,
         )
         source = self.saved(source, "source_title")
+        if not self.dry_run:
+            capture_if_missing(source)
         if pk is not None:
             self.sources_by_id[pk] = source
         return source

@@ -779,7 +779,7 @@ class QuoteCheck(models.Model):
         choices=QuoteOutcome,
         help_text="exact: found as quoted; normalised: found but for spaces, quote marks or "
         "dashes; close: a passage close enough (see score); not_found: the closest passage "
-        "is given.",
+        "is given; checking: a new snapshot came and the check is under way.",
     )
     score = models.PositiveSmallIntegerField(
         help_text="How close the passage is to the quote, 0 to 100."

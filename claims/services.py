@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import TaskResultStatus
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from claims.models import (
@@ -25,8 +26,10 @@ from claims.models import (
 )
 from claims.paths import PathError, resolve_path
 from claims.rules import publishing_errors, stored_evidence
+from claims.tasks import recheck_quotes
 from sources.locks import lock_rows
 from sources.models import Provenance, Snapshot
+from sources.quotes import QuoteOutcome
 
 # Citations one write may send (the API answers 400 past it): a claim with more is
 # edited a part at a time.
@@ -229,9 +232,36 @@ def _write_citations(claim: Claim, citations: list[dict[str, Any]], user: User) 
 
 def recheck_source_quotes(sender: Any, *, snapshot: Snapshot, **kwargs: Any) -> str:
     """A source's new snapshot (sources.services.snapshot_added, in add_snapshot's
-    transaction): its citations' quotes checked against it, and what that found, in words."""
-    citations = Citation.objects.filter(source_id=snapshot.source_id)
-    QuoteCheck.objects.recheck(citations.values_list("pk", flat=True))
-    quoted = citations.exclude(quote="")
-    outcomes = QuoteCheck.objects.filter(citation__in=quoted).values_list("outcome", flat=True)
-    return quote_checks_summary(outcomes, quoted.count())
+    transaction, its source locked): each quote of its citations is marked "being checked"
+    against it at once (one short write, so that no page shows an old check as current),
+    and the check itself is a task (claims.tasks.recheck_quotes), enqueued in the same
+    transaction: no request holds the source's lock for the length of a recheck. Answers
+    what the check found when it is done already (the immediate backend), else that it
+    is under way, in words."""
+    quoted = list(
+        Citation.objects.filter(source_id=snapshot.source_id)
+        .exclude(quote="")
+        .values_list("pk", flat=True)
+    )
+    QuoteCheck.objects.filter(citation_id__in=quoted).delete()
+    QuoteCheck.objects.bulk_create(
+        QuoteCheck(
+            citation_id=pk,
+            snapshot=snapshot,
+            outcome=QuoteOutcome.CHECKING,
+            score=0,
+            start=0,
+            end=0,
+            checked_at=snapshot.created_at,
+        )
+        for pk in quoted
+    )
+    if not quoted:
+        return quote_checks_summary([], 0)
+    result = recheck_quotes.enqueue(snapshot.source_id)
+    if result.status == TaskResultStatus.SUCCESSFUL:
+        return str((result.return_value or {})["words"])
+    return (
+        f"{len(quoted)} quote{'s are' if len(quoted) != 1 else ' is'} being checked against "
+        "it; the outcome shows here and on the claims' pages in a moment."
+    )

@@ -93,6 +93,11 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_prometheus",
+    # Background tasks (captures, quote rechecks, archive requests): Django's Tasks API
+    # (django-tasks, as Django 6 ships it), jobs kept in the database (django-tasks-db).
+    "django_tasks",
+    "django_tasks_db",
+    "jobs",
     "sources",
     "claims",
     "api",
@@ -325,6 +330,44 @@ LINK_CHECK_ALLOW_PRIVATE = env_bool("LINK_CHECK_ALLOW_PRIVATE", False)
 LINK_CHECK_USER_AGENT = env_str(
     "LINK_CHECK_USER_AGENT",
     "Claimtrail-LinkCheck/1.0 (checks that the sources a fact check cites are still online)",
+)
+
+# Background tasks (jobs.engine): in the database, run by `manage.py worker` processes.
+# TASKS_BACKEND=immediate runs each task as it is enqueued, in the same process (tests).
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "database": "django_tasks_db.DatabaseBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[env_choice("TASKS_BACKEND", ("database", "immediate"))],
+        "QUEUES": [],
+    }
+}
+# A task that fails for a passing reason is tried again after TASK_RETRY_SECONDS, doubled
+# each time, at most TASK_MAX_ATTEMPTS times in all.
+TASK_RETRY_SECONDS = env_int("TASK_RETRY_SECONDS", 60)
+TASK_MAX_ATTEMPTS = env_int("TASK_MAX_ATTEMPTS", 5)
+# Each worker says it is alive every WORKER_HEARTBEAT_SECONDS; a task running on a worker
+# silent for WORKER_LEASE_SECONDS (killed, its machine gone) is run again by another.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10)
+WORKER_LEASE_SECONDS = env_int("WORKER_LEASE_SECONDS", 120)
+if not 0 < WORKER_HEARTBEAT_SECONDS < WORKER_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "WORKER_HEARTBEAT_SECONDS must be above 0 and below WORKER_LEASE_SECONDS."
+    )
+# /readyz fails when no worker has beaten for WORKER_LEASE_SECONDS (a deployment whose
+# captures would otherwise wait unseen).
+TASKS_REQUIRE_WORKER = env_bool("TASKS_REQUIRE_WORKER", False)
+# Tasks enqueued by workers on a schedule: {task path: seconds between runs}.
+TASK_SCHEDULE: dict[str, int] = {}
+# A source saved with a URL and no snapshot is captured in the background (sources.capture):
+# fetched within CAPTURE_TIMEOUT seconds in all and SNAPSHOT_MAX_BYTES, from public
+# addresses only (LINK_CHECK_ALLOW_PRIVATE lets an intranet, or tests, through).
+CAPTURE_ON_SAVE = env_bool("CAPTURE_ON_SAVE", True)
+CAPTURE_TIMEOUT = env_int("CAPTURE_TIMEOUT", 30)
+CAPTURE_USER_AGENT = env_str(
+    "CAPTURE_USER_AGENT",
+    "Claimtrail-Capture/1.0 (keeps a copy of the pages a fact check cites)",
 )
 
 STATIC_URL = "static/"

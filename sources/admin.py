@@ -30,6 +30,7 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from jobs.engine import latest_run, state_in_words
 from sources.export_engine import counted_download
 from sources.exports import PEOPLE, SOURCES, csv_response
 from sources.forms import (
@@ -55,7 +56,8 @@ from sources.models import (
     reviewed_on,
     search_too_long,
 )
-from sources.services import add_snapshot, read_upload
+from sources.services import add_snapshot, capture_if_missing, read_upload, request_capture
+from sources.tasks import capture_source
 
 
 class RecordIdsOnly(widgets.AutocompleteMixin):
@@ -549,13 +551,19 @@ class SourceAdmin(SafeSaveAdmin):
     list_filter = ["kind", "is_primary", PublisherReliabilityFilter, LinkHealthFilter, "language"]
     search_fields = ["title", "url", "publisher__name"]
     autocomplete_fields = ["publisher", "authors"]
-    readonly_fields = ["published_earliest", "published_latest", "created_at", "updated_at"]
+    readonly_fields = [
+        "published_earliest",
+        "published_latest",
+        "created_at",
+        "updated_at",
+        "capture",
+    ]
     inlines: "list[type[InlineModelAdmin[Any, Any]]]" = [
         ProvenanceInline,
         SnapshotInline,
         SnapshotUploadInline,
     ]
-    actions = ["export_csv"]
+    actions = ["export_csv", "capture_now"]
 
     class Media:
         # Names for the autocomplete widgets (static/admin/claimtrail/a11y.js).
@@ -577,7 +585,7 @@ class SourceAdmin(SafeSaveAdmin):
                 ]
             },
         ),
-        ("Where to find it", {"fields": ["url", "archive_url"]}),
+        ("Where to find it", {"fields": ["url", "archive_url", "capture"]}),
         (
             "Published",
             {
@@ -603,6 +611,58 @@ class SourceAdmin(SafeSaveAdmin):
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Source]) -> StreamingHttpResponse:
         return csv_response(SOURCES, queryset, request)
 
+    @admin.action(description="Capture now (a snapshot of each page)", permissions=["change"])
+    def capture_now(self, request: HttpRequest, queryset: QuerySet[Source]) -> None:
+        queued = 0
+        for source in queryset.exclude(url=""):
+            request_capture(source)
+            queued += 1
+        skipped = queryset.filter(url="").count()
+        words = f"{queued} capture{'s' if queued != 1 else ''} queued; each source's page shows it."
+        if skipped:
+            words += f" {skipped} without a URL left out."
+        self.message_user(request, words, messages.SUCCESS if queued else messages.WARNING)
+
+    @admin.display(description="Automatic capture")
+    def capture(self, source: Source) -> str:
+        if not source.pk:
+            return "Once saved with a URL, its page is captured as a snapshot."
+        state = state_in_words(latest_run(capture_source.module_path, source.pk))
+        if not source.url:
+            return state
+        return format_html(
+            '{} <button type="submit" class="button" formaction="{}" formnovalidate>'
+            "Capture now</button>",
+            state,
+            reverse("admin:sources_source_capture", args=[source.pk]),
+        )
+
+    def capture_view(self, request: HttpRequest, source_id: int) -> HttpResponseRedirect:
+        """The "Capture now" button of a source's page: the capture is queued; the form's other
+        fields are not read (nothing typed is saved, nor lost: the page says so)."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:sources_source_change", args=[source_id]))
+        source = get_object_or_404(Source, pk=source_id)
+        if not self.has_change_permission(request, source):
+            raise PermissionDenied
+        try:
+            request_capture(source)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                "Capture queued: this page shows its outcome when you reload it. Unsaved "
+                "changes to the form were not saved.",
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(reverse("admin:sources_source_change", args=[source_id]))
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if capture_if_missing(form.instance):
+            self.say_once_saved(request, "Its page is being captured as a snapshot.")
+
     @admin.display(description="reliability")
     def effective_reliability_display(self, source: Source) -> str:
         label = Reliability(source.effective_reliability).label
@@ -618,7 +678,12 @@ class SourceAdmin(SafeSaveAdmin):
             self.admin_site.admin_view(self.snapshot_file),
             name="sources_source_snapshot",
         )
-        return [download, *super().get_urls()]
+        capture = path(
+            "<int:source_id>/capture/",
+            self.admin_site.admin_view(self.capture_view),
+            name="sources_source_capture",
+        )
+        return [download, capture, *super().get_urls()]
 
     def snapshot_file(self, request: HttpRequest, source_id: int, pk: int) -> FileResponse:
         """A stored snapshot's file, as an attachment: an uploaded page is never shown as a

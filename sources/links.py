@@ -90,10 +90,7 @@ async def refuse_private(request: httpx.Request) -> None:
     an editor, must not make the server probe its own network and report what answered.
     A name resolved again by the connection could differ (DNS rebinding); the firewall is
     the real boundary."""
-    try:
-        host = request.url.host
-    except (ValueError, UnicodeError):  # an IDNA label Python cannot encode
-        raise PrivateAddress("") from None
+    host = _host(request)
     try:
         addresses = {ipaddress.ip_address(host.strip("[]"))}
     except ValueError:
@@ -105,6 +102,28 @@ async def refuse_private(request: httpx.Request) -> None:
         addresses = {ipaddress.ip_address(info[4][0]) for info in found}
     if not all(is_public(address) for address in addresses):
         raise PrivateAddress(host)
+
+
+def refuse_private_sync(request: httpx.Request) -> None:
+    """refuse_private, for a client that is not asynchronous (sources.capture)."""
+    host = _host(request)
+    try:
+        addresses = {ipaddress.ip_address(host.strip("[]"))}
+    except ValueError:
+        try:
+            found = socket.getaddrinfo(host, request.url.port or 443, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            return  # the connection reports it: the host name does not resolve
+        addresses = {ipaddress.ip_address(info[4][0]) for info in found}
+    if not all(is_public(address) for address in addresses):
+        raise PrivateAddress(host)
+
+
+def _host(request: httpx.Request) -> str:
+    try:
+        return request.url.host
+    except (ValueError, UnicodeError):  # an IDNA label Python cannot encode
+        raise PrivateAddress("") from None
 
 
 async def check_urls(

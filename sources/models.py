@@ -561,6 +561,13 @@ class Snapshot(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    fetched_from = models.URLField(
+        max_length=2000,
+        blank=True,
+        editable=False,
+        help_text="Where Claimtrail fetched it (after redirects), when it was captured "
+        "automatically; blank when an editor added the file.",
+    )
     # Not stored: what adding it changed, in words for the editor (add_snapshot's
     # receivers: "3 quotes checked: 2 found as quoted, 1 not found.").
     notes: tuple[str, ...] = ()

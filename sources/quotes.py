@@ -57,6 +57,9 @@ class QuoteOutcome(models.TextChoices):
     NORMALISED = "normalised", "Found, but for spaces, quote marks or dashes"
     CLOSE = "close", "A close passage found"
     NOT_FOUND = "not_found", "Not found"
+    # A new snapshot came; its check is queued (claims.tasks.recheck_quotes). Never a
+    # result of find_quote: what a reader is told until the check is done.
+    CHECKING = "checking", "Being checked"
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,12 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import DatabaseError, transaction
 from django.dispatch import Signal
+from django_tasks import TaskResult
 
 from sources.locks import lock_file_name, lock_rows
 from sources.models import Provenance, Snapshot, Source, protected_by
 from sources.snapshots import Reading, check_size, read_snapshot
+from sources.tasks import capture_source
 
 # Sent by add_snapshot with the new `snapshot`, inside its transaction, so that a layer
 # above keeps what depends on a source's text true (claims: its citations' quote checks,
@@ -55,7 +57,26 @@ def save_source(*, source: Source | None, data: dict[str, Any]) -> Source:
                 link = Provenance(source=source, based_on=upstream)
                 link.full_clean()
                 link.save()
+    capture_if_missing(source)
     return source
+
+
+def capture_if_missing(source: Source) -> TaskResult | None:
+    """When a source saved with a URL has no snapshot, capture its page in the background
+    (sources.tasks.capture_source), enqueued in the caller's transaction: a save rolled
+    back enqueues nothing. Off with CAPTURE_ON_SAVE=false. Called by every door that saves
+    a source: the admin, the API (save_source) and the import."""
+    if not settings.CAPTURE_ON_SAVE or not source.url or source.snapshots.exists():
+        return None
+    return capture_source.enqueue(source.pk, only_if_missing=True)
+
+
+def request_capture(source: Source) -> TaskResult:
+    """Capture the source's page now, in the background ("Capture now": the admin, the
+    API): a page unchanged since its latest snapshot adds none."""
+    if not source.url:
+        raise ValidationError("This source has no URL to capture.", code="no_url")
+    return capture_source.enqueue(source.pk)
 
 
 def read_upload(upload: File) -> Reading:
@@ -84,12 +105,14 @@ def add_snapshot(
     captured_at: datetime,
     user: User | None,
     reading: Reading | None = None,
+    fetched_from: str = "",
 ) -> Snapshot:
     """Store a snapshot of `source` from an uploaded file: its bytes through the default
     storage (local files, or any django-storages backend), its type, digest, size and
     text. A file too large, of another type, without text or already added is refused
     with a ValidationError, and nothing is stored. `reading`: the file already read
-    (read_upload), by a form that checked it.
+    (read_upload), by a form that checked it. `fetched_from`: the URL it was captured
+    from (sources.capture), when no editor added it.
 
     The file is stored before its row is written, under its content's name (store_file);
     when the write fails it is removed again, unless another source's snapshot of the same
@@ -111,6 +134,7 @@ def add_snapshot(
             captured_at=captured_at,
             text=reading.text,
             created_by=user,
+            fetched_from=fetched_from,
         )
         snapshot.file.name = store_file(snapshot, reading, upload)
         try:

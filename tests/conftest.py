@@ -87,3 +87,15 @@ def edit(client: APIClient, method: str, url: str, data: dict[str, Any]) -> Any:
     """A PUT or PATCH as a client makes it: with the ETag of a GET just before (If-Match)."""
     etag = client.get(url)["ETag"]
     return getattr(client, method)(url, data, format="json", HTTP_IF_MATCH=etag)
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings: Any) -> None:
+    """Background tasks run as they are enqueued, in the test's own process and
+    transaction (django-tasks' immediate backend); tests of the engine itself switch to
+    the database backend and a real worker (tests/test_tasks.py). No page is captured on a
+    save unless a test asks (tests/sources/test_capture.py serves the pages)."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend", "QUEUES": []}
+    }
+    settings.CAPTURE_ON_SAVE = False

@@ -52,6 +52,7 @@ def test_an_editor_uploads_a_page_and_its_quotes_are_checked_at_once(editor_api:
         "sha256": stored.sha256,
         "size": len(page),
         "created_at": body["created_at"],
+        "fetched_from": "",
     }
     assert QuoteCheck.objects.get(citation=citation).outcome == "exact"
     listed = APIClient().get(f"/api/v1/sources/{source.pk}/snapshots/")

@@ -48,7 +48,9 @@ class Command(BaseCommand):
             .values_list("outcome", "n")
         )
         outcomes = ", ".join(
-            f"{counts.get(outcome, 0):,} {label.lower()}" for outcome, label in QuoteOutcome.choices
+            f"{counts.get(outcome, 0):,} {label.lower()}"
+            for outcome, label in QuoteOutcome.choices
+            if outcome != QuoteOutcome.CHECKING or counts.get(outcome)
         )
         unchecked = total - sum(counts.values())
         self.stdout.write(
