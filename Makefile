@@ -19,11 +19,17 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable ".[dev]"
 	touch $@
 
+# The app and a background worker beside it (captures, quote rechecks: jobs in the same
+# SQLite file); Ctrl+C stops both. Captures may fetch pages on this machine here (a local
+# test server); production refuses private addresses.
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py demo_login
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	LINK_CHECK_ALLOW_PRIVATE=$${LINK_CHECK_ALLOW_PRIVATE:-true} $(BIN)/python manage.py worker \
+		--interval 1 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	LINK_CHECK_ALLOW_PRIVATE=$${LINK_CHECK_ALLOW_PRIVATE:-true} \
+		$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist), each with a test database of its
 # own; an idle worker takes tests from a busy one (worksteal: a few take minutes).

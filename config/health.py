@@ -7,10 +7,11 @@ no session, CSRF or rate limit.
 
 - /healthz: the process is alive and serving; it reads nothing.
 - /readyz: it can serve: the database answers, each read replica answers and is within
-  REPLICA_MAX_LAG_SECONDS of the primary (its lag is reported), and Redis answers when
-  REDIS_URL is set. 200 when every part does, else 503; the body names each part, whether
-  it answered, how long it took and, for a failure, the kind of error (never an address
-  or a password).
+  REPLICA_MAX_LAG_SECONDS of the primary (its lag is reported), Redis answers when
+  REDIS_URL is set, and a task worker has beaten within WORKER_LEASE_SECONDS when
+  TASKS_REQUIRE_WORKER is set (the age of the last heartbeat is reported). 200 when
+  every part does, else 503; the body names each part, whether it answered, how long it
+  took and, for a failure, the kind of error (never an address or a password).
 """
 
 import time
@@ -24,6 +25,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from config import metrics, replicas
 from config.bounds import bounded
+from jobs import engine
 
 # A part's check: raises when the part fails; may return facts to report (a replica's lag).
 Check = Callable[[], dict[str, Any] | None]
@@ -54,8 +56,21 @@ def redis() -> None:
     client.ping()
 
 
+class NoWorker(Exception):
+    """No worker has said it is alive within WORKER_LEASE_SECONDS (TASKS_REQUIRE_WORKER)."""
+
+
+def worker() -> dict[str, Any]:
+    age = engine.last_heartbeat_age()
+    if age is None or age > settings.WORKER_LEASE_SECONDS:
+        raise NoWorker(None if age is None else round(age, 1))
+    return {"heartbeat_age_s": round(age, 1)}
+
+
 def checks() -> dict[str, Check]:
     parts: dict[str, Check] = {"database": database}
+    if settings.TASKS_REQUIRE_WORKER:
+        parts["worker"] = worker
     for alias in settings.DATABASE_REPLICAS:
         parts[alias] = replica(alias)
     if caches["default"].__class__.__name__ == "RedisCache":
@@ -78,6 +93,8 @@ def _readiness() -> tuple[bool, dict[str, Any]]:
             facts = check()
         except Lagging as error:
             report[name] = {"ok": False, "error": "Lagging", "lag_s": error.args[0]}
+        except NoWorker as error:  # None: no worker ever beat
+            report[name] = {"ok": False, "error": "NoWorker", "heartbeat_age_s": error.args[0]}
         except Exception as error:  # any failure of the part is the answer, not a crash
             report[name] = {"ok": False, "error": type(error).__name__}
         else:

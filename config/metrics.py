@@ -5,6 +5,11 @@
   execute wrapper on every connection. (Its database backends are not used: they replace
   the cursor Django makes, server-side cursors included.)
 - Export rows: `claimtrail_export_rows_total` (sources.export_engine, api.documents).
+- Background tasks, read from the database at each scrape (so every worker's count, on
+  any machine): `claimtrail_tasks{state,task}` (queue depth: READY, RUNNING, FAILED),
+  `claimtrail_task_duration_seconds{task}` and `claimtrail_tasks_finished{task}` over the
+  last hour, `claimtrail_worker_heartbeat_age_seconds`. A database that does not answer
+  within READYZ_WAIT_SECONDS leaves them out; the rest is served.
 
 Served only when METRICS_TOKEN is set, to `Authorization: Bearer <METRICS_TOKEN>`; before
 the host check, like the probes, so Prometheus can scrape each server's own address. With
@@ -24,6 +29,11 @@ from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponse
 from django_prometheus.db import errors_total, execute_total, query_duration_seconds
 from django_prometheus.exports import ExportToDjangoView
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+from config.bounds import bounded
+from jobs import engine
 
 
 def count_query(
@@ -74,4 +84,49 @@ def metrics(request: HttpRequest) -> HttpResponse:
         )
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    return ExportToDjangoView(request)
+    response = ExportToDjangoView(request)
+    response.content += generate_latest(TASKS)
+    return response
+
+
+class TaskCollector:
+    """The task engine's figures, from the database, at each scrape."""
+
+    def collect(self) -> Any:
+        try:
+            with bounded(settings.READYZ_WAIT_SECONDS):
+                depth = engine.queue_depth()
+                durations = engine.recent_durations()
+                age = engine.last_heartbeat_age()
+        except Exception:  # the database's trouble is /readyz's to report; metrics go on
+            return
+        tasks = GaugeMetricFamily(
+            "claimtrail_tasks", "Background tasks by state and task.", labels=["state", "task"]
+        )
+        for key, count in depth.items():
+            state, path = key.split("|", 1)
+            tasks.add_metric([state, path], count)
+        yield tasks
+        seconds = GaugeMetricFamily(
+            "claimtrail_task_duration_seconds",
+            "Mean seconds a task took, of those finished in the last hour.",
+            labels=["task"],
+        )
+        finished = GaugeMetricFamily(
+            "claimtrail_tasks_finished", "Tasks finished in the last hour.", labels=["task"]
+        )
+        for path, (count, mean) in durations.items():
+            seconds.add_metric([path], mean)
+            finished.add_metric([path], count)
+        yield seconds
+        yield finished
+        if age is not None:
+            yield GaugeMetricFamily(
+                "claimtrail_worker_heartbeat_age_seconds",
+                "Seconds since a worker last said it was alive.",
+                value=age,
+            )
+
+
+TASKS = CollectorRegistry(auto_describe=False)
+TASKS.register(TaskCollector())

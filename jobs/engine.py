@@ -188,3 +188,21 @@ def state_in_words(result: DBTaskResult | None) -> str:
             return f"Failed: {error_in_words(result)}"
     value = result.return_value if isinstance(result.return_value, dict) else {}
     return str(value.get("words") or "Done.")
+
+
+def recent_durations(hours: int = 1) -> dict[str, tuple[int, float]]:
+    """Tasks finished in the last `hours`, by task: how many, and their mean seconds from
+    start to end, for /metrics."""
+    since = timezone.now() - timedelta(hours=hours)
+    rows = (
+        DBTaskResult.objects.filter(finished_at__gte=since, started_at__isnull=False)
+        .values_list("task_path", "started_at", "finished_at")
+        .order_by()[:10_000]
+    )
+    totals: dict[str, tuple[int, float]] = {}
+    for path, started, finished in rows:
+        if started is None or finished is None:
+            continue
+        count, seconds = totals.get(path, (0, 0.0))
+        totals[path] = (count + 1, seconds + (finished - started).total_seconds())
+    return {path: (count, seconds / count) for path, (count, seconds) in totals.items()}

@@ -1,6 +1,7 @@
 """/healthz and /readyz, as a load balancer's probe asks them: by plain HTTP, any Host."""
 
 import socket
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -65,3 +66,28 @@ def test_readyz_is_200_with_redis_up(client: Client, settings: Any) -> None:
 
     assert response.status_code == 200
     assert response.json()["checks"]["redis"]["ok"] is True
+
+
+def test_readyz_fails_without_a_worker_when_one_is_required(client: Client, settings: Any) -> None:
+    from django.utils import timezone
+
+    from jobs import engine
+    from jobs.models import WorkerHeartbeat
+
+    settings.TASKS_REQUIRE_WORKER = True
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["worker"] == {
+        "ok": False,
+        "error": "NoWorker",
+        "heartbeat_age_s": None,
+        "ms": response.json()["checks"]["worker"]["ms"],
+    }
+    engine.beat("w1", started_at=timezone.now())
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["worker"]["heartbeat_age_s"] < 60
+    WorkerHeartbeat.objects.update(seen_at=timezone.now() - timedelta(hours=1))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["worker"]["heartbeat_age_s"] >= 3600

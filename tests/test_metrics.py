@@ -2,6 +2,7 @@
 export rows, for the bearer of METRICS_TOKEN only."""
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -89,3 +90,37 @@ def test_a_made_up_method_is_a_405_and_adds_no_series(client: Client, settings: 
 
     assert response.status_code == 405
     assert "BREW" not in scrape(client)
+
+
+def test_metrics_report_the_task_queue_durations_and_the_workers_heartbeat(
+    client: Client, settings: Any
+) -> None:
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from jobs import engine
+    from sources.tasks import capture_source
+    from tests.factories import SourceFactory
+
+    settings.METRICS_TOKEN = TOKEN
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}}
+    source = SourceFactory(url="")
+    for _ in range(3):
+        capture_source.enqueue(source.pk)
+    done = DBTaskResult.objects.first()
+    assert done is not None
+    done.claim("w")
+    done.set_failed(RuntimeError("no"))
+    DBTaskResult.objects.filter(pk=done.pk).update(
+        started_at=timezone.now() - timedelta(seconds=4), finished_at=timezone.now()
+    )
+    engine.beat("w", started_at=timezone.now())
+
+    page = scrape(client)
+
+    path = "sources.tasks.capture_source"
+    assert sample(page, "claimtrail_tasks", state="READY", task=path) == 2
+    assert sample(page, "claimtrail_tasks", state="FAILED", task=path) == 1
+    assert sample(page, "claimtrail_tasks_finished", task=path) == 1
+    assert 3.9 < sample(page, "claimtrail_task_duration_seconds", task=path) < 4.1
+    assert 0 <= sample(page, "claimtrail_worker_heartbeat_age_seconds") < 60
