@@ -191,6 +191,20 @@ _QUOTE_CHECK = (
     + " END"
 )
 
+# The citation's latest open QuoteChange (claims.models.open_change), or null.
+_SOURCE_CHANGED = (
+    "COALESCE((SELECT "
+    + _object(
+        ("since", _TIMESTAMP.format(t="qx.detected_at")),
+        ("before", _string("qx.before")),
+        ("after", _string("qx.after")),
+        ("still_there", _plain("qx.after_found")),
+        ("snapshot", _plain("qx.after_snapshot_id")),
+    )
+    + " FROM claims_quotechange qx WHERE qx.citation_id = ci.id AND qx.resolved_at IS NULL"
+    " ORDER BY qx.detected_at DESC, qx.id DESC LIMIT 1), 'null')"
+)
+
 _CLAIM_COLUMNS = (
     "id, text, summary, claimant_id, claimant_source_id, made_text, made_edtf, made_earliest,"
     " made_latest, event_text, event_edtf, event_earliest, event_latest, rating, rating_rationale,"
@@ -210,7 +224,9 @@ _PAGE_SQL = (
     " cited AS MATERIALIZED (SELECT ci.id, ci.claim_id, ci.source_id, ci.role, ci.quote,"
     " ci.locator, ci.reliability_note, ci.accessed_on, "
     + _QUOTE_CHECK
-    + " AS quote_check FROM claims_citation ci"
+    + " AS quote_check, "
+    + _SOURCE_CHANGED
+    + " AS source_changed FROM claims_citation ci"
     " LEFT JOIN claims_quotecheck qc ON qc.citation_id = ci.id"
     " LEFT JOIN sources_snapshot sn ON sn.id = qc.snapshot_id"
     " WHERE ci.claim_id IN (SELECT id FROM page)),"
@@ -243,6 +259,7 @@ _PAGE_SQL = (
             ("path", "COALESCE(p.list, '[]')"),
             ("origin", _plain("COALESCE(p.origin, ci.source_id)")),
             ("quote_check", "ci.quote_check"),
+            ("source_changed", "ci.source_changed"),
             ("source", "sources.body"),
         ),
         "ci.id",

@@ -10,7 +10,7 @@ from typing import Any
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters
@@ -18,7 +18,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
 from claims.forms import IdField
-from claims.models import Claim, ClaimQuerySet, Rating, Role, State
+from claims.models import Claim, ClaimQuerySet, QuoteChange, Rating, Role, State
 from sources.models import MAX_RECORD_ID, Reliability, search_too_long
 
 
@@ -66,6 +66,12 @@ class ClaimFilter(django_filters.FilterSet):
     made_before = django_filters.DateFilter(method="filter_dates")
     event_after = django_filters.DateFilter(method="filter_dates")
     event_before = django_filters.DateFilter(method="filter_dates")
+    source_changed = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_source_changed",
+        help_text="true: claims with a quote the live page no longer has as it was read "
+        "(the watch); false: claims with none.",
+    )
 
     class Meta:
         model = Claim
@@ -99,6 +105,14 @@ class ClaimFilter(django_filters.FilterSet):
             role=data.get("role"),
             publisher_reliability=data.get("publisher_reliability"),
         )
+
+    def filter_source_changed(
+        self, queryset: ClaimQuerySet, name: str, value: str
+    ) -> QuerySet[Claim]:
+        changed = QuoteChange.objects.filter(
+            citation__claim=OuterRef("pk"), resolved_at__isnull=True
+        )
+        return queryset.filter(Exists(changed) if value == "true" else ~Exists(changed))
 
     def filter_dates(self, queryset: ClaimQuerySet, name: str, value: date) -> QuerySet[Claim]:
         prefix, _, side = name.partition("_")

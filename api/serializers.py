@@ -25,6 +25,7 @@ from claims.models import (
     Rating,
     RelationKind,
     Topic,
+    open_change,
 )
 from claims.paths import MAX_PATH_STEPS
 from claims.reviews import reviewer_name
@@ -552,6 +553,20 @@ class QuoteCheckSerializer(DescribedModelSerializer):
         return {"type": "TextPositionSelector", "start": check.start, "end": check.end}
 
 
+class SourceChangedSerializer(serializers.Serializer):
+    """The quote as the watch last saw it on the live page (claims.watch)."""
+
+    since = serializers.DateTimeField(help_text="When the watch saw the change.")
+    before = serializers.CharField(help_text="The passage as the earlier snapshot has it.")
+    after = serializers.CharField(
+        help_text="The closest passage of the live page; blank when none is close."
+    )
+    still_there = serializers.BooleanField(
+        help_text="true: the live page has the quote, changed; false: it is gone."
+    )
+    snapshot = serializers.IntegerField(help_text="The snapshot of the live page then.")
+
+
 class CitationSerializer(DescribedModelSerializer):
     source = PathSourceSerializer(  # type: ignore[assignment]
         read_only=True, help_text="The cited source."
@@ -571,6 +586,11 @@ class CitationSerializer(DescribedModelSerializer):
         "null when the quote is blank or the source has no snapshot."
     )
 
+    source_changed = serializers.SerializerMethodField(
+        help_text="When the quote, once found, is no longer on the live page as it was read "
+        "(the watch, claims.watch): since when, the passage before and after. null otherwise."
+    )
+
     class Meta:
         model = Citation
         fields = [
@@ -583,6 +603,7 @@ class CitationSerializer(DescribedModelSerializer):
             "path",
             "origin",
             "quote_check",
+            "source_changed",
             "source",
         ]
 
@@ -600,6 +621,21 @@ class CitationSerializer(DescribedModelSerializer):
     def get_quote_check(self, citation: Citation) -> Any:
         check = getattr(citation, "quote_check", None)
         return None if check is None else QuoteCheckSerializer(check).data
+
+    @extend_schema_field(SourceChangedSerializer(allow_null=True))
+    def get_source_changed(self, citation: Citation) -> Any:
+        change = open_change(citation)
+        if change is None:
+            return None
+        return SourceChangedSerializer(
+            {
+                "since": change.detected_at,
+                "before": change.before,
+                "after": change.after,
+                "still_there": change.after_found,
+                "snapshot": change.after_snapshot_id,
+            }
+        ).data
 
 
 class ClaimantSerializer(serializers.Serializer):

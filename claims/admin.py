@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.forms import (
     BooleanField,
     CharField,
@@ -27,6 +27,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.template.defaultfilters import pluralize
+from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -43,9 +44,11 @@ from claims.models import (
     Citation,
     Claim,
     ClaimRelation,
+    QuoteChange,
     Role,
     State,
     Topic,
+    open_change,
 )
 from claims.paths import EXAMPLE, MAX_PATH_STEPS, PathError, format_path, parse_path, resolve_path
 from claims.rules import (
@@ -212,6 +215,32 @@ class CitationInlineForm(PathFormMixin):
         fields = ["source", "role", "quote", "locator", "accessed_on", "reliability_note"]
 
 
+OPEN_CHANGES = Prefetch(
+    "quote_changes",
+    queryset=QuoteChange.objects.filter(resolved_at__isnull=True),
+    to_attr="open_changes",
+)
+
+
+class SourceChangedFilter(admin.SimpleListFilter):
+    """Citations whose quote the live page no longer has as it was read (claims.watch)."""
+
+    title = "changed at the source"
+    parameter_name = "source_changed"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Changed, not yet found again"), ("ever", "Changed at some time")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Citation]) -> QuerySet[Citation]:
+        changes = QuoteChange.objects.filter(citation=OuterRef("pk"))
+        match self.value():
+            case "yes":
+                return queryset.filter(Exists(changes.filter(resolved_at__isnull=True)))
+            case "ever":
+                return queryset.filter(Exists(changes))
+        return queryset
+
+
 @admin.display(description="quote check")
 def quote_check_display(citation: Citation) -> str:
     """Whether the citation's quote is in its source's latest snapshot, in words."""
@@ -222,6 +251,13 @@ def quote_check_display(citation: Citation) -> str:
         return str(check.get_outcome_display())
     if check.outcome == QuoteOutcome.CHECKING:
         return "being checked against the source's new snapshot"
+    if (change := open_change(citation)) is not None:
+        return format_html(
+            "{} (closest passage scores {} of 100){}",
+            check.get_outcome_display(),
+            check.score,
+            render_to_string("claims/_quote_change.html", {"change": change}),
+        )
     return f"{check.get_outcome_display()} (closest passage scores {check.score} of 100)"
 
 
@@ -254,7 +290,7 @@ class CitationInline(AutocompleteIdsChecked, admin.StackedInline):
             super()
             .get_queryset(request)
             .select_related("quote_check")
-            .prefetch_related("steps__link")
+            .prefetch_related("steps__link", OPEN_CHANGES)
         )
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
@@ -799,7 +835,7 @@ class CitationAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
     list_display = ["claim", "role", "source", "locator", "quote_found", "updated_at"]
     list_select_related = ["claim", "source", "quote_check"]
     ordering = ["-updated_at"]
-    list_filter = ["role", "source__kind"]
+    list_filter = ["role", "source__kind", SourceChangedFilter]
     search_fields = ["quote", "reliability_note", "source__title", "claim__text"]
     autocomplete_fields = ["claim", "source"]
     readonly_fields = ["quote_found", "created_at", "updated_at"]
@@ -815,7 +851,7 @@ class CitationAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
         js = ["admin/claimtrail/a11y.js", "admin/claims/path.js"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Citation]:
-        return super().get_queryset(request).prefetch_related("steps__link")
+        return super().get_queryset(request).prefetch_related("steps__link", OPEN_CHANGES)
 
     def save_model(
         self, request: HttpRequest, obj: Citation, form: ModelForm, change: bool

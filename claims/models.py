@@ -1,5 +1,6 @@
 """Claims, what they are about, and the citations that tie them to evidence."""
 
+import difflib
 from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -208,6 +209,11 @@ class ClaimQuerySet(models.QuerySet["Claim"]):
             Prefetch(
                 "citations__steps",
                 queryset=CitationStep.objects.select_related("link__based_on__publisher"),
+            ),
+            Prefetch(
+                "citations__quote_changes",
+                queryset=QuoteChange.objects.filter(resolved_at__isnull=True),
+                to_attr="open_changes",
             ),
         )
 
@@ -739,7 +745,15 @@ class QuoteCheckManager(models.Manager["QuoteCheck"]):
                     )
             self.filter(citation_id__in=ids).delete()
             self.bulk_create(checks)
+            # A quote found again closes the watch's flags on it (QuoteChange).
+            found_again = [c.citation_id for c in checks if c.outcome in FOUND_OUTCOMES]
+            QuoteChange.objects.filter(
+                citation_id__in=found_again, resolved_at__isnull=True
+            ).update(resolved_at=now)
         return len(checks)
+
+
+FOUND_OUTCOMES = {QuoteOutcome.EXACT, QuoteOutcome.NORMALISED, QuoteOutcome.CLOSE}
 
 
 def quote_checks_summary(outcomes: Iterable[str], quoted: int) -> str:
@@ -804,3 +818,66 @@ class QuoteCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_outcome_display()} ({self.score})"
+
+
+class QuoteChange(models.Model):
+    """A quote found in its source's snapshot that the live page no longer has as it was
+    (claims.watch): the passage before and after, and the snapshots they are in. Open
+    (resolved_at null) until the quote is found again in its source's latest snapshot
+    (QuoteCheckManager.recheck closes it)."""
+
+    citation = models.ForeignKey(Citation, models.CASCADE, related_name="quote_changes")
+    before_snapshot = models.ForeignKey(
+        Snapshot, models.PROTECT, related_name="+", help_text="Where the quote was found."
+    )
+    after_snapshot = models.ForeignKey(
+        Snapshot, models.PROTECT, related_name="+", help_text="The live page, as it was then."
+    )
+    before = models.TextField(help_text="The passage as the earlier snapshot has it.")
+    after = models.TextField(
+        blank=True, help_text="The closest passage of the live page (blank: none close)."
+    )
+    after_found = models.BooleanField(
+        help_text="Whether the live page still has the quote, changed (else it is gone)."
+    )
+    detected_at = models.DateTimeField(help_text="When the watch saw the change.")
+    resolved_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the quote was found again; null while open."
+    )
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["citation"],
+                condition=Q(resolved_at__isnull=True),
+                name="quote_change_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Changed at the source since {self.detected_at:%Y-%m-%d}"
+
+    def word_diff(self) -> list[tuple[str, str]]:
+        """The passage before and after, word by word: ("same" | "gone" | "new", words)."""
+        before, after = self.before.split(), self.after.split()
+        parts: list[tuple[str, str]] = []
+        matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+        for op, a1, a2, b1, b2 in matcher.get_opcodes():
+            if op == "equal":
+                parts.append(("same", " ".join(before[a1:a2])))
+                continue
+            if a2 > a1:
+                parts.append(("gone", " ".join(before[a1:a2])))
+            if b2 > b1:
+                parts.append(("new", " ".join(after[b1:b2])))
+        return parts
+
+
+def open_change(citation: Citation) -> QuoteChange | None:
+    """The citation's latest open QuoteChange (prefetched as `open_changes` by
+    ClaimQuerySet.for_serializer, else read), or None."""
+    changes = getattr(citation, "open_changes", None)
+    if changes is None:
+        changes = list(citation.quote_changes.filter(resolved_at__isnull=True))
+    return max(changes, key=lambda c: (c.detected_at, c.pk), default=None)

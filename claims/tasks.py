@@ -20,3 +20,14 @@ def recheck_quotes(source_id: int) -> dict[str, Any]:
     quoted = citations.exclude(quote="")
     outcomes = QuoteCheck.objects.filter(citation__in=quoted).values_list("outcome", flat=True)
     return {"checked": done, "words": quote_checks_summary(outcomes, quoted.count())}
+
+
+@task()
+@durable
+def watch_sources() -> dict[str, Any]:
+    """The watch over every cited source's live page (claims.watch), on the schedule
+    (settings.TASK_SCHEDULE) or by manage.py watch_sources."""
+    from claims.watch import watch  # fetches through sources.capture
+
+    done = watch()
+    return {"sources": done.sources, "changed": done.changed, "words": done.words}

@@ -25,6 +25,7 @@ from claims.models import (
     Role,
     Topic,
     may_see_drafts,
+    open_change,
 )
 from claims.relations import related_claims
 from claims.reviews import rating_histories, reviewer_name
@@ -110,6 +111,7 @@ def _claim_page(request: HttpRequest, claim: Claim, *, preview: bool) -> HttpRes
     counts = based_on_counts(citation.source_id for citation in citations)
     for citation in citations:
         citation.checked = getattr(citation, "quote_check", None)  # type: ignore[attr-defined]
+        citation.changed = open_change(citation)  # type: ignore[attr-defined]
         citation.based_on_count = counts.get(citation.source_id, 0)  # type: ignore[attr-defined]
     evidence = evidence_summary(evidence_counts(citations))
     history = rating_histories([claim.pk]).get(claim.pk, [])

@@ -358,8 +358,13 @@ if not 0 < WORKER_HEARTBEAT_SECONDS < WORKER_LEASE_SECONDS:
 # /readyz fails when no worker has beaten for WORKER_LEASE_SECONDS (a deployment whose
 # captures would otherwise wait unseen).
 TASKS_REQUIRE_WORKER = env_bool("TASKS_REQUIRE_WORKER", False)
+# The watch over cited pages (claims.watch): every WATCH_INTERVAL_SECONDS (a day), each
+# cited page fetched once, quotes changed at the source flagged. 0 turns it off.
+WATCH_INTERVAL_SECONDS = env_int("WATCH_INTERVAL_SECONDS", 24 * 3600)
 # Tasks enqueued by workers on a schedule: {task path: seconds between runs}.
-TASK_SCHEDULE: dict[str, int] = {}
+TASK_SCHEDULE: dict[str, int] = {
+    **({"claims.tasks.watch_sources": WATCH_INTERVAL_SECONDS} if WATCH_INTERVAL_SECONDS else {}),
+}
 # A source saved with a URL and no snapshot is captured in the background (sources.capture):
 # fetched within CAPTURE_TIMEOUT seconds in all and SNAPSHOT_MAX_BYTES, from public
 # addresses only (LINK_CHECK_ALLOW_PRIVATE lets an intranet, or tests, through).

@@ -26,7 +26,8 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
@@ -57,6 +58,7 @@ from sources.models import (
     search_too_long,
 )
 from sources.services import add_snapshot, capture_if_missing, read_upload, request_capture
+from sources.snapshots import split_authors
 from sources.tasks import capture_source
 
 
@@ -557,6 +559,7 @@ class SourceAdmin(SafeSaveAdmin):
         "created_at",
         "updated_at",
         "capture",
+        "suggestions",
     ]
     inlines: "list[type[InlineModelAdmin[Any, Any]]]" = [
         ProvenanceInline,
@@ -568,7 +571,7 @@ class SourceAdmin(SafeSaveAdmin):
     class Media:
         # Names for the autocomplete widgets (static/admin/claimtrail/a11y.js).
         css = {"all": ["admin/claimtrail/a11y.css"]}
-        js = ["admin/claimtrail/a11y.js"]
+        js = ["admin/claimtrail/a11y.js", "admin/sources/suggestions.js"]
 
     fieldsets = [
         (
@@ -585,7 +588,7 @@ class SourceAdmin(SafeSaveAdmin):
                 ]
             },
         ),
-        ("Where to find it", {"fields": ["url", "archive_url", "capture"]}),
+        ("Where to find it", {"fields": ["url", "archive_url", "capture", "suggestions"]}),
         (
             "Published",
             {
@@ -635,6 +638,96 @@ class SourceAdmin(SafeSaveAdmin):
             "Capture now</button>",
             state,
             reverse("admin:sources_source_capture", args=[source.pk]),
+        )
+
+    @admin.display(description="What the page says of itself")
+    def suggestions(self, source: Source) -> str:
+        """The latest snapshot's metadata beside the fields it could fill, each with a
+        "Use this" button (static/admin/sources/suggestions.js) where it differs from what
+        is typed: never written without the editor's click and save."""
+        snapshot = (
+            source.snapshots.exclude(metadata={}).only("metadata", "captured_at").first()
+            if source.pk
+            else None
+        )
+        if snapshot is None:
+            return "Nothing yet: suggestions come from a captured or added HTML page."
+        found = snapshot.metadata
+        rows = []
+        for key, label, field_id, current in (
+            ("title", "Title", "id_title", source.title),
+            ("published", "Published", "id_published_text", source.published_text),
+        ):
+            if value := found.get(key):
+                rows.append(self._suggestion(label, value, field_id, current == value))
+        known = {
+            person.name: person
+            for person in Person.objects.filter(
+                name__in=[*split_authors(found.get("authors", "")), found.get("site_name", "")]
+            )
+        }
+        authors = {author.pk for author in source.authors.all()}
+        for name in split_authors(found.get("authors", "")):
+            person = known.get(name)
+            rows.append(
+                self._person(
+                    "Author",
+                    name,
+                    "id_authors",
+                    person,
+                    person is not None and person.pk in authors,
+                )
+            )
+        if site := found.get("site_name"):
+            person = known.get(site)
+            used = person is not None and person.pk == source.publisher_id
+            rows.append(self._person("Site (publisher)", site, "id_publisher", person, used))
+        if not rows:
+            return "The page's metadata names nothing these fields take."
+        return format_html(
+            '<ul class="suggestions">{}</ul><p class="help">From the snapshot of {}.</p>',
+            format_html_join("", "{}", ((row,) for row in rows)),
+            snapshot.captured_at.strftime("%-d %B %Y"),
+        )
+
+    def _suggestion(self, label: str, value: str, field_id: str, same: bool) -> str:
+        if same:
+            return format_html("<li>{}: {} (as typed)</li>", label, value)
+        return format_html(
+            '<li>{}: {} <button type="button" class="button" data-suggest-for="{}" '
+            'data-value="{}" aria-label="Use {} as the {}">Use this</button></li>',
+            label,
+            value,
+            field_id,
+            value,
+            value,
+            label.lower(),
+        )
+
+    def _person(
+        self, label: str, name: str, field_id: str, person: Person | None, used: bool
+    ) -> str:
+        if used:
+            return format_html("<li>{}: {} (as chosen)</li>", label, name)
+        if person is None:
+            add = reverse("admin:sources_person_add") + "?" + urlencode({"name": name})
+            return format_html(
+                '<li>{}: {} (not yet a person here: <a href="{}" target="_blank" '
+                'rel="noopener">add them</a>, then choose them)</li>',
+                label,
+                name,
+                add,
+            )
+        return format_html(
+            '<li>{}: {} <button type="button" class="button" data-suggest-for="{}" '
+            'data-value="{}" data-option-id="{}" aria-label="Use {} as {}">Use this</button></li>',
+            label,
+            name,
+            field_id,
+            name,
+            person.pk,
+            name,
+            label.lower(),
         )
 
     def capture_view(self, request: HttpRequest, source_id: int) -> HttpResponseRedirect:

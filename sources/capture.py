@@ -34,8 +34,9 @@ class Page:
     body: bytes
 
 
-def fetch(url: str) -> Page:
-    """The page at `url`, or Transient/Failed saying in words why not."""
+def fetch(url: str, *, refuse_errors: bool = True) -> Page:
+    """The page at `url`, or Transient/Failed saying in words why not. `refuse_errors`:
+    an error status (4xx, 5xx) is a failure; else it is answered, for the link's health."""
     limit = settings.SNAPSHOT_MAX_BYTES
     deadline = time.monotonic() + settings.CAPTURE_TIMEOUT
     allow_private = settings.LINK_CHECK_ALLOW_PRIVATE
@@ -54,6 +55,8 @@ def fetch(url: str) -> Page:
             ) as client,
             client.stream("GET", url) as response,
         ):
+            if not refuse_errors and response.status_code >= 400:
+                return Page(str(response.url), response.status_code, b"")
             if response.status_code in TRY_AGAIN:
                 raise Transient(f"The page answered {response.status_code}; asked again later.")
             if response.status_code >= 400:

@@ -39,8 +39,11 @@ def main(argv: list[str]) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 1))
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     data = sys.stdin.buffer.read()
+    answer: dict[str, object]
     try:
         answer = {"text": text_of(media_type, data, most)}
+        if media_type == HTML:
+            answer["metadata"] = html_metadata(data)
     except Problem as problem:
         answer = {"problem": str(problem)}
     except MemoryError:
@@ -93,6 +96,30 @@ def html_text(data: bytes) -> str:
     # As a browser shows it: runs of white space are one space, blocks end lines.
     lines = (" ".join(line.split()) for line in root.text(separator="").split("\x00"))
     return "\n".join(line for line in lines if line)
+
+
+def html_metadata(data: bytes) -> dict[str, str]:
+    """What the page says of itself (trafilatura, which reads its embedded metadata:
+    Open Graph, JSON-LD, meta tags; htmldate for the date): title, authors, publication
+    date (YYYY-MM-DD) and site name, where it says them. Suggestions for the editor, never
+    written into a source by themselves; a page whose metadata cannot be read has none."""
+    try:
+        from trafilatura import extract_metadata
+
+        found = extract_metadata(data.decode("utf-8", "replace"))
+    except Exception:  # metadata is a courtesy: its failure is not the snapshot's
+        return {}
+    if found is None:
+        return {}
+    values = {
+        "title": found.title,
+        "authors": found.author,
+        "published": found.date,
+        "site_name": found.sitename,
+    }
+    return {
+        key: clean(" ".join(str(value).split()))[:500] for key, value in values.items() if value
+    }
 
 
 def pdf_text(data: bytes) -> str:

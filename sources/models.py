@@ -568,6 +568,13 @@ class Snapshot(models.Model):
         help_text="Where Claimtrail fetched it (after redirects), when it was captured "
         "automatically; blank when an editor added the file.",
     )
+    metadata = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="What the page says of itself (title, authors, published, site_name), read "
+        "when it was added: suggestions for the source's fields, never written into them.",
+    )
     # Not stored: what adding it changed, in words for the editor (add_snapshot's
     # receivers: "3 quotes checked: 2 found as quoted, 1 not found.").
     notes: tuple[str, ...] = ()

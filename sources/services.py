@@ -135,6 +135,7 @@ def add_snapshot(
             text=reading.text,
             created_by=user,
             fetched_from=fetched_from,
+            metadata=reading.metadata,
         )
         snapshot.file.name = store_file(snapshot, reading, upload)
         try:

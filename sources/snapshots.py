@@ -17,7 +17,7 @@ import logging
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -58,6 +58,8 @@ class Reading:
     sha256: str
     size: int
     text: str
+    # What an HTML page says of itself: title, authors, published, site_name (suggestions).
+    metadata: dict[str, str] = field(default_factory=dict)
 
     @property
     def file_name(self) -> str:
@@ -71,19 +73,20 @@ def read_snapshot(data: bytes) -> Reading:
     if not data.strip():
         raise ValidationError("This file is empty.", code="empty")
     media_type = sniff(data)
-    text = extract_text(media_type, data)
+    text, metadata = extract_text(media_type, data)
     if not text.strip():
         raise ValidationError(
             "No text could be read from this file (a scanned PDF has only images of its "
             "text). Add a copy with a text layer, or the text itself.",
             code="no_text",
         )
-    return Reading(media_type, hashlib.sha256(data).hexdigest(), len(data), text)
+    return Reading(media_type, hashlib.sha256(data).hexdigest(), len(data), text, metadata)
 
 
-def extract_text(media_type: str, data: bytes) -> str:
-    """The file's text, in Unicode NFKC, without NUL or lone surrogates, read in a child
-    process (sources.extraction) within SNAPSHOT_READ_SECONDS of time and
+def extract_text(media_type: str, data: bytes) -> tuple[str, dict[str, str]]:
+    """The file's text, in Unicode NFKC, without NUL or lone surrogates, and what an HTML
+    page says of itself (sources.extraction.html_metadata), read in a child process
+    (sources.extraction) within SNAPSHOT_READ_SECONDS of time and
     SNAPSHOT_READ_MEMORY_BYTES of memory; a ValidationError in words when it cannot be."""
     seconds = settings.SNAPSHOT_READ_SECONDS
     memory = settings.SNAPSHOT_READ_MEMORY_BYTES
@@ -131,7 +134,8 @@ def extract_text(media_type: str, data: bytes) -> str:
             PROBLEMS.get(problem, "it may be damaged. Save it again, or add its text."), problem
         )
     text: str = answer["text"]
-    return text
+    metadata = answer.get("metadata") or {}
+    return text, {str(key): str(value) for key, value in metadata.items()}
 
 
 def unreadable(reason: str, code: str) -> ValidationError:
@@ -176,3 +180,8 @@ def sniff(data: bytes) -> str:
     if b"\x00" in data:
         raise ValidationError("This file holds binary data, not text.", code="unsupported_type")
     return TEXT
+
+
+def split_authors(authors: str) -> list[str]:
+    """The names in a page's author metadata ("A. Reporter; B. Writer")."""
+    return [name.strip() for name in authors.replace(" and ", ";").split(";") if name.strip()]

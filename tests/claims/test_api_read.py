@@ -22,10 +22,10 @@ pytestmark = pytest.mark.django_db
 # The page of claims, then their JSON: built by PostgreSQL in one query, or elsewhere by
 # ClaimSerializer from the claims with their claimants, people, topics, citations with
 # sources and publishers, provenance links (one recursive query), upstream sources, the
-# rating histories and the relations.
-DOCUMENT_QUERIES = 2 if connection.vendor == "postgresql" else 9
+# rating histories, the relations and the open changes at the source (claims.watch).
+DOCUMENT_QUERIES = 2 if connection.vendor == "postgresql" else 10
 # A claim: on PostgreSQL one query finds it, checks it may be shown and builds its JSON.
-DETAIL_QUERIES = 1 if connection.vendor == "postgresql" else 9
+DETAIL_QUERIES = 1 if connection.vendor == "postgresql" else 10
 
 
 def ids(response: Any) -> list[int]:

@@ -235,11 +235,12 @@ def test_pages_use_a_fixed_number_of_queries(
     }
     # list: count, page (claimants and citation counts joined), topics for the form;
     # claim: the claim and its claimant and reviewer, people, topics, citations with their
-    # sources, their paths' steps, how many sources each cited one is based on, its rating
+    # sources, their paths' steps, their open changes at the source, how many sources each
+    # cited one is based on, its rating
     # history, its related claims (these claims are unrated: no ClaimReview, so no query
     # for its appearances); source: the source, its links both ways, the claims citing it
     # and those attributed to it.
-    expected = {"list": 3, "claim": 8, "source": 5, "person": 5}[kind]
+    expected = {"list": 3, "claim": 9, "source": 5, "person": 5}[kind]
     with django_assert_num_queries(expected):
         assert client.get(urls[kind]).status_code == 200
     make(15)

@@ -264,3 +264,58 @@ def test_until_a_new_snapshot_is_checked_readers_are_told_it_is_being_checked(
     assert QuoteCheck.objects.get(citation=citation).outcome == "exact"
     page = Client().get(f"/claims/{citation.claim_id}/").content.decode()
     assert "found as quoted" in page
+
+
+def test_a_captured_page_suggests_its_metadata_and_never_writes_it(
+    editor_client: Client, site: Site
+) -> None:
+    from tests.factories import OrganizationFactory
+
+    times = OrganizationFactory(name="The Example Times")
+    source = SourceFactory(url=site.url("/story"), title="As the editor typed it", publisher=None)
+    source.published_text = "November 2019"
+    source.save()
+
+    capture_source.enqueue(source.pk)
+
+    snapshot = Snapshot.objects.get()
+    assert snapshot.metadata == {
+        "title": "Leaked files detail camp rules",
+        "authors": "A Reporter",
+        "published": "2019-11-16",
+        "site_name": "The Example Times",
+    }
+    source.refresh_from_db()
+    assert (source.title, source.published_text, source.publisher) == (
+        "As the editor typed it",
+        "November 2019",
+        None,
+    )
+    page = editor_client.get(f"/admin/sources/source/{source.pk}/change/").content.decode()
+    assert 'data-suggest-for="id_title" data-value="Leaked files detail camp rules"' in page
+    assert 'data-suggest-for="id_published_text" data-value="2019-11-16"' in page
+    publisher = 'data-suggest-for="id_publisher" data-value="The Example Times"'
+    assert f'{publisher} data-option-id="{times.pk}"' in page
+    assert "A Reporter (not yet a person here:" in page
+    assert "/admin/sources/person/add/?name=A+Reporter" in page
+    assert "admin/sources/suggestions.js" in page
+    # What the editor took is shown as taken, with no button.
+    source.title = "Leaked files detail camp rules"
+    source.save()
+    page = editor_client.get(f"/admin/sources/source/{source.pk}/change/").content.decode()
+    assert "Title: Leaked files detail camp rules (as typed)" in page
+    assert 'data-suggest-for="id_title"' not in page
+
+
+def test_metadata_of_a_hostile_page_is_escaped(editor_client: Client, site: Site) -> None:
+    site.pages["/evil"] = Page(
+        b'<html><head><title>"><script>alert(1)</script></title></head>'
+        b"<body><article><p>Some words of the page.</p></article></body></html>"
+    )
+    source = SourceFactory(url=site.url("/evil"))
+    capture_source.enqueue(source.pk)
+
+    page = editor_client.get(f"/admin/sources/source/{source.pk}/change/").content.decode()
+
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page

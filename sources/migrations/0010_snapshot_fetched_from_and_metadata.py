@@ -1,5 +1,6 @@
-"""Snapshots captured automatically record where they were fetched from; that URL is part
-of what was read, so the database refuses to change it as it refuses the rest (0004).
+"""Snapshots captured automatically record where they were fetched from, and every page
+what it says of itself (its metadata); both are part of what was read, so the database
+refuses to change them as it refuses the rest (0004).
 
 SQLite adds the column by remaking the table, which drops its triggers: the trigger is made
 again, on both databases, with the new column among those it guards."""
@@ -26,7 +27,7 @@ BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""",
 
 
 def forward(apps, schema_editor):
-    for statement in trigger(f"{CONTENT}, fetched_from")[schema_editor.connection.vendor]:
+    for statement in trigger(f"{CONTENT}, fetched_from, metadata")[schema_editor.connection.vendor]:
         schema_editor.execute(statement)
 
 
@@ -50,6 +51,16 @@ class Migration(migrations.Migration):
                 editable=False,
                 help_text="Where Claimtrail fetched it (after redirects), when it was captured automatically; blank when an editor added the file.",
                 max_length=2000,
+            ),
+        ),
+        migrations.AddField(
+            model_name="snapshot",
+            name="metadata",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                editable=False,
+                help_text="What the page says of itself (title, authors, published, site_name), read when it was added: suggestions for the source's fields, never written into them.",
             ),
         ),
         migrations.RunPython(forward, backward),
