@@ -370,6 +370,12 @@ TASK_SCHEDULE: dict[str, int] = {
 # addresses only (LINK_CHECK_ALLOW_PRIVATE lets an intranet, or tests, through).
 CAPTURE_ON_SAVE = env_bool("CAPTURE_ON_SAVE", True)
 CAPTURE_TIMEOUT = env_int("CAPTURE_TIMEOUT", 30)
+# Each capture also asks a web archive to save the page (sources.archive_requests) when
+# ARCHIVE_SAVE_URL is set: a Save Page Now compatible endpoint (the Wayback Machine's is
+# https://web.archive.org/save), with its keys from the environment. Off by default.
+ARCHIVE_SAVE_URL = env_str("ARCHIVE_SAVE_URL")
+ARCHIVE_ACCESS_KEY = env_str("ARCHIVE_ACCESS_KEY")
+ARCHIVE_SECRET_KEY = env_str("ARCHIVE_SECRET_KEY")
 CAPTURE_USER_AGENT = env_str(
     "CAPTURE_USER_AGENT",
     "Claimtrail-Capture/1.0 (keeps a copy of the pages a fact check cites)",

@@ -45,6 +45,7 @@ from sources.forms import (
 from sources.limits import AUTHORS_CAP, capped_choices
 from sources.locks import WRITE_TRIES, is_write_conflict, lock_rows, pause_before_retry
 from sources.models import (
+    ArchiveRequest,
     LinkCheck,
     LinkKind,
     Person,
@@ -493,6 +494,28 @@ class SnapshotInline(admin.TabularInline):
         return format_html('<a href="{}">Download</a>', url)
 
 
+class ArchiveRequestInline(admin.TabularInline):
+    """What the web archive was asked to save (sources.archive_requests), newest first."""
+
+    model = ArchiveRequest
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = (
+        "requested_at",
+        "status",
+        "archive_url",
+        "archived_at",
+        "error",
+    )
+    verbose_name_plural = "Requests to the web archive (ARCHIVE_SAVE_URL)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class SnapshotUploadForm(ModelForm):
     """A new snapshot: its file is read (type, text, size) as the form is checked, so that
     a file that cannot be a snapshot is an error on the form and nothing is stored."""
@@ -565,6 +588,7 @@ class SourceAdmin(SafeSaveAdmin):
         ProvenanceInline,
         SnapshotInline,
         SnapshotUploadInline,
+        ArchiveRequestInline,
     ]
     actions = ["export_csv", "capture_now"]
 

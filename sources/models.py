@@ -593,6 +593,36 @@ class Snapshot(models.Model):
         return f"{self.get_media_type_display()} of {self.source}, {self.captured_at:%Y-%m-%d}"
 
 
+class ArchiveRequest(models.Model):
+    """A request to a web archive to save a source's page (sources.archive_requests),
+    made with each capture when ARCHIVE_SAVE_URL is set: its job, its outcome, and the
+    copy's URL and capture time once the archive has it."""
+
+    class Status(models.TextChoices):
+        ASKING = "asking", "Asking the archive"
+        PENDING = "pending", "The archive is saving it"
+        DONE = "done", "Saved"
+        FAILED = "failed", "The archive could not save it"
+
+    source = models.ForeignKey(Source, models.CASCADE, related_name="archive_requests")
+    url = models.URLField(max_length=2000, help_text="The page the archive was asked to save.")
+    status = models.CharField(max_length=20, choices=Status, default=Status.ASKING)
+    job_id = models.CharField(max_length=200, blank=True, help_text="The archive's job.")
+    archive_url = models.URLField(max_length=2000, blank=True, help_text="The archive's copy.")
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the archive captured it."
+    )
+    error = models.CharField(max_length=300, blank=True, help_text="Why it failed, in words.")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()}: {self.url}"
+
+
 class LinkKind(models.TextChoices):
     URL = "url", "URL"
     ARCHIVE = "archive_url", "Archive URL"

@@ -2,11 +2,13 @@
 
 from typing import Any
 
+from django.conf import settings
 from django_tasks import task
 
 from jobs.engine import durable
+from sources import archive_requests
 from sources.capture import capture
-from sources.models import Source
+from sources.models import ArchiveRequest, Source
 
 
 @task()
@@ -22,8 +24,34 @@ def capture_source(source_id: int, *, only_if_missing: bool = False) -> dict[str
     snapshot = capture(source)
     if snapshot is None:
         return {"outcome": "unchanged", "words": "The page is as its latest snapshot has it."}
+    if settings.ARCHIVE_SAVE_URL:
+        request = ArchiveRequest.objects.create(source=source, url=source.url)
+        archive_page.enqueue(request.pk)
     return {
         "outcome": "captured",
         "snapshot": snapshot.pk,
         "words": " ".join(["Snapshot captured.", *snapshot.notes]),
     }
+
+
+@task()
+@durable
+def archive_page(request_id: int) -> dict[str, Any]:
+    """Ask the archive to save the page (once), then follow its job: a job under way, a
+    rate limit or the archive's trouble is tried again later (jobs.engine)."""
+    request = ArchiveRequest.objects.filter(pk=request_id).first()
+    if request is None or request.status in (
+        ArchiveRequest.Status.DONE,
+        ArchiveRequest.Status.FAILED,
+    ):
+        return {"outcome": "done", "words": "Nothing left to ask the archive."}
+    try:
+        if not request.job_id:
+            archive_requests.request_save(request)
+        archive_requests.follow(request)
+    except archive_requests.Failed as error:
+        ArchiveRequest.objects.filter(pk=request.pk).update(
+            status=ArchiveRequest.Status.FAILED, error=str(error)[:300]
+        )
+        raise
+    return {"outcome": "archived", "words": f"Archived: {request.archive_url}"}

@@ -12,7 +12,7 @@ from typing import Any
 
 @dataclass
 class Page:
-    body: bytes
+    body: Any  # bytes, or a function of the request answering bytes or (status, bytes)
     status: int = 200
     content_type: str = "text/html; charset=utf-8"
     delay: float = 0.0  # seconds before answering, the first `slow_times` times
@@ -55,8 +55,12 @@ def handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
             if page.delay and page.slow_times > 0:
                 page.slow_times -= 1
                 time.sleep(page.delay)
-            content = page.body(self) if callable(page.body) else page.body
-            self.send_response(page.status)
+            status, content = page.status, page.body
+            if callable(content):  # answers the request: bytes, or (status, bytes)
+                content = content(self)
+                if isinstance(content, tuple):
+                    status, content = content
+            self.send_response(status)
             self.send_header("Content-Type", page.content_type)
             self.send_header("Content-Length", str(len(content)))
             for name, value in page.headers.items():
