@@ -22,6 +22,7 @@ from django.utils import timezone
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from api.documents import PAGE_SQL, page_sql, stream_documents
+from bench.capture import measure_capture
 from bench.synthetic import SEARCH_WORD
 from bench.synthetic import text as synthetic_text
 from claims.exports import EXPORTS
@@ -52,7 +53,7 @@ LIST_PREBUILT_SQL = (
 )
 
 
-GROUPS = ("api", "queries", "deep", "search", "csv", "memory", "writes", "quotes")
+GROUPS = ("api", "queries", "deep", "search", "csv", "memory", "writes", "quotes", "capture")
 
 
 class Client:
@@ -117,6 +118,7 @@ def run(
     only: tuple[str, ...] = GROUPS,
     search_word: str = SEARCH_WORD,
     quotes: int = 100_000,
+    captures: int = 40,
 ) -> dict[str, Any]:
     """The measurements of the chosen groups, keyed as the README names them."""
     _unthrottle()
@@ -127,6 +129,11 @@ def run(
         "claims": Claim.objects.count(),
         "citations": Citation.objects.count(),
     }
+    if "capture" in only:  # needs no claims: a local server's pages
+        report("captures (bench.capture)")
+        measure_capture(results, captures=captures, repeat=repeat, report=report)
+        if only == ("capture",):
+            return results
     published = Claim.objects.published()
     sample = published.order_by("-updated_at", "-id").values_list("id", flat=True).first()
     if sample is None:

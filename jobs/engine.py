@@ -122,13 +122,14 @@ def recover(now: datetime | None = None) -> int:
 
 def schedule_due(now: datetime | None = None) -> list[str]:
     """Enqueue each task of settings.TASK_SCHEDULE ({path: seconds}) whose interval has
-    passed since it was last enqueued; many workers enqueue it once. Return their paths."""
+    passed since it was last enqueued (or first seen); many workers enqueue it once.
+    Return their paths."""
     now = now or timezone.now()
     enqueued = []
     for path, seconds in settings.TASK_SCHEDULE.items():
-        ScheduledRun.objects.get_or_create(
-            task_path=path, defaults={"enqueued_at": now - timedelta(seconds=seconds)}
-        )
+        # First seen now: its first run is one interval later (a new deployment, or
+        # `make run`, does not set off the watch of every page at its first start).
+        ScheduledRun.objects.get_or_create(task_path=path, defaults={"enqueued_at": now})
         with transaction.atomic():
             run = ScheduledRun.objects.select_for_update().get(task_path=path)
             if run.enqueued_at + timedelta(seconds=seconds) > now:

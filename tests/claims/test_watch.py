@@ -5,6 +5,7 @@ same request records the link's health. Pages from a server on loopback (tests.p
 import io
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -136,7 +137,9 @@ def test_the_watch_is_enqueued_once_per_interval_by_the_schedule(settings: Any) 
     settings.TASK_SCHEDULE = {"claims.tasks.watch_sources": 3600}
     now = timezone.now()
 
-    assert schedule_due(now) == ["claims.tasks.watch_sources"]
-    assert schedule_due(now + timezone.timedelta(minutes=59)) == []
-    assert schedule_due(now + timezone.timedelta(minutes=61)) == ["claims.tasks.watch_sources"]
+    assert schedule_due(now) == []  # first seen: its first run is an interval later
+    assert schedule_due(now + timedelta(minutes=59)) == []
+    assert schedule_due(now + timedelta(minutes=61)) == ["claims.tasks.watch_sources"]
+    assert schedule_due(now + timedelta(minutes=62)) == []  # another worker, a minute on
+    assert schedule_due(now + timedelta(minutes=122)) == ["claims.tasks.watch_sources"]
     assert DBTaskResult.objects.filter(task_path="claims.tasks.watch_sources").count() == 2

@@ -19,6 +19,7 @@ TARGETS = {
     "csv_limit_ratio": (">=", 0.3),
     "citations_csv_limit_ratio": (">=", 0.3),
     **{f"write_{name}_ratio": ("<=", 2) for name in WRITES},
+    "enqueue_overhead_ratio": ("<=", 3),
 }
 
 
@@ -42,6 +43,9 @@ class Command(BaseCommand):
             "--quotes", type=int, default=100_000, help="Citations the quotes group checks."
         )
         parser.add_argument(
+            "--captures", type=int, default=40, help="Pages the capture group captures."
+        )
+        parser.add_argument(
             "--search-word",
             default=SEARCH_WORD,
             help="What search_ms searches for (default: a generate_data word in ~0.3%% of claims).",
@@ -57,6 +61,7 @@ class Command(BaseCommand):
                 only=tuple(options["only"]),
                 search_word=options["search_word"],
                 quotes=options["quotes"],
+                captures=options["captures"],
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
