@@ -719,13 +719,13 @@ class SourceAdmin(SafeSaveAdmin):
             return format_html("<li>{}: {} (as typed)</li>", label, value)
         return format_html(
             '<li>{}: {} <button type="button" class="button" data-suggest-for="{}" '
-            'data-value="{}" aria-label="Use {} as the {}">Use this</button></li>',
+            'data-value="{}" aria-label="Use this as the {}: {}">Use this</button></li>',
             label,
             value,
             field_id,
             value,
-            value,
             label.lower(),
+            value,
         )
 
     def _person(
@@ -744,14 +744,15 @@ class SourceAdmin(SafeSaveAdmin):
             )
         return format_html(
             '<li>{}: {} <button type="button" class="button" data-suggest-for="{}" '
-            'data-value="{}" data-option-id="{}" aria-label="Use {} as {}">Use this</button></li>',
+            'data-value="{}" data-option-id="{}" aria-label="Use this as {}: {}">Use this'
+            "</button></li>",
             label,
             name,
             field_id,
             name,
             person.pk,
-            name,
             label.lower(),
+            name,
         )
 
     def capture_view(self, request: HttpRequest, source_id: int) -> HttpResponseRedirect:

@@ -514,3 +514,45 @@ def test_two_editors_on_one_citation_in_a_real_browser_lose_nothing(
 
     citation = Citation.objects.get(pk=citation.pk)
     assert (citation.quote, citation.locator) == ("The quote as corrected by Ann.", "p. 9")
+
+
+def test_an_editor_takes_the_captured_page_s_suggestions_with_one_click_each(
+    browser: WebDriver, live_server: object, axe: str
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from sources.services import add_snapshot
+    from tests.factories import OrganizationFactory
+    from tests.pages import ARTICLE
+
+    times = OrganizationFactory(name="The Example Times")
+    source = SourceFactory(title="Typed by the editor", publisher=None)
+    add_snapshot(
+        source=source,
+        upload=SimpleUploadedFile("page.html", ARTICLE),
+        captured_at=timezone.now(),
+        user=None,
+    )
+    sign_in_editor(browser, live_server)
+    browser.get(f"{live_server}/admin/sources/source/{source.pk}/change/")
+    named = ".select2-selection__rendered[aria-label]"
+    WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.CSS_SELECTOR, named)))
+    assert axe_violations(browser, axe) == []
+
+    browser.find_element(By.CSS_SELECTOR, "button[data-suggest-for='id_title']").click()
+    browser.find_element(By.CSS_SELECTOR, "button[data-suggest-for='id_publisher']").click()
+    assert browser.find_element(By.ID, "id_title").get_property("value") == (
+        "Leaked files detail camp rules"
+    )
+    assert Select(browser.find_element(By.ID, "id_publisher")).first_selected_option.text == (
+        "The Example Times"
+    )
+    # Nothing is written until the editor saves.
+    source.refresh_from_db()
+    assert source.title == "Typed by the editor"
+    browser.find_element(By.NAME, "_save").click()
+    wait_for(browser, ".messagelist .success")
+
+    source.refresh_from_db()
+    assert (source.title, source.publisher) == ("Leaked files detail camp rules", times)
