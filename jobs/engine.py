@@ -15,6 +15,7 @@ What the engine adds to django-tasks-db:
 """
 
 import functools
+import inspect
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -56,12 +57,15 @@ def durable(func: F) -> F:
     """Make a task function retried on Transient: it takes `attempt` (1 first); a
     Transient error before the last attempt enqueues it again after backoff(attempt) and
     answers when; on the last, or where the backend cannot defer (the immediate backend
-    of tests), it fails with the error's sentence. Apply @task() on top."""
+    of tests), it fails with the error's sentence. A function with an `attempt` parameter
+    is told which attempt it is (to record a last failure). Apply @task() on top."""
+
+    takes_attempt = "attempt" in inspect.signature(func).parameters
 
     @functools.wraps(func)
     def run(*args: Any, attempt: int = 1, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            return func(*args, **({**kwargs, "attempt": attempt} if takes_attempt else kwargs))
         except Transient as error:
             task = import_string(f"{func.__module__}.{func.__name__}")
             if attempt >= settings.TASK_MAX_ATTEMPTS or not task.get_backend().supports_defer:

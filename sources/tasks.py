@@ -36,9 +36,10 @@ def capture_source(source_id: int, *, only_if_missing: bool = False) -> dict[str
 
 @task()
 @durable
-def archive_page(request_id: int) -> dict[str, Any]:
+def archive_page(request_id: int, attempt: int = 1) -> dict[str, Any]:
     """Ask the archive to save the page (once), then follow its job: a job under way, a
-    rate limit or the archive's trouble is tried again later (jobs.engine)."""
+    rate limit or the archive's trouble is tried again later (jobs.engine); after the last
+    attempt the request says why it ended, as a failure does."""
     request = ArchiveRequest.objects.filter(pk=request_id).first()
     if request is None or request.status in (
         ArchiveRequest.Status.DONE,
@@ -53,5 +54,12 @@ def archive_page(request_id: int) -> dict[str, Any]:
         ArchiveRequest.objects.filter(pk=request.pk).update(
             status=ArchiveRequest.Status.FAILED, error=str(error)[:300]
         )
+        raise
+    except archive_requests.Transient as error:
+        if attempt >= settings.TASK_MAX_ATTEMPTS:
+            ArchiveRequest.objects.filter(pk=request.pk).update(
+                status=ArchiveRequest.Status.FAILED,
+                error=f"{error} (tried {attempt} times; run the task again to go on)"[:300],
+            )
         raise
     return {"outcome": "archived", "words": f"Archived: {request.archive_url}"}

@@ -122,3 +122,26 @@ def test_a_failed_save_is_recorded_in_words_and_the_capture_stands(site: Site) -
     request = ArchiveRequest.objects.get()
     assert request.status == "failed"
     assert request.error == "The archive refused the save request (403)."
+
+
+def test_an_archive_that_stays_busy_leaves_the_request_failed_in_words(
+    site: Site, settings: Any
+) -> None:
+    settings.TASKS = DATABASE_TASKS
+    settings.TASK_MAX_ATTEMPTS = 2
+    FakeArchive(site, busy=10)
+    source = SourceFactory(url=site.url("/story"))
+    capture_source.enqueue(source.pk)
+
+    for _ in range(3):
+        drain()
+        for result in DBTaskResult.objects.filter(status="READY"):
+            DBTaskResult.objects.filter(pk=result.pk).update(run_after=result.enqueued_at)
+
+    request = ArchiveRequest.objects.get()
+    assert request.status == "failed"
+    assert request.error == (
+        "The archive answered 429 to the save request; asked again later. "
+        "(tried 2 times; run the task again to go on)"
+    )
+    assert Snapshot.objects.filter(source=source).count() == 1

@@ -319,3 +319,20 @@ def test_metadata_of_a_hostile_page_is_escaped(editor_client: Client, site: Site
 
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_pdf_is_captured_with_its_text(site: Site) -> None:
+    from tests.sources.test_snapshots import pdf_with_text
+
+    site.pages["/report.pdf"] = Page(
+        pdf_with_text("Never allow escapes, the report says."), content_type="application/pdf"
+    )
+    source = SourceFactory(url=site.url("/report.pdf"))
+
+    result = capture_source.enqueue(source.pk)
+
+    assert result.status == "SUCCESSFUL", result.errors
+    snapshot = Snapshot.objects.get()
+    assert snapshot.media_type == "application/pdf"
+    assert "Never allow escapes" in snapshot.text
+    assert snapshot.metadata == {}  # suggestions come from HTML pages
