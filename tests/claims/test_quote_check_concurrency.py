@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -141,3 +142,41 @@ def test_a_quote_written_while_a_snapshot_is_added_is_checked_against_that_snaps
         if check.outcome != QuoteOutcome.EXACT or check.snapshot.text != new_text:
             stale.append((round_, check.outcome, check.snapshot.text))
     assert stale == []
+
+
+@pytest.mark.parametrize("edit_first", [True, False], ids=["edit-first", "snapshot-first"])
+def test_with_rechecks_queued_a_check_is_being_checked_or_true_never_stale(
+    edit_first: bool, settings: Any
+) -> None:
+    """With the database queue, a new snapshot marks its quotes "being checked" and the
+    worker's recheck finishes the job: between the two a reader sees "being checked"
+    against the new snapshot, or a check true of it, never the old one's result."""
+    from tests.sources.test_capture import DATABASE_TASKS, drain
+
+    settings.TASKS = DATABASE_TASKS
+    wrong = []
+    for round_ in range(ROUNDS // 2):
+        source = SourceFactory()
+        old_text = f"Round {round_}: the old page says only this."
+        upload = SimpleUploadedFile("old.txt", old_text.encode(), "text/plain")
+        add_snapshot(source=source, upload=upload, captured_at=READ_AT, user=None)
+        drain()
+        citation = CitationFactory(source=source, quote="the old page says only this")
+        new_quote = f"the new page {round_} says more"
+        new_text = f"Round {round_}: the new page {round_} says more."
+        edit = edit_quote(citation.pk, new_quote)
+        add = add_text_snapshot(source.pk, new_text, READ_AT + timedelta(days=1))
+
+        interleave(*((edit, add) if edit_first else (add, edit)))
+
+        check = QuoteCheck.objects.select_related("snapshot").get(citation=citation)
+        if check.snapshot.text != new_text or check.outcome not in (
+            QuoteOutcome.EXACT,
+            QuoteOutcome.CHECKING,
+        ):
+            wrong.append((round_, "before the worker", check.outcome, check.snapshot.text))
+        drain()
+        check = QuoteCheck.objects.select_related("snapshot").get(citation=citation)
+        if check.outcome != QuoteOutcome.EXACT or check.snapshot.text != new_text:
+            wrong.append((round_, "after the worker", check.outcome, check.snapshot.text))
+    assert wrong == []

@@ -336,3 +336,38 @@ def test_a_pdf_is_captured_with_its_text(site: Site) -> None:
     assert snapshot.media_type == "application/pdf"
     assert "Never allow escapes" in snapshot.text
     assert snapshot.metadata == {}  # suggestions come from HTML pages
+
+
+def test_naughty_strings_in_a_page_s_metadata_are_read_kept_and_shown_escaped(
+    editor_client: Client, naughty_strings: list[str]
+) -> None:
+    from html import escape
+
+    from sources.extraction import html_metadata
+
+    titles = []
+    for text in naughty_strings:
+        page = f"<html><head><title>{escape(text)}</title></head><body><p>x</p></body></html>"
+        found = html_metadata(page.encode("utf-8", "surrogatepass"))
+        assert set(found) <= {"title", "authors", "published", "site_name"}, text
+        assert all(isinstance(v, str) and "\x00" not in v for v in found.values()), text
+        titles.append(found.get("title", ""))
+    assert sum(1 for title in titles if title) > len(naughty_strings) // 2
+    # Kept on a snapshot and offered beside the fields, escaped.
+    source = SourceFactory()
+    for n, title in enumerate(t for t in titles if t):
+        Snapshot.objects.create(
+            source=source,
+            file=f"snapshots/naughty/{n}.html",
+            media_type="text/html",
+            sha256=f"{n:064x}",
+            size=1,
+            captured_at=source.created_at,
+            text="x",
+            metadata={"title": title, "authors": title, "site_name": title},
+        )
+        if n % 50:
+            continue
+        page = editor_client.get(f"/admin/sources/source/{source.pk}/change/")
+        assert page.status_code == 200, title
+        assert "<script>alert(123)</script>" not in page.content.decode()
