@@ -14,7 +14,7 @@ from django.contrib.admin.options import (
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, OperationalError, models, router, transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Case, Count, Exists, OuterRef, QuerySet, When
 from django.forms import ModelForm
 from django.http import (
     FileResponse,
@@ -22,12 +22,12 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
+    JsonResponse,
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import urlencode
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
@@ -49,6 +49,7 @@ from sources.models import (
     LinkCheck,
     LinkKind,
     Person,
+    PersonKind,
     Provenance,
     Reliability,
     Snapshot,
@@ -734,13 +735,19 @@ class SourceAdmin(SafeSaveAdmin):
         if used:
             return format_html("<li>{}: {} (as chosen)</li>", label, name)
         if person is None:
-            add = reverse("admin:sources_person_add") + "?" + urlencode({"name": name})
+            kind = PersonKind.ORGANIZATION if field_id == "id_publisher" else PersonKind.PERSON
             return format_html(
-                '<li>{}: {} (not yet a person here: <a href="{}" target="_blank" '
-                'rel="noopener">add them</a>, then choose them)</li>',
+                '<li>{}: {} (not yet here) <button type="button" class="button" '
+                'data-suggest-for="{}" data-value="{}" data-create-url="{}" data-kind="{}" '
+                'aria-label="Use this as {}: add {} and choose them">Use this</button></li>',
                 label,
                 name,
-                add,
+                field_id,
+                name,
+                reverse("admin:sources_source_suggested_person"),
+                kind,
+                label.lower(),
+                name,
             )
         return format_html(
             '<li>{}: {} <button type="button" class="button" data-suggest-for="{}" '
@@ -754,6 +761,32 @@ class SourceAdmin(SafeSaveAdmin):
             label.lower(),
             name,
         )
+
+    def suggested_person(self, request: HttpRequest) -> JsonResponse:
+        """A page's author or site, taken by the editor's click ("Use this"): the person
+        or organization of that name, added (with history) when there is none. Answers
+        {"id", "name"} for the form's autocomplete, or {"error"} in words."""
+        if request.method != "POST":
+            return JsonResponse({"error": "Send the name by POST."}, status=405)
+        if not request.user.has_perm("sources.add_person"):
+            raise PermissionDenied
+        name = " ".join(request.POST.get("name", "").split())
+        kind = request.POST.get("kind", PersonKind.PERSON)
+        if kind not in (PersonKind.PERSON, PersonKind.ORGANIZATION):
+            return JsonResponse({"error": "Not a kind of person this takes."}, status=400)
+        found = Person.objects.filter(name=name).order_by(
+            Case(When(kind=kind, then=0), default=1), "id"
+        )
+        person = found.first()
+        if person is None:
+            person = Person(name=name, kind=kind)
+            try:
+                person.full_clean()
+            except ValidationError as error:
+                return JsonResponse({"error": " ".join(error.messages)}, status=400)
+            person._history_user = request.user  # type: ignore[attr-defined]
+            person.save()
+        return JsonResponse({"id": person.pk, "name": person.name})
 
     def capture_view(self, request: HttpRequest, source_id: int) -> HttpResponseRedirect:
         """The "Capture now" button of a source's page: the capture is queued; the form's other
@@ -796,12 +829,17 @@ class SourceAdmin(SafeSaveAdmin):
             self.admin_site.admin_view(self.snapshot_file),
             name="sources_source_snapshot",
         )
+        suggested_person = path(
+            "suggested-person/",
+            self.admin_site.admin_view(self.suggested_person),
+            name="sources_source_suggested_person",
+        )
         capture = path(
             "<int:source_id>/capture/",
             self.admin_site.admin_view(self.capture_view),
             name="sources_source_capture",
         )
-        return [download, capture, *super().get_urls()]
+        return [download, capture, suggested_person, *super().get_urls()]
 
     def snapshot_file(self, request: HttpRequest, source_id: int, pk: int) -> FileResponse:
         """A stored snapshot's file, as an attachment: an uploaded page is never shown as a

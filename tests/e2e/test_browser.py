@@ -548,7 +548,15 @@ def test_an_editor_takes_the_captured_page_s_suggestions_with_one_click_each(
     assert Select(browser.find_element(By.ID, "id_publisher")).first_selected_option.text == (
         "The Example Times"
     )
-    # Nothing is written until the editor saves.
+    # An author not yet known is added by the click, and chosen.
+    browser.find_element(By.CSS_SELECTOR, "button[data-suggest-for='id_authors']").click()
+    WebDriverWait(browser, 10).until(
+        lambda _: (
+            [o.text for o in Select(browser.find_element(By.ID, "id_authors")).all_selected_options]
+            == ["A Reporter"]
+        )
+    )
+    # Nothing of the source is written until the editor saves.
     source.refresh_from_db()
     assert source.title == "Typed by the editor"
     browser.find_element(By.NAME, "_save").click()
@@ -556,3 +564,4 @@ def test_an_editor_takes_the_captured_page_s_suggestions_with_one_click_each(
 
     source.refresh_from_db()
     assert (source.title, source.publisher) == ("Leaked files detail camp rules", times)
+    assert [author.name for author in source.authors.all()] == ["A Reporter"]

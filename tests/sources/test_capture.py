@@ -296,8 +296,8 @@ def test_a_captured_page_suggests_its_metadata_and_never_writes_it(
     assert 'data-suggest-for="id_published_text" data-value="2019-11-16"' in page
     publisher = 'data-suggest-for="id_publisher" data-value="The Example Times"'
     assert f'{publisher} data-option-id="{times.pk}"' in page
-    assert "A Reporter (not yet a person here:" in page
-    assert "/admin/sources/person/add/?name=A+Reporter" in page
+    assert "A Reporter (not yet here)" in page
+    assert 'data-create-url="/admin/sources/source/suggested-person/" data-kind="person"' in page
     assert "admin/sources/suggestions.js" in page
     # What the editor took is shown as taken, with no button.
     source.title = "Leaked files detail camp rules"
@@ -371,3 +371,31 @@ def test_naughty_strings_in_a_page_s_metadata_are_read_kept_and_shown_escaped(
         page = editor_client.get(f"/admin/sources/source/{source.pk}/change/")
         assert page.status_code == 200, title
         assert "<script>alert(123)</script>" not in page.content.decode()
+
+
+def test_a_suggested_name_is_added_once_on_the_editor_s_click(editor_client: Client) -> None:
+    from sources.models import Person
+
+    url = "/admin/sources/source/suggested-person/"
+    first = editor_client.post(url, {"name": "  A   Reporter ", "kind": "person"})
+    again = editor_client.post(url, {"name": "A Reporter", "kind": "person"})
+
+    assert first.status_code == 200
+    assert first.json() == again.json()
+    person = Person.objects.get(name="A Reporter")
+    assert (first.json()["id"], person.kind) == (person.pk, "person")
+    assert person.history.get().history_user is not None  # who added it
+    site = editor_client.post(url, {"name": "The Example Times", "kind": "organization"})
+    assert Person.objects.get(pk=site.json()["id"]).kind == "organization"
+    # Bad input is refused in words and adds nothing; only POST, only editors.
+    for data, words in (
+        ({"name": "", "kind": "person"}, "This field cannot be blank."),
+        ({"name": "x" * 201, "kind": "person"}, "at most 200 characters"),
+        ({"name": "X", "kind": "group"}, "Not a kind of person this takes."),
+    ):
+        refused = editor_client.post(url, data)
+        assert refused.status_code == 400
+        assert words in refused.json()["error"]
+    assert Person.objects.count() == 2
+    assert editor_client.get(url).status_code == 405
+    assert Client().post(url, {"name": "Y", "kind": "person"}).status_code == 302  # sign in
