@@ -1,5 +1,6 @@
 """The reading pages' addresses: claims, sources, people, ratings. The list with its search
-is config/urls.py's (it is rate-limited there, as the API is)."""
+is config/urls.py's (it is rate-limited there, as the API is), and so are the feeds, which
+link to it."""
 
 from django.urls import path
 

@@ -89,6 +89,8 @@ def _list_context(request: HttpRequest, form: ClaimSearchForm, page: Page | None
         "ratings": Rating.choices,
         "topics": Topic.objects.order_by("name"),
         "querystring": urlencode(chosen),
+        # The topic's feed, when the list is one topic's (claims.feeds).
+        "topic": Topic.objects.filter(slug=valid["topic"]).first() if valid.get("topic") else None,
     }
 
 
