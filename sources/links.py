@@ -84,28 +84,12 @@ class PrivateAddress(Exception):
     """A link (or a redirect) to this machine or a private network: not fetched."""
 
 
-async def refuse_private(request: httpx.Request) -> None:
+def refuse_private_sync(request: httpx.Request) -> None:
     """Refuse, before connecting, a request to a loopback, private, link-local or reserved
     address (by name or as resolved, or inside an IPv6 address): a source's URL, typed by
     an editor, must not make the server probe its own network and report what answered.
     A name resolved again by the connection could differ (DNS rebinding); the firewall is
-    the real boundary."""
-    host = _host(request)
-    try:
-        addresses = {ipaddress.ip_address(host.strip("[]"))}
-    except ValueError:
-        loop = asyncio.get_running_loop()
-        try:
-            found = await loop.getaddrinfo(host, request.url.port or 443, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError):
-            return  # the connection reports it: the host name does not resolve
-        addresses = {ipaddress.ip_address(info[4][0]) for info in found}
-    if not all(is_public(address) for address in addresses):
-        raise PrivateAddress(host)
-
-
-def refuse_private_sync(request: httpx.Request) -> None:
-    """refuse_private, for a client that is not asynchronous (sources.capture)."""
+    the real boundary. (The hook of a client that is not asynchronous: sources.capture.)"""
     host = _host(request)
     try:
         addresses = {ipaddress.ip_address(host.strip("[]"))}
@@ -117,6 +101,12 @@ def refuse_private_sync(request: httpx.Request) -> None:
         addresses = {ipaddress.ip_address(info[4][0]) for info in found}
     if not all(is_public(address) for address in addresses):
         raise PrivateAddress(host)
+
+
+async def refuse_private(request: httpx.Request) -> None:
+    """refuse_private_sync, for an asynchronous client (check_urls): the name is looked up
+    in a thread, as the event loop's own getaddrinfo does."""
+    await asyncio.to_thread(refuse_private_sync, request)
 
 
 def _host(request: httpx.Request) -> str:
