@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.urls import Resolver404, ResolverMatch, resolve, reverse
 from django.utils.http import parse_etags
+from django_tasks import TaskResult
 from django_tasks_db.models import DBTaskResult
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -433,42 +434,25 @@ class SourceViewSet(RecordViewSet):
             result = request_capture(source)
         except DjangoValidationError as error:
             raise ValidationError({api_settings.NON_FIELD_ERRORS_KEY: error.messages}) from None
-        body = task_document(request, result.id, stored=uses_database_backend())
-        if body is None:  # ran at once (the immediate backend): its outcome as it ended
-            body = immediate_document(result)
+        body = task_document(request, result)
         headers = {"Location": body["url"]} if body["url"] else {}
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 
 
-def task_document(request: Request, task_id: str, *, stored: bool) -> dict[str, Any] | None:
-    """A stored task's document (TaskSerializer), or None when it is not stored."""
-    result = DBTaskResult.objects.filter(pk=task_id).first() if stored else None
-    if result is None:
-        return None
-    return {
-        "id": str(result.pk),
-        "task": result.task_path.rsplit(".", 1)[-1],
-        "status": result.status,
-        "outcome": state_in_words(result),
-        "enqueued_at": result.enqueued_at,
-        "finished_at": result.finished_at,
-        "url": request.build_absolute_uri(reverse("task-detail", args=[result.pk])),
-    }
-
-
-def immediate_document(result: Any) -> dict[str, Any]:
-    value = result.return_value if result.status == "SUCCESSFUL" else None
-    errors = [error.traceback.strip().rsplit("\n", 1)[-1] for error in result.errors]
+def task_document(request: Request, result: TaskResult) -> dict[str, Any]:
+    """A task's document (TaskSerializer), from any backend's result; its `url` to poll
+    when the database keeps it (not when the immediate backend ran it at once)."""
+    stored = uses_database_backend()
     return {
         "id": str(result.id),
         "task": result.task.name,
         "status": str(result.status),
-        "outcome": (value or {}).get("words", "Done.")
-        if value is not None
-        else (errors[-1].split(": ", 1)[-1] if errors else ""),
+        "outcome": state_in_words(result),
         "enqueued_at": result.enqueued_at,
         "finished_at": result.finished_at,
-        "url": None,
+        "url": request.build_absolute_uri(reverse("task-detail", args=[result.id]))
+        if stored
+        else None,
     }
 
 
@@ -482,12 +466,13 @@ class TaskView(APIView):
         if not request.user.has_perm("sources.add_snapshot"):
             raise PermissionDenied("Only editors follow background tasks.")
         try:
-            body = task_document(request, task_id, stored=True)
+            row = DBTaskResult.objects.filter(pk=task_id).first()
         except DjangoValidationError:  # not a task id at all
-            body = None
-        if body is None:
+            row = None
+        if row is None:
             raise NotFound("There is no such task (finished tasks are kept for a while).")
-        return Response(TaskSerializer(body).data)
+        result = cast(TaskResult, row.task_result)  # django-tasks-db's is django-tasks'
+        return Response(TaskSerializer(task_document(request, result)).data)
 
 
 class CSVRenderer(BaseRenderer):

@@ -18,14 +18,14 @@ import functools
 import inspect
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from django_tasks import TaskResultStatus, task_backends
+from django_tasks import TaskResult, TaskResultStatus, task_backends
 from django_tasks_db.models import DBTaskResult
 
 from jobs.models import ScheduledRun, WorkerHeartbeat
@@ -78,14 +78,18 @@ def durable(func: F) -> F:
 
 
 def error_in_words(result: DBTaskResult) -> str:
-    """Why a failed task failed, as its exception said it: the traceback's last line,
-    without the exception's class."""
-    last = (result.traceback or "").strip().rsplit("\n", 1)[-1]
+    """Why a failed task failed, as its exception said it (a stored row)."""
+    return _words(result.traceback or "", result.exception_class_path or "")
+
+
+def _words(traceback: str, class_path: str) -> str:
+    """A traceback's last line, without the exception's class; its class's name when the
+    exception said nothing."""
+    last = traceback.strip().rsplit("\n", 1)[-1]
     words = last.split(": ", 1)[1] if ": " in last else ""
     if words:
         return words
-    name = (result.exception_class_path or "").rsplit(".", 1)[-1]
-    return f"It stopped with an error of ours ({name or 'unknown'})."
+    return f"It stopped with an error of ours ({class_path.rsplit('.', 1)[-1] or 'unknown'})."
 
 
 def beat(worker_id: str, *, started_at: datetime) -> None:
@@ -169,19 +173,21 @@ def uses_database_backend() -> bool:
     return type(task_backends["default"]).__name__ == "DatabaseBackend"
 
 
-def latest_run(task_path: str, first_arg: Any) -> DBTaskResult | None:
+def latest_run(task_path: str, first_arg: Any) -> TaskResult | None:
     """The latest task of this path whose first argument is `first_arg` (a source's
     capture, say), for showing its state; None when there is none."""
-    return (
+    row = (
         DBTaskResult.objects.filter(task_path=task_path, args_kwargs__args__0=first_arg)
         .order_by("-enqueued_at")
-        .defer("traceback", "return_value")
         .first()
     )
+    # django-tasks-db's result is django-tasks' (the stubs' generics differ).
+    return None if row is None else cast(TaskResult, row.task_result)
 
 
-def state_in_words(result: DBTaskResult | None) -> str:
-    """A task's state for an editor."""
+def state_in_words(result: TaskResult | None) -> str:
+    """A task's state for an editor, from any backend's result (the database's, or the
+    immediate backend's that ran it at once)."""
     if result is None:
         return "Never run."
     match result.status:
@@ -190,9 +196,12 @@ def state_in_words(result: DBTaskResult | None) -> str:
         case TaskResultStatus.RUNNING:
             return "Running now."
         case TaskResultStatus.FAILED:
-            return f"Failed: {error_in_words(result)}"
-    value = result.return_value if isinstance(result.return_value, dict) else {}
-    return str(value.get("words") or "Done.")
+            error = result.errors[-1] if result.errors else None
+            return "Failed: " + _words(
+                error.traceback if error else "", error.exception_class_path if error else ""
+            )
+    value = result.return_value
+    return str(value.get("words") or "Done.") if isinstance(value, dict) else "Done."
 
 
 def recent_durations(hours: int = 1) -> dict[str, tuple[int, float]]:

@@ -462,12 +462,24 @@ class LinkHealthFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SnapshotInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    """Rows written elsewhere (a service, a task), shown as they are: none added, changed
+    or deleted here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SnapshotInline(ReadOnlyInline):
     """A source's snapshots, newest first, as they were stored: never changed here."""
 
     model = Snapshot
-    extra = 0
-    can_delete = False
     fields = readonly_fields = (
         "captured_at",
         "media_type",
@@ -483,24 +495,16 @@ class SnapshotInline(admin.TabularInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Snapshot]:
         return super().get_queryset(request).defer("text").select_related("created_by")
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     @admin.display(description="File")
     def download(self, snapshot: Snapshot) -> str:
         url = reverse("admin:sources_source_snapshot", args=[snapshot.source_id, snapshot.pk])
         return format_html('<a href="{}">Download</a>', url)
 
 
-class ArchiveRequestInline(admin.TabularInline):
+class ArchiveRequestInline(ReadOnlyInline):
     """What the web archive was asked to save (sources.archive_requests), newest first."""
 
     model = ArchiveRequest
-    extra = 0
-    can_delete = False
     fields = readonly_fields = (
         "requested_at",
         "status",
@@ -509,12 +513,6 @@ class ArchiveRequestInline(admin.TabularInline):
         "error",
     )
     verbose_name_plural = "Requests to the web archive (ARCHIVE_SAVE_URL)"
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class SnapshotUploadForm(ModelForm):
