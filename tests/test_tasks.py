@@ -230,3 +230,26 @@ def test_a_worker_killed_mid_task_leaves_its_task_to_another(
     assert len(result.worker_ids) == 2  # the killed worker's claim, then the second's
     assert source.snapshots.count() == 1
     assert site.hits("/hangs") == 2
+
+
+@pytest.mark.django_db
+def test_the_failed_task_list_uses_a_fixed_number_of_queries(
+    site: Site, editor_client: Client, django_assert_num_queries: Any
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    site.pages["/gone"] = Page(b"Gone.", status=404)
+
+    def fail(count: int) -> None:
+        for _ in range(count):
+            capture_source.enqueue(SourceFactory(url=site.url("/gone")).pk)
+        drain()
+
+    fail(2)
+    editor_client.get("/admin/jobs/failedtask/")  # warm: the session, the permissions
+    with CaptureQueriesContext(connection) as few:
+        assert editor_client.get("/admin/jobs/failedtask/").status_code == 200
+    fail(20)
+    with django_assert_num_queries(len(few.captured_queries)):
+        page = editor_client.get("/admin/jobs/failedtask/").content.decode()
+    assert page.count("The page answered 404: nothing to capture.") == 22

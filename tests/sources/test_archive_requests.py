@@ -145,3 +145,30 @@ def test_an_archive_that_stays_busy_leaves_the_request_failed_in_words(
         "(tried 2 times; run the task again to go on)"
     )
     assert Snapshot.objects.filter(source=source).count() == 1
+
+
+def test_an_editor_with_the_page_open_while_the_archive_url_is_filled_loses_nothing(
+    site: Site, editor_client: Client
+) -> None:
+    from tests.forms import form_data
+
+    FakeArchive(site)
+    source = SourceFactory(url=site.url("/story"), archive_url="", title="As it was")
+    url = f"/admin/sources/source/{source.pk}/change/"
+    opened = form_data(editor_client.get(url), "source_form")
+
+    capture_source.enqueue(source.pk)  # the task fills the blank archive URL meanwhile
+    opened["title"] = "The editor's title"
+    refused = editor_client.post(url, opened)
+
+    assert refused.status_code == 200  # refused in words, the input kept
+    assert "while you were editing it" in refused.content.decode()
+    assert "The editor&#x27;s title" in refused.content.decode()
+    source.refresh_from_db()
+    assert source.title == "As it was"
+    archive_url = ArchiveRequest.objects.get().archive_url
+    assert source.archive_url == archive_url
+    again = editor_client.post(url, form_data(refused, "source_form"))
+    assert again.status_code == 302
+    source.refresh_from_db()
+    assert (source.title, source.archive_url) == ("The editor's title", archive_url)
