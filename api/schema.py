@@ -68,7 +68,10 @@ class AutoSchema(StandardizedErrorsAutoSchema):
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)  # type: ignore[arg-type]
         versioned = getattr(self.view, "needs_if_match", False)
-        if direction == "response" and self.method in ("PUT", "PATCH") and versioned:
+        versioned = versioned and self.method in ("PUT", "PATCH")
+        # An action that takes If-Match (a sign-off, a workflow's PATCH) answers 412 and 428 too.
+        takes_if_match = any(p.get("name") == "If-Match" for p in self._get_parameters())
+        if direction == "response" and (versioned or takes_if_match):
             for code, serializer in PRECONDITION_ERRORS.items():
                 responses.setdefault(code, self._get_response_for_code(serializer, code))
         return responses

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, TypeVar, cast
 
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -24,6 +25,7 @@ from claims.models import (
     QuoteCheck,
     Rating,
     RelationKind,
+    State,
     Topic,
     open_change,
 )
@@ -500,6 +502,64 @@ class TaskSerializer(serializers.Serializer):
     )
     url = serializers.CharField(
         allow_null=True, help_text="Where to poll it; null when the task ran at once."
+    )
+
+
+class ChangeSerializer(serializers.Serializer):
+    by = serializers.CharField(allow_null=True, help_text="The editor's username (null: none).")
+    at = serializers.DateTimeField(help_text="When.")
+
+
+class SignOffSerializer(serializers.Serializer):
+    signed_off = serializers.BooleanField(
+        help_text="Whether a second editor's sign-off covers the verdict as it is now."
+    )
+    by = serializers.CharField(allow_null=True, help_text="Who signed off (null: no one).")
+    at = serializers.DateTimeField(allow_null=True, help_text="When (null: never).")
+    words = serializers.CharField(help_text="The sign-off in words, withdrawn or not.")
+
+
+class WorkflowSerializer(serializers.Serializer):
+    """A claim's place in the desk's work, for editors (claims.workflow)."""
+
+    state = serializers.ChoiceField(choices=State.choices, help_text="Its state now.")
+    next_states = serializers.ListField(
+        child=serializers.ChoiceField(choices=State.choices),
+        help_text="The states it may go to next (set `state` on the claim).",
+    )
+    assignee = serializers.CharField(
+        allow_null=True, help_text="The editor researching it (username)."
+    )
+    reviewer = serializers.CharField(
+        allow_null=True, help_text="The editor asked to sign it off (username)."
+    )
+    last_change = ChangeSerializer(
+        allow_null=True,
+        help_text="The last change to its rating, rationale or citations (from the history).",
+    )
+    sign_off = SignOffSerializer(help_text="The second editor's sign-off of the verdict.")
+    second_editor_required = serializers.BooleanField(
+        help_text="Whether publishing waits for the sign-off (PUBLISH_REQUIRES_SECOND_EDITOR)."
+    )
+
+
+class EditorField(serializers.SlugRelatedField):
+    """An editor named by username: an active staff account."""
+
+    default_error_messages = {
+        "does_not_exist": "There is no active editor with the username “{value}”.",
+        "invalid": "Give an editor's username.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        editors = User.objects.filter(is_staff=True, is_active=True)
+        super().__init__(slug_field="username", queryset=editors, allow_null=True, **kwargs)
+
+
+class WorkflowInputSerializer(serializers.Serializer):
+    assignee = EditorField(required=False, help_text="The editor researching it; null: no one.")
+    reviewer = EditorField(
+        required=False, help_text="The editor asked to sign it off; null: no one."
     )
 
 

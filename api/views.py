@@ -43,6 +43,8 @@ from api.serializers import (
     SourceDetailSerializer,
     SourceSerializer,
     TaskSerializer,
+    WorkflowInputSerializer,
+    WorkflowSerializer,
 )
 from claims.claimreview import claim_review
 from claims.exports import EXPORTS, data_package
@@ -50,6 +52,14 @@ from claims.models import Citation, Claim, ClaimRelation, may_see_drafts
 from claims.reviews import rating_histories
 from claims.search import search_claims
 from claims.services import lock_claim, save_claim
+from claims.workflow import (
+    assign,
+    next_states,
+    second_editor_required,
+    sign_off,
+    sign_off_state,
+    verdict_changes,
+)
 from jobs.engine import state_in_words, uses_database_backend
 from sources.export_engine import counted_download, ending_loudly
 from sources.exports import csv_response
@@ -95,23 +105,7 @@ class VersionedUpdateMixin:
             etag, current = self.version(request, *args, **kwargs)
             # "*" is the client saying it means to overwrite whatever is there.
             if expected.strip() != "*" and etag not in parse_etags(expected):
-                return Response(
-                    {
-                        "type": "client_error",
-                        "errors": [
-                            {
-                                "code": "precondition_failed",
-                                "detail": "Someone changed this record since you read it. "
-                                "Here it is as it is now: apply your change to it and send it "
-                                "again with its ETag.",
-                                "attr": None,
-                            }
-                        ],
-                        "current": current,
-                    },
-                    status=status.HTTP_412_PRECONDITION_FAILED,
-                    headers={"ETag": etag},
-                )
+                return precondition_failed(current, etag)
             response = self.perform_write(request, *args, **kwargs)
             response["ETag"] = self.version(request, *args, **kwargs)[0]
         return response
@@ -321,6 +315,134 @@ class ClaimViewSet(RecordViewSet):
         if review is None:
             raise NotFound("This claim is not rated yet, so it has no ClaimReview.")
         return Response(review, content_type="application/ld+json")
+
+    def _editor_claim(self, request: Request) -> Claim:
+        """The claim of a workflow request, for editors only."""
+        if not may_see_drafts(request.user):
+            raise PermissionDenied("Only editors see and change a claim's workflow.")
+        return cast(Claim, self.get_object())
+
+    @extend_schema(methods=["GET"], responses=WorkflowSerializer)
+    @extend_schema(
+        methods=["PATCH"],
+        request=WorkflowInputSerializer,
+        responses=WorkflowSerializer,
+        parameters=[IF_MATCH],
+        description="Assign the claim (`assignee`, `reviewer`: editors' usernames, or null). "
+        "`If-Match` carries the ETag of the workflow as read.",
+    )
+    @action(detail=True, methods=["get", "patch"], pagination_class=None, filter_backends=[])
+    def workflow(self, request: Request, pk: str | None = None) -> Response:
+        """The claim's place in the desk's work (editors): its state and the states it may
+        go to, its assignee and reviewer, the last change to its verdict and the second
+        editor's sign-off. Its state changes through the claim itself (`state`)."""
+        claim = self._editor_claim(request)
+        if request.method == "GET":
+            body = workflow_document(claim)
+            return Response(body, headers={"ETag": document_etag(body)})
+        expected = request.headers.get("If-Match", "").strip()
+        if not expected:
+            raise PreconditionRequired
+        data = WorkflowInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+
+        def write() -> Response:
+            with transaction.atomic():
+                lock_rows(claims=[claim.pk])
+                current = workflow_document(Claim.objects.get(pk=claim.pk))
+                if expected != "*" and document_etag(current) not in parse_etags(expected):
+                    return precondition_failed(current, document_etag(current))
+                user = cast(User, request.user)
+                changed = assign(claim.pk, user, **data.validated_data)
+                body = workflow_document(changed)
+            return Response(body, headers={"ETag": document_etag(body)})
+
+        return retrying(write)
+
+    @extend_schema(
+        request=None,
+        responses=WorkflowSerializer,
+        parameters=[IF_MATCH],
+        description="Sign off the claim's verdict as a second editor. `If-Match` carries "
+        "the ETag of the claim as read (GET /claims/{id}/): a claim changed since is refused "
+        "(412), as is signing off one's own change or a claim not in review (400).",
+    )
+    @action(detail=True, methods=["post"], url_path="sign-off", filter_backends=[])
+    def sign_off(self, request: Request, pk: str | None = None) -> Response:
+        claim = self._editor_claim(request)
+        expected = request.headers.get("If-Match", "").strip()
+        if not expected:
+            raise PreconditionRequired
+
+        def write() -> Response:
+            with transaction.atomic():
+                lock_claim(claim.pk, sources=[])
+                etag, current = self.version(request, pk=pk)
+                if expected != "*" and etag not in parse_etags(expected):
+                    return precondition_failed(current, etag)
+                change = verdict_changes([claim.pk]).get(claim.pk)
+                try:
+                    signed = sign_off(
+                        claim.pk, cast(User, request.user), seen=change.at if change else None
+                    )
+                except DjangoValidationError as error:
+                    raise ValidationError({"state": error.messages}) from None
+                return Response(workflow_document(signed))
+
+        return retrying(write)
+
+
+def document_etag(body: Any) -> str:
+    return f'"{hashlib.sha256(ORJSONRenderer().render(body)).hexdigest()}"'
+
+
+def precondition_failed(current: Any, etag: str) -> Response:
+    """412: the record changed since the client read it; here it is now, with its ETag."""
+    return Response(
+        {
+            "type": "client_error",
+            "errors": [
+                {
+                    "code": "precondition_failed",
+                    "detail": "Someone changed this record since you read it. Here it is as it "
+                    "is now: apply your change to it and send it again with its ETag.",
+                    "attr": None,
+                }
+            ],
+            "current": current,
+        },
+        status=status.HTTP_412_PRECONDITION_FAILED,
+        headers={"ETag": etag},
+    )
+
+
+def workflow_document(claim: Claim) -> dict[str, Any]:
+    """WorkflowSerializer's data for `claim`: its state, editors and sign-off, the last
+    change to its verdict read from the history (claims.workflow)."""
+    change = verdict_changes([claim.pk]).get(claim.pk)
+    ids = {claim.assignee_id, claim.reviewer_id, claim.signed_off_by_id}
+    ids |= {change.user_id} if change else set()
+    names: dict[int | None, str] = dict(
+        User.objects.filter(pk__in=[pk for pk in ids if pk is not None]).values_list(
+            "pk", "username"
+        )
+    )
+    state = sign_off_state(claim, change)
+    body = {
+        "state": claim.state,
+        "next_states": next_states(claim.state),
+        "assignee": names.get(claim.assignee_id),
+        "reviewer": names.get(claim.reviewer_id),
+        "last_change": {"by": names.get(change.user_id), "at": change.at} if change else None,
+        "sign_off": {
+            "signed_off": state.valid,
+            "by": names.get(claim.signed_off_by_id),
+            "at": claim.signed_off_at,
+            "words": state.words,
+        },
+        "second_editor_required": second_editor_required(),
+    }
+    return WorkflowSerializer(body).data
 
 
 @extend_schema_view(**VERSIONED)

@@ -2,6 +2,7 @@ import copy
 import os
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from django.contrib import admin, messages
@@ -12,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.forms import (
+    BaseInlineFormSet,
     BooleanField,
     CharField,
     HiddenInput,
@@ -21,7 +23,9 @@ from django.forms import (
 )
 from django.forms.formsets import TOTAL_FORM_COUNT
 from django.http import (
+    Http404,
     HttpRequest,
+    HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
@@ -29,8 +33,10 @@ from django.http import (
 from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.text import Truncator
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 from import_export.forms import ConfirmImportForm
@@ -43,6 +49,7 @@ from claims.models import (
     TOPICS_CAP,
     Citation,
     Claim,
+    ClaimNote,
     ClaimRelation,
     QuoteChange,
     Role,
@@ -50,12 +57,14 @@ from claims.models import (
     Topic,
     open_change,
 )
+from claims.notes import post_note, thread
 from claims.paths import EXAMPLE, MAX_PATH_STEPS, PathError, format_path, parse_path, resolve_path
 from claims.rules import (
     citation_change_errors,
     evidence_by_claim,
     publishing_errors,
     stored_evidence,
+    verdict_locked,
 )
 from claims.services import (
     MAX_CITATIONS_PER_WRITE,
@@ -64,12 +73,23 @@ from claims.services import (
     save_citation,
     write_paths,
 )
+from claims.workflow import (
+    awaiting_sign_off,
+    label,
+    move,
+    next_states,
+    pending_publish_error,
+    sign_off,
+    sign_off_state,
+    transition_error,
+    verdict_changes,
+)
 from sources.admin import AutocompleteIdsChecked, SafeSaveAdmin, posted_ids
 from sources.exports import csv_response
 from sources.forms import FuzzyDateFormMixin, VersionedFormMixin, VersionedInlineFormSet
 from sources.limits import BASED_ON_CAP, capped_choices
 from sources.locks import lock_rows
-from sources.models import Provenance, is_record_id
+from sources.models import Provenance, is_record_id, url_checks
 from sources.quotes import QuoteOutcome
 
 
@@ -131,6 +151,22 @@ class CitationFormSet(VersionedInlineFormSet):
         errors = publishing_errors(self.instance, evidence)
         if errors:
             raise ValidationError(list(errors.values()))
+        # A change of citations is a change of the verdict (the claim form weighs its own
+        # fields' part of it, and says so once).
+        stored = (
+            Claim.objects.filter(pk=self.instance.pk)
+            .values("state", "rating", "rating_rationale")
+            .first()
+        )
+        verdict = (self.instance.rating, self.instance.rating_rationale)
+        if self.has_changed() and (
+            stored is None or (stored["rating"], stored["rating_rationale"]) == verdict
+        ):
+            message = pending_publish_error(
+                self.instance, state_before=stored and stored["state"], changing=True
+            )
+            if message:
+                raise ValidationError(message)
 
     # Each citation written as every door writes one: its quote checked again.
     def save_new(self, form: Any, commit: bool = True) -> Citation:
@@ -379,8 +415,29 @@ class ClaimForm(VersionedFormMixin, FuzzyDateFormMixin):
         # A list of ids past its cap is refused before any is looked up.
         field_classes = {"people": capped_choices(PEOPLE_CAP), "topics": capped_choices(TOPICS_CAP)}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "state" in self.fields:  # the states the claim may go to, as well as its own
+            stored = self.instance.state if self.instance.pk is not None else None
+            allowed = {*next_states(stored), *([stored] if stored else [])}
+            field = cast(Any, self.fields["state"])
+            field.choices = [(v, lbl) for v, lbl in field.choices if v in allowed]
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        # The stored claim, as this form opened it: the table and the second editor's rule
+        # read what the write changes (the citations' part is CitationFormSet's).
+        stored = self.instance.state if self.instance.pk is not None else None
+        state = cleaned.get("state")
+        if state and (message := transition_error(stored, state)):
+            self.add_error("state", message)
+        elif state and not self.errors:
+            claim = copy.copy(self.instance)  # as this form would leave it
+            for field in ("state", "rating", "rating_rationale"):
+                setattr(claim, field, cleaned.get(field, getattr(claim, field)))
+            changing = bool({"rating", "rating_rationale"} & set(self.changed_data))
+            if message := pending_publish_error(claim, state_before=stored, changing=changing):
+                self.add_error("state", message)
         if self.instance.pk is None and "text" in cleaned and "confirm_repetition" in self.fields:
             claimant = cleaned.get("claimant")
             similar = similar_claims(cleaned["text"], claimant.pk if claimant else None)
@@ -493,6 +550,160 @@ class AllOrNothingImportMixin(ImportMixin):
         return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*info)))
 
 
+class ClaimNoteForm(ModelForm):
+    class Meta:
+        model = ClaimNote
+        fields = ["reply_to", "text"]
+        widgets = {"text": Textarea(attrs={"rows": 3})}
+
+
+class ClaimNoteFormSet(BaseInlineFormSet):
+    """New notes only (the thread above them is read-only: a note stays as it was posted),
+    each written by claims.notes.post_note with the editors it mentions."""
+
+    thread: SafeString = SafeString("")
+    author: User | None = None
+
+    def save_new(self, form: Any, commit: bool = True) -> ClaimNote:
+        note = form.save(commit=False)
+        note.claim = self.instance
+        return post_note(note, author=cast(User, self.author)) if commit else note
+
+
+class ClaimNoteInline(admin.StackedInline):
+    """The claim's internal notes: the thread, and a form to add a note or a reply. Read by
+    those who may view claims, written by those who may change them; never deleted."""
+
+    model = ClaimNote
+    form = ClaimNoteForm
+    formset = ClaimNoteFormSet
+    template = "admin/claims/claim/notes_inline.html"
+    extra = 1
+    max_num = 1  # a note at a time
+    can_delete = False
+    verbose_name = "note"
+    verbose_name_plural = "Add a note"
+    placed_last = True  # after the review (templates/admin/claims/claim/change_form.html)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ClaimNote]:
+        return super().get_queryset(request).none()  # the thread is shown, not edited
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("claims.view_claim")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is not None and request.user.has_perm("claims.change_claim")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        notes = (
+            ClaimNote.objects.filter(claim=obj)
+            .select_related("author")
+            .prefetch_related("mentions")
+            if obj is not None
+            else ClaimNote.objects.none()
+        )
+        field = formset.form.base_fields["reply_to"]
+        field.queryset = notes  # type: ignore[attr-defined]
+        field.label_from_instance = lambda note: (  # type: ignore[attr-defined]
+            f"#{note.pk} {note.author or 'a removed account'}: {Truncator(note.text).chars(60)}"
+        )
+        attrs = {"thread": thread(notes), "author": request.user}
+        return type(formset.__name__, (formset,), attrs)
+
+
+class EditorFilter(admin.SimpleListFilter):
+    """Rows by one of their editor fields: the signed-in editor ("me"), or no one. The
+    desk's links (claims.desk) use these."""
+
+    field = ""
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("me", "Me"), ("nobody", "No one")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        match self.value():
+            case "me":
+                return queryset.filter(**{self.field: request.user.pk})
+            case "nobody":
+                return queryset.filter(**{f"{self.field}__isnull": True})
+        return queryset
+
+
+class AssigneeFilter(EditorFilter):
+    title = "assigned to"
+    parameter_name = "assigned_to"
+    field = "assignee"
+
+
+class ReviewerFilter(EditorFilter):
+    title = "reviewer"
+    parameter_name = "review_by"
+    field = "reviewer"
+
+
+class CitationAssigneeFilter(EditorFilter):
+    title = "claim assigned to"
+    parameter_name = "assigned_to"
+    field = "claim__assignee"
+
+
+class SignOffFilter(admin.SimpleListFilter):
+    """Claims in review whose verdict no sign-off covers (claims.workflow), or those of them
+    the signed-in editor may sign off (they did not make the last change)."""
+
+    title = "sign-off"
+    parameter_name = "sign_off"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("waiting", "Waiting for a sign-off"), ("yours", "Yours to sign off")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+        if self.value() not in ("waiting", "yours"):
+            return queryset
+        in_review = queryset.filter(state=State.IN_REVIEW).only("state", "signed_off_at")
+        by = request.user.pk if self.value() == "yours" else None
+        return queryset.filter(pk__in=awaiting_sign_off(in_review, by=by))
+
+
+class MentionsFilter(admin.SimpleListFilter):
+    """Claims whose internal notes mention the signed-in editor."""
+
+    title = "notes mention"
+    parameter_name = "mentions"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("me", "Me")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Claim]) -> QuerySet[Claim]:
+        if self.value() != "me":
+            return queryset
+        notes = ClaimNote.objects.filter(claim=OuterRef("pk"), mentions=request.user.pk)
+        return queryset.filter(Exists(notes))
+
+
+class CitedLinkFilter(admin.SimpleListFilter):
+    """Citations whose source's URL, as it is now, was found dead (manage.py check_links)."""
+
+    title = "source's link"
+    parameter_name = "link"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("dead", "Dead")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Citation]) -> QuerySet[Citation]:
+        if self.value() != "dead":
+            return queryset
+        checks = url_checks(OuterRef("source_id"), OuterRef("source__url"))
+        return queryset.filter(Exists(checks.filter(dead=True)))
+
+
 class YearFilter(admin.SimpleListFilter):
     """Claims whose date range overlaps a year: "end of 2018" is found under 2018."""
 
@@ -540,7 +751,16 @@ class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
     list_display_links = ["__str__"]
     list_select_related = ["claimant", "claimant_source"]
     ordering = ["-updated_at"]
-    list_filter = ["state", "rating", YearFilter, "topics"]
+    list_filter = [
+        "state",
+        "rating",
+        AssigneeFilter,
+        ReviewerFilter,
+        SignOffFilter,
+        MentionsFilter,
+        YearFilter,
+        "topics",
+    ]
     # The full count is a second COUNT(*) over every claim; the filtered count is enough.
     show_full_result_count = False
     search_fields = ["text", "summary", "claimant__name", "claimant_source__title", "people__name"]
@@ -550,13 +770,22 @@ class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
         "made_latest",
         "event_earliest",
         "event_latest",
+        "sign_off_status",
         "created_at",
         "created_by",
         "updated_at",
         "updated_by",
     ]
-    inlines = [CitationInline, ClaimRelationInline]
-    actions = ["publish", "unpublish", "add_topic", "export_csv", "export_citations_csv"]
+    inlines = [CitationInline, ClaimRelationInline, ClaimNoteInline]
+    actions = [
+        "start_research",
+        "submit_for_review",
+        "publish",
+        "unpublish",
+        "add_topic",
+        "export_csv",
+        "export_citations_csv",
+    ]
     action_form = ClaimActionForm
 
     class Media:
@@ -598,7 +827,18 @@ class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
                 "filled in on save; correct it by hand if the wording is ambiguous.",
             },
         ),
-        ("Review", {"fields": ["rating", "rating_rationale", "state"]}),
+        (
+            "Review",
+            {
+                "fields": [
+                    "rating",
+                    "rating_rationale",
+                    "state",
+                    ("assignee", "reviewer"),
+                    "sign_off_status",
+                ]
+            },
+        ),
         (
             "Record",
             {
@@ -643,39 +883,37 @@ class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
         counts = (claim.supports_count, claim.disputes_count, claim.context_count)  # type: ignore[attr-defined]
         return " / ".join(map(str, counts))
 
-    @admin.action(description="Publish selected claims", permissions=["change"])
-    def publish(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
-        """Each claim that keeps the publishing rules (claims.rules) is published, with a
-        history entry; the others are listed with why."""
-        done, refused = 0, []
+    def _move(self, request: HttpRequest, queryset: QuerySet[Claim], target: str) -> None:
+        """Each selected claim that may go to `target` (claims.workflow: the table, the
+        publishing rules, the second editor's sign-off) goes, with a history entry; the
+        others are listed with why."""
         with transaction.atomic():
-            drafts = list(locked(queryset).filter(state=State.DRAFT))
-            evidence = evidence_by_claim(claim.pk for claim in drafts)
-            for claim in drafts:
-                claim.state = State.PUBLISHED
-                errors = publishing_errors(claim, evidence[claim.pk])
-                if errors:
-                    refused.append(f"“{claim}”: {' '.join(errors.values())}")
-                    continue
-                self._save_state(request, claim)
-                done += 1
-        self.message_user(request, f"Published {done} claim{pluralize(done)}.")
+            moved, refused = move(list(locked(queryset)), target, cast(User, request.user))
+        done = "Published" if target == State.PUBLISHED else "Moved"
+        to = "" if target == State.PUBLISHED else f" to “{label(target)}”"
+        self.message_user(request, f"{done} {moved} claim{pluralize(moved)}{to}.")
         if refused:
             self.message_user(
                 request,
-                f"Not published ({len(refused)}): " + " ".join(refused[:10]),
+                f"Not {done.lower()} ({len(refused)}): " + " ".join(refused[:10]),
                 messages.WARNING,
             )
 
+    @admin.action(description="Start research on selected claims", permissions=["change"])
+    def start_research(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
+        self._move(request, queryset, State.RESEARCHING)
+
+    @admin.action(description="Submit selected claims for review", permissions=["change"])
+    def submit_for_review(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
+        self._move(request, queryset, State.IN_REVIEW)
+
+    @admin.action(description="Publish selected claims", permissions=["change"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
+        self._move(request, queryset, State.PUBLISHED)
+
     @admin.action(description="Unpublish selected claims (back to draft)", permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Claim]) -> None:
-        done = 0
-        with transaction.atomic():
-            for claim in locked(queryset).filter(state=State.PUBLISHED):
-                claim.state = State.DRAFT
-                self._save_state(request, claim)
-                done += 1
-        self.message_user(request, f"Unpublished {done} claim{pluralize(done)}.")
+        self._move(request, queryset, State.DRAFT)
 
     @admin.action(
         description="Add the topic chosen below to selected claims", permissions=["change"]
@@ -772,7 +1010,61 @@ class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
         steps = path(
             "path-steps/", self.admin_site.admin_view(self.path_steps), name="claims_path_steps"
         )
-        return [steps, *super().get_urls()]
+        sign = path(
+            "<int:object_id>/sign-off/",
+            self.admin_site.admin_view(self.sign_off_view),
+            name="claims_claim_sign_off",
+        )
+        return [steps, sign, *super().get_urls()]
+
+    @admin.display(description="sign-off")
+    def sign_off_status(self, claim: Claim) -> str:
+        """The second editor's sign-off in words, the last change to the verdict it must
+        cover, and, while the claim is in review and not signed off, the button to sign it
+        off as it was when this page was opened (sign_off_view)."""
+        if claim.pk is None:
+            return "A claim is signed off once it is in review."
+        change = verdict_changes([claim.pk]).get(claim.pk)
+        state = sign_off_state(claim, change)
+        last = ""
+        if change is not None:
+            who = User.objects.filter(pk=change.user_id).first() if change.user_id else None
+            when = timezone.localtime(change.at).strftime("%Y-%m-%d %H:%M")
+            last = f" Last change to the verdict: {who or 'no account'}, {when}."
+        if claim.state != State.IN_REVIEW or state.valid:
+            return f"{state.words}{last}"
+        return format_html(
+            '{}{} <button type="submit" class="button" formaction="{}" formnovalidate name="seen"'
+            ' value="{}">Sign off this verdict</button>',
+            state.words,
+            last,
+            reverse("admin:claims_claim_sign_off", args=[claim.pk]),
+            change.at.isoformat() if change else "",
+        )
+
+    def sign_off_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Sign off the verdict the editor saw (`seen`: the last change to it then, as the
+        change page gave it); refused in words when it changed since, when it is their own
+        change, or when the claim is not in review. Other fields of the page are not saved."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[object_id]))
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        try:
+            seen = (
+                datetime.fromisoformat(request.POST["seen"]) if request.POST.get("seen") else None
+            )
+        except ValueError:
+            seen = datetime.min.replace(tzinfo=UTC)  # never a change's time: stale
+        try:
+            sign_off(object_id, cast(User, request.user), seen=seen)
+        except Claim.DoesNotExist:
+            raise Http404 from None
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        else:
+            self.message_user(request, "Signed off: another editor may publish it now, or you.")
+        return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[object_id]))
 
     def path_steps(self, request: HttpRequest) -> JsonResponse:
         """The next steps a path may take from a source: its provenance links, for the
@@ -819,7 +1111,7 @@ class CitationForm(PathFormMixin):
         for field in ("claim", "role"):
             if cleaned.get(field) is not None:
                 setattr(citation, field, cleaned[field])
-        if not self.errors:
+        if not self.errors and self.has_changed():
             origin = self.origin
             for message in citation_change_errors(citation, origin=origin).values():
                 self.add_error("role", message)
@@ -835,7 +1127,13 @@ class CitationAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
     list_display = ["claim", "role", "source", "locator", "quote_found", "updated_at"]
     list_select_related = ["claim", "source", "quote_check"]
     ordering = ["-updated_at"]
-    list_filter = ["role", "source__kind", SourceChangedFilter]
+    list_filter = [
+        "role",
+        "source__kind",
+        SourceChangedFilter,
+        CitedLinkFilter,
+        CitationAssigneeFilter,
+    ]
     search_fields = ["quote", "reliability_note", "source__title", "claim__text"]
     autocomplete_fields = ["claim", "source"]
     readonly_fields = ["quote_found", "created_at", "updated_at"]
@@ -886,6 +1184,8 @@ class CitationAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
         claim_ids = {citation.claim_id for citation in objs}
         evidence = evidence_by_claim(claim_ids, without=[citation.pk for citation in objs])
         for claim in Claim.objects.filter(pk__in=claim_ids).order_by("pk"):
+            if message := verdict_locked(claim):
+                protected.append(f"{claim}: {message}")
             for message in publishing_errors(claim, evidence[claim.pk]).values():
                 protected.append(f"{claim}: {message}")
         return deleted, counts, perms_needed, protected

@@ -131,7 +131,13 @@ CLAIM_COLUMNS = (
     *date_columns("event", "c", "the claimed event happened"),
     Column("rating", "text", "The claim's review rating.", "c.rating", choices=Rating),
     Column("rating_rationale", "text", "Why it has that rating.", "c.rating_rationale"),
-    Column("state", "text", "draft or published.", "c.state", choices=State),
+    Column(
+        "state",
+        "text",
+        "draft, researching, in_review or published (only published claims reach readers).",
+        "c.state",
+        choices=State,
+    ),
     Column("language", "text", "Language of the claim (BCP 47).", "c.language"),
     *(
         Column(

@@ -52,6 +52,7 @@ from claims.models import (
 from claims.paths import PathError, format_path, parse_path, resolve_path
 from claims.rules import citation_change_errors, publishing_errors, stored_evidence
 from claims.services import record_review, save_citation, write_paths
+from claims.workflow import pending_publish_error, transition_error
 from sources.export_engine import needs_guard, split_names
 from sources.locks import lock_rows
 from sources.models import (
@@ -496,7 +497,10 @@ class ClaimResource(ImportResource):
         skip_diff = True  # the preview lists `changes` (skip_row), not import-export's diff
 
     def import_instance(self, instance: Claim, row: dict[str, Any], **kwargs: Any) -> None:
-        instance._rated_before = instance.rating  # type: ignore[attr-defined]  # as stored
+        # As stored (a new claim: the model's defaults, and no state before).
+        instance._rated_before = instance.rating  # type: ignore[attr-defined]
+        instance._verdict_before = (instance.rating, instance.rating_rationale)  # type: ignore[attr-defined]
+        instance._state_before = None if instance._state.adding else instance.state  # type: ignore[attr-defined]
         super().import_instance(instance, row, **kwargs)
 
     def write(self, instance: Claim, is_create: bool) -> None:
@@ -521,6 +525,13 @@ class ClaimResource(ImportResource):
             # rating is imported as a draft first, then published once they are in.
             rules = publishing_errors(instance, stored_evidence(instance))
             errors = {field: [message] for field, message in rules.items()}
+        if not errors:  # the workflow's table and the second editor's rule (claims.workflow)
+            before = instance._state_before  # type: ignore[attr-defined]
+            changing = instance._verdict_before != (instance.rating, instance.rating_rationale)  # type: ignore[attr-defined]
+            message = transition_error(before, instance.state) or pending_publish_error(
+                instance, state_before=before, changing=changing
+            )
+            errors = {"state": [message]} if message else {}
         confirmed = getattr(instance, "_confirm_repetition", False)
         if not errors and instance._state.adding and not confirmed:
             errors = self.duplicate_errors(instance)

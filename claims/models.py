@@ -102,7 +102,12 @@ RATING_MEANINGS: dict[str, tuple[str, str]] = {
 
 
 class State(models.TextChoices):
+    """Where a claim is in the desk's work; only published claims are seen by readers.
+    Which state may follow which, and on what condition, is claims.workflow's table."""
+
     DRAFT = "draft", "Draft"
+    RESEARCHING = "researching", "Researching"
+    IN_REVIEW = "in_review", "In review"
     PUBLISHED = "published", "Published"
 
 
@@ -383,8 +388,30 @@ class Claim(FuzzyDateModel):
         max_length=20,
         choices=State,
         default=State.DRAFT,
-        help_text="Drafts are visible to editors only.",
+        help_text="Only published claims are seen by readers; the other states by editors.",
     )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="claims_assigned",
+        limit_choices_to={"is_staff": True},
+        help_text="The editor researching the claim.",
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="claims_to_review",
+        limit_choices_to={"is_staff": True},
+        help_text="The editor asked to review it and sign it off.",
+    )
+    # The second editor's sign-off of the verdict (rating, rationale, citations) as it was
+    # then: claims.workflow reads it against the history, so a later change withdraws it.
+    signed_off_by = editor_field(help_text="Who signed the verdict off.")
+    signed_off_at = models.DateTimeField(null=True, blank=True, editable=False)
     language = models.CharField(
         max_length=35, default="en", help_text='Language of the claim (BCP 47): "en", "zh-Hans".'
     )
@@ -407,7 +434,8 @@ class Claim(FuzzyDateModel):
             models.CheckConstraint(
                 condition=Q(state__in=State.values),
                 name="claim_state_valid",
-                violation_error_message="Choose draft or published.",
+                violation_error_message="Choose one of the states: draft, researching, in "
+                "review or published.",
             ),
             models.CheckConstraint(
                 condition=Q(rating=Rating.UNREVIEWED) | ~Q(rating_rationale=""),
@@ -432,6 +460,9 @@ class Claim(FuzzyDateModel):
             # the id breaks ties for cursor pagination.
             models.Index(fields=["state", "-updated_at", "-id"], name="claim_state_updated_idx"),
             models.Index(fields=["-updated_at", "-id"], name="claim_updated_idx"),
+            # Each editor's desk: their claims by state (claims.desk).
+            models.Index(fields=["assignee", "state"], name="claim_assignee_idx"),
+            models.Index(fields=["reviewer", "state"], name="claim_reviewer_idx"),
             # Range filters and ordering on when the claim was made / the event happened.
             models.Index(fields=["made_earliest", "made_latest"], name="claim_made_idx"),
             models.Index(fields=["event_earliest", "event_latest"], name="claim_event_idx"),
@@ -881,3 +912,48 @@ def open_change(citation: Citation) -> QuoteChange | None:
     if changes is None:
         changes = list(citation.quote_changes.filter(resolved_at__isnull=True))
     return max(changes, key=lambda c: (c.detected_at, c.pk), default=None)
+
+
+class ClaimNote(models.Model):
+    """An editor's internal note on a claim, or a reply to one: the desk's discussion of
+    it, on its admin page. Never shown to readers: no page, feed, export or API response
+    has notes, and only those who may view claims read them (the admin). A note is kept
+    as it was posted, with the editors it mentions (@username), for their desk."""
+
+    claim = models.ForeignKey(Claim, models.CASCADE, related_name="notes")
+    reply_to = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replies",
+        help_text="The note this one answers (blank: a new thread).",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="claim_notes"
+    )
+    text = models.TextField(
+        max_length=TEXT_LIMITS["note"],
+        validators=[MaxLengthValidator(TEXT_LIMITS["note"])],
+        help_text="Mention another editor with @ and their username: the note shows on their desk.",
+    )
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="claim_note_mentions"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["claim", "created_at"], name="claim_note_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(text=""),
+                name="claim_note_text",
+                violation_error_message="Write the note.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Note by {self.author or 'a removed account'} on {self.created_at:%Y-%m-%d %H:%M}"

@@ -21,6 +21,27 @@ EVIDENCE_RATINGS = (Rating.SUPPORTED, Rating.MIXED, Rating.DISPUTED, Rating.FALS
 EVIDENCE_ROLES = (Role.SUPPORTS, Role.DISPUTES)
 
 
+def second_editor_required() -> bool:
+    """PUBLISH_REQUIRES_SECOND_EDITOR: whether a verdict is published only once a second
+    editor signs it off (claims.workflow)."""
+    return bool(settings.PUBLISH_REQUIRES_SECOND_EDITOR)
+
+
+VERDICT_LOCKED = (
+    "This claim is published, and a second editor signs off every change to its rating, "
+    "rationale or citations: take it back to review (state “in review”) with this change, "
+    "then have another editor sign it off and publish it."
+)
+
+
+def verdict_locked(claim: Claim) -> str:
+    """Why the verdict (rating, rationale, citations) of `claim` as stored may not change
+    now: it is published and a second editor signs changes off. "" when it may."""
+    if claim.state == State.PUBLISHED and second_editor_required():
+        return VERDICT_LOCKED
+    return ""
+
+
 # A citation as the publishing rules weigh it: its role and its origin, where its path ends
 # (the cited source itself when it has no path).
 Evidence = tuple[str, int]
@@ -155,5 +176,7 @@ def citation_change_errors(
         evidence[citation.claim_id].append((citation.role, origin or citation.source_id))
     errors: dict[str, str] = {}
     for claim in Claim.objects.filter(pk__in=claim_ids):
+        if message := verdict_locked(claim):
+            errors["claim"] = message
         errors.update(publishing_errors(claim, evidence[claim.pk]))
     return errors

@@ -27,6 +27,7 @@ from claims.models import (
 from claims.paths import PathError, resolve_path
 from claims.rules import publishing_errors, stored_evidence
 from claims.tasks import recheck_quotes
+from claims.workflow import PublishGuard, transition_error
 from sources.locks import lock_rows
 from sources.models import Provenance, Snapshot
 from sources.quotes import QuoteOutcome
@@ -57,6 +58,11 @@ def save_claim(
     creating = claim is None
     claim = claim or Claim()
     rated_before = claim.rating
+    if message := transition_error(
+        claim.state if claim.pk else None, data.get("state", claim.state)
+    ):
+        raise ValidationError({"state": message})
+    guard = PublishGuard.before(claim)
     for field, value in data.items():
         setattr(claim, field, value)
     if creating:
@@ -84,6 +90,8 @@ def save_claim(
         written = _write_citations(claim, citations, user)
         QuoteCheck.objects.recheck(citation.pk for citation in written)
     errors = publishing_errors(claim, stored_evidence(claim))
+    if not errors and (message := guard.error(claim)):
+        errors = {"state": message}
     if errors:
         raise ValidationError(errors)  # rolls the whole write back
     return claim

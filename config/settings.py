@@ -500,6 +500,11 @@ PUBLISH_MIN_SUPPORTING_ORIGINS = env_int("PUBLISH_MIN_SUPPORTING_ORIGINS", 1)
 if PUBLISH_MIN_SUPPORTING_ORIGINS < 1:
     raise ImproperlyConfigured("PUBLISH_MIN_SUPPORTING_ORIGINS must be 1 or more.")
 
+# Whether a verdict (a claim's rating, rationale and citations) is published only once an
+# editor other than the last one to change it has signed it off (claims.workflow), at
+# every door. Off: one editor may publish their own work (a desk of one).
+PUBLISH_REQUIRES_SECOND_EDITOR = env_bool("PUBLISH_REQUIRES_SECOND_EDITOR", True)
+
 # Where the CSV exports' data package is served (api.urls' "datapackage"; a test checks):
 # every CSV response links to it. sources.exports reads it here, rather than reverse() a
 # route of a layer above it, and hands it to the export engine as a parameter.
@@ -536,6 +541,7 @@ SPECTACULAR_SETTINGS = {
         "SourceKindEnum": "sources.models.SourceKind",
         "ReliabilityEnum": "sources.models.Reliability",
         "RatingEnum": "claims.models.Rating",
+        "StateEnum": "claims.models.State",
         "ValidationErrorEnum": (
             "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices"
         ),

@@ -46,8 +46,6 @@ from sources.limits import AUTHORS_CAP, capped_choices
 from sources.locks import WRITE_TRIES, is_write_conflict, lock_rows, pause_before_retry
 from sources.models import (
     ArchiveRequest,
-    LinkCheck,
-    LinkKind,
     Person,
     PersonKind,
     Provenance,
@@ -58,6 +56,7 @@ from sources.models import (
     protected_by,
     reviewed_on,
     search_too_long,
+    url_checks,
 )
 from sources.services import add_snapshot, capture_if_missing, read_upload, request_capture
 from sources.snapshots import split_authors
@@ -443,9 +442,7 @@ class LinkHealthFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Source]) -> QuerySet[Source]:
-        checks = LinkCheck.objects.filter(
-            source=OuterRef("pk"), link=LinkKind.URL, url=OuterRef("url")
-        )
+        checks = url_checks(OuterRef("pk"), OuterRef("url"))
         match self.value():
             case "unsaved":
                 return queryset.filter(

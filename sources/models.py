@@ -660,3 +660,9 @@ class LinkCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_link_display()} {self.url}: {self.error or self.status}"
+
+
+def url_checks(source: Any, url: Any) -> "models.QuerySet[LinkCheck]":
+    """The checks of a source's URL as it is now (`source`, `url`: the outer query's, as
+    OuterRef): a check of a URL since changed does not count."""
+    return LinkCheck.objects.filter(source=source, link=LinkKind.URL, url=url)
