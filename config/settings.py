@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "jobs",
     "sources",
     "claims",
+    "webhooks",
     "api",
     # Synthetic data and benchmarks, where the folder is present (not in production images).
     *(["bench"] if importlib.util.find_spec("bench") else []),
@@ -364,7 +365,13 @@ WATCH_INTERVAL_SECONDS = env_int("WATCH_INTERVAL_SECONDS", 24 * 3600)
 # Tasks enqueued by workers on a schedule: {task path: seconds between runs}.
 TASK_SCHEDULE: dict[str, int] = {
     **({"claims.tasks.watch_sources": WATCH_INTERVAL_SECONDS} if WATCH_INTERVAL_SECONDS else {}),
+    # Webhook deliveries whose task was never enqueued (webhooks.events).
+    "webhooks.tasks.sweep": 300,
 }
+# Webhooks (webhooks/): how long a receiver has to answer a delivery, and the address of
+# this site as the events' links give it.
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 # A source saved with a URL and no snapshot is captured in the background (sources.capture):
 # fetched within CAPTURE_TIMEOUT seconds in all and SNAPSHOT_MAX_BYTES, from public
 # addresses only (LINK_CHECK_ALLOW_PRIVATE lets an intranet, or tests, through).

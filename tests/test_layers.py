@@ -11,7 +11,7 @@ from django.urls import reverse
 
 ROOT = Path(__file__).resolve().parent.parent
 # Highest first, as pyproject.toml's import-linter contract lists them.
-LAYERS = ["config", "api", "claims", "sources"]
+LAYERS = ["config", "api", "webhooks", "claims", "sources"]
 
 ROUTE = re.compile(r"""\bpath\(\s*["'][^"']*["'].*?\bname=["']([\w-]+)["']""", re.S)
 REVERSED = re.compile(r"""\breverse\(\s*["']([\w-]+)["']""")  # admin:… names excluded
