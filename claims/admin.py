@@ -564,6 +564,14 @@ class ClaimNoteFormSet(BaseInlineFormSet):
     thread: SafeString = SafeString("")
     author: User | None = None
 
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        # A save that sends no note form (a page from before notes, a script) adds none.
+        prefix = kwargs.get("prefix") or self.get_default_prefix()
+        if data is not None and f"{prefix}-{TOTAL_FORM_COUNT}" not in data:
+            data = data.copy()
+            data.update({f"{prefix}-{TOTAL_FORM_COUNT}": "0", f"{prefix}-INITIAL_FORMS": "0"})
+        super().__init__(data, *args, **kwargs)
+
     def save_new(self, form: Any, commit: bool = True) -> ClaimNote:
         note = form.save(commit=False)
         note.claim = self.instance
