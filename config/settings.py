@@ -91,6 +91,11 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "axes",
+    # Two-factor sign-in to the admin (config.two_factor): authenticator apps and
+    # recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "django_prometheus",
     # Background tasks (captures, quote rechecks, archive requests): Django's Tasks API
@@ -126,9 +131,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session gave a second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     # Where each request reads: a replica for readers, the primary for editors and writers.
     "config.replicas.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The admin asks for the second factor of those who set it up, and of superusers.
+    "config.two_factor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records request.user on every history entry: "who changed what".
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -174,6 +183,10 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+# Two-factor sign-in (config.two_factor): required of superusers; each editor may turn it
+# on. A wrong code counts as a failed sign-in above.
+SUPERUSERS_REQUIRE_TWO_FACTOR = env_bool("SUPERUSERS_REQUIRE_TWO_FACTOR", True)
+OTP_TOTP_ISSUER = "Claimtrail"
 AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

@@ -3,12 +3,16 @@ from django.urls import include, path, reverse
 
 from api.throttling import throttled_search
 from claims import feeds, views
+from config import two_factor
 
 admin.site.site_header = "Claimtrail editors"
 admin.site.site_title = "Claimtrail"
 admin.site.index_title = "Claims, sources and people"
 # The changelists are wide (citation counts, dates, ratings); give them the whole page.
 admin.site.enable_nav_sidebar = False
+# The password, then the two-factor code of an account that has one (config.two_factor).
+admin.site.login_form = two_factor.TwoFactorLoginForm
+admin.site.login_template = "admin/login_two_factor.html"
 
 handler500 = "config.views.server_error"
 
@@ -18,6 +22,7 @@ def home() -> str:
 
 
 urlpatterns = [
+    path("admin/two-factor/", two_factor.setup, name="two-factor"),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     # Searching is the one costly thing a reader can repeat: it is rate-limited like the API.

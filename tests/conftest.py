@@ -107,3 +107,10 @@ def _one_editor_publishes(settings: Any) -> None:
     workflow's own tests (tests/claims/test_workflow.py) turn the second editor's
     sign-off on, as it is by default (a test checks the default)."""
     settings.PUBLISH_REQUIRES_SECOND_EDITOR = False
+
+
+@pytest.fixture(autouse=True)
+def _superusers_sign_in_by_password(settings: Any) -> None:
+    """Tests of other things sign superusers in without a second factor; the two-factor
+    tests (tests/test_two_factor.py) require it, as production does by default."""
+    settings.SUPERUSERS_REQUIRE_TWO_FACTOR = False

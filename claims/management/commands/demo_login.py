@@ -7,12 +7,16 @@ from django.core.management.base import BaseCommand, CommandError
 DEMO_USERS = {
     # username: (is_superuser, description)
     "editor": (False, "Editors group"),
-    "admin": (True, "superuser"),
+    "reviewer": (False, "Editors group: the second editor who signs verdicts off"),
+    "admin": (True, "superuser: sets up two-factor sign-in at the first sign-in"),
 }
 
 
 class Command(BaseCommand):
-    help = "Create the local demo logins editor/editor and admin/admin. Only with DEBUG on."
+    help = (
+        "Create the local demo logins editor/editor, reviewer/reviewer and admin/admin. "
+        "Only with DEBUG on."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
