@@ -41,9 +41,10 @@ from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 from import_export.forms import ConfirmImportForm
 
+from claims.desk import import_week_start
 from claims.duplicates import Similar, similar_claims
 from claims.exports import EXPORTS
-from claims.imports import CitationResource, ClaimResource
+from claims.imports import CitationResource, ClaimResource, import_problems, record_import
 from claims.models import (
     PEOPLE_CAP,
     TOPICS_CAP,
@@ -51,6 +52,8 @@ from claims.models import (
     Claim,
     ClaimNote,
     ClaimRelation,
+    ImportOutcome,
+    ImportRun,
     QuoteChange,
     Role,
     State,
@@ -527,17 +530,33 @@ class AllOrNothingImportMixin(ImportMixin):
         signer = VersionedConfirmForm(user=request.user)
         return {**initial, "versions": signer.sign(initial.get("import_file_name", ""), seen)}
 
-    def process_result(self, result: Any, request: HttpRequest) -> Any:
-        if not (result.has_errors() or result.has_validation_errors()):
-            return super().process_result(result, request)
-        problems = [
-            f"row {row.number}: "
-            + "; ".join(
-                ("" if field == "version" else f"{field}: ") + " ".join(map(str, errors))
-                for field, errors in row.error_dict.items()
+    def import_action(self, request: HttpRequest, **kwargs: Any) -> Any:
+        """The preview, recorded (ImportRun) with its rows' errors for the editor's desk."""
+        response = super().import_action(request, **kwargs)
+        result = (getattr(response, "context_data", None) or {}).get("result")
+        if request.method == "POST" and result is not None:
+            upload = request.FILES.get("import_file")
+            record_import(
+                result,
+                kind=self.model._meta.verbose_name_plural,
+                user=cast(User, request.user),
+                outcome=ImportOutcome.PREVIEWED,
+                file_name=(upload.name or "") if upload else "",
             )
-            for row in result.invalid_rows
-        ] + [f"row {number}: {errors[0].error}" for number, errors in result.row_errors()]
+        return response
+
+    def process_result(self, result: Any, request: HttpRequest) -> Any:
+        failed = result.has_errors() or result.has_validation_errors()
+        record_import(
+            result,
+            kind=self.model._meta.verbose_name_plural,
+            user=cast(User, request.user),
+            outcome=ImportOutcome.REFUSED if failed else ImportOutcome.IMPORTED,
+            file_name=request.POST.get("original_file_name", ""),
+        )
+        if not failed:
+            return super().process_result(result, request)
+        problems = import_problems(result)
         self.message_user(
             request,
             "Nothing was imported: since the preview, some rows stopped being valid ("
@@ -710,6 +729,66 @@ class CitedLinkFilter(admin.SimpleListFilter):
             return queryset
         checks = url_checks(OuterRef("source_id"), OuterRef("source__url"))
         return queryset.filter(Exists(checks.filter(dead=True)))
+
+
+class ImportRunUserFilter(EditorFilter):
+    title = "by"
+    parameter_name = "by"
+    field = "user"
+
+
+class ImportErrorsFilter(admin.SimpleListFilter):
+    """Imports whose rows had errors, in the last week (the desk's count) or ever."""
+
+    title = "errors"
+    parameter_name = "with_errors"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("week", "With errors, last 7 days"), ("yes", "With errors"), ("no", "Without")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[ImportRun]) -> QuerySet[ImportRun]:
+        match self.value():
+            case "week":
+                return queryset.filter(errors__gt=0, created_at__gte=import_week_start())
+            case "yes":
+                return queryset.filter(errors__gt=0)
+            case "no":
+                return queryset.filter(errors=0)
+        return queryset
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Every import previewed or confirmed, with its rows' errors: read only."""
+
+    list_display = ["created_at", "kind", "file_name", "user", "outcome", "rows", "errors"]
+    list_filter = [ImportRunUserFilter, ImportErrorsFilter, "outcome", "kind"]
+    list_select_related = ["user"]
+    ordering = ["-created_at", "-id"]
+    fields = readonly_fields = (
+        "created_at",
+        "user",
+        "kind",
+        "file_name",
+        "outcome",
+        "rows",
+        "new",
+        "changed",
+        "errors",
+        "problems",
+    )
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("claims.view_claim")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class YearFilter(admin.SimpleListFilter):

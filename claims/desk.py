@@ -3,13 +3,15 @@ the list it counts (the changelists' filters in claims.admin do the same filteri
 what a count says is what its list shows). In a fixed number of queries."""
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils import timezone
 
-from claims.models import Citation, Claim, ClaimNote, QuoteChange, State
+from claims.models import Citation, Claim, ClaimNote, ImportRun, QuoteChange, State
 from claims.workflow import awaiting_sign_off, label
 from sources.models import url_checks
 
@@ -25,6 +27,11 @@ class DeskCount:
 class Section:
     title: str
     counts: list[DeskCount]
+
+
+def import_week_start() -> datetime:
+    """Since when an import with errors is on its editor's desk."""
+    return timezone.now() - timedelta(days=7)
 
 
 # Assigned claims, by state: the work still to do first.
@@ -59,6 +66,9 @@ def desk(user: User | AnonymousUser) -> list[Section]:
     cited = Citation.objects.filter(claim__assignee=user.pk)
     dead = Exists(url_checks(OuterRef("source_id"), OuterRef("source__url")).filter(dead=True))
     changed = Exists(QuoteChange.objects.filter(citation=OuterRef("pk"), resolved_at__isnull=True))
+    imports = ImportRun.objects.filter(
+        user=user.pk, errors__gt=0, created_at__gte=import_week_start()
+    ).count()
     evidence = cited.aggregate(
         dead=Count("pk", filter=Q(dead)), changed=Count("pk", filter=Q(changed))
     )
@@ -91,6 +101,16 @@ def desk(user: User | AnonymousUser) -> list[Section]:
                     evidence["changed"],
                     _link("citation", assigned_to="me", source_changed="yes"),
                 ),
+            ],
+        ),
+        Section(
+            "Your imports",
+            [
+                DeskCount(
+                    "imports with errors in the last 7 days",
+                    imports,
+                    _link("importrun", by="me", with_errors="week"),
+                )
             ],
         ),
     ]

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.color import no_style
 from django.db import connection
@@ -47,6 +48,7 @@ from claims.models import (
     Citation,
     CitationStep,
     Claim,
+    ImportRun,
     Topic,
 )
 from claims.paths import PathError, format_path, parse_path, resolve_path
@@ -1043,3 +1045,32 @@ def _topics(row: dict[str, Any]) -> list[str]:
 
 def _split(row: dict[str, Any], column: str) -> list[str]:
     return [part.strip() for part in _cell(row, column).split("; ") if part.strip()]
+
+
+def import_problems(result: Any) -> list[str]:
+    """Each row's errors in words ("row 3: rating: …"), as the admin says them."""
+    return [
+        f"row {row.number}: "
+        + "; ".join(
+            ("" if field == "version" else f"{field}: ") + " ".join(map(str, errors))
+            for field, errors in row.error_dict.items()
+        )
+        for row in result.invalid_rows
+    ] + [f"row {number}: {errors[0].error}" for number, errors in result.row_errors()]
+
+
+def record_import(result: Any, *, kind: str, user: User, outcome: str, file_name: str) -> ImportRun:
+    """Keep what an import previewed or did (ImportRun), with its first rows' errors."""
+    problems = import_problems(result)
+    totals = result.totals
+    return ImportRun.objects.create(
+        user=user,
+        kind=str(kind),
+        file_name=file_name[:255],
+        outcome=outcome,
+        rows=result.total_rows,
+        new=totals.get("new", 0),
+        changed=totals.get("update", 0),
+        errors=len(problems),
+        problems="\n".join(problems[:50]),
+    )

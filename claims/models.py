@@ -957,3 +957,36 @@ class ClaimNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note by {self.author or 'a removed account'} on {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ImportOutcome(models.TextChoices):
+    PREVIEWED = "previewed", "Previewed"
+    IMPORTED = "imported", "Imported"
+    REFUSED = "refused", "Refused at the confirm"
+
+
+class ImportRun(models.Model):
+    """Each CSV import an editor previewed or confirmed in the admin: which file, how many
+    rows, and each row's error in words, for their desk and for whoever asks later what
+    came in and how."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="import_runs"
+    )
+    kind = models.CharField(max_length=40, help_text="What the file holds: claims, citations.")
+    file_name = models.CharField(max_length=255, blank=True)
+    outcome = models.CharField(max_length=20, choices=ImportOutcome)
+    rows = models.PositiveIntegerField(default=0)
+    new = models.PositiveIntegerField(default=0)
+    changed = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0, help_text="Rows with an error.")
+    problems = models.TextField(blank=True, help_text="The first rows' errors, in words.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="import_run_user_idx")]
+
+    def __str__(self) -> str:
+        who = self.user or "a removed account"
+        return f"{self.kind} import by {who}, {self.created_at:%Y-%m-%d %H:%M}"

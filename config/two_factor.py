@@ -22,7 +22,7 @@ from django.contrib import messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import logout
 from django.contrib.auth.models import User
-from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -49,6 +49,15 @@ def has_two_factor(user: User) -> bool:
         with contextlib.suppress(Exception):
             cache.set(key, cached, 3600)
     return bool(cached)
+
+
+def _look_up_at_sign_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+    """Read whether the user has two-factor sign-in when they sign in, so that their
+    admin requests find it in the cache."""
+    has_two_factor(user)
+
+
+user_logged_in.connect(_look_up_at_sign_in, dispatch_uid="config.two_factor")
 
 
 def forget(user: User) -> None:

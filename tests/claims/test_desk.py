@@ -13,11 +13,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from claims.models import ClaimNote, QuoteChange, State
+from claims.models import ClaimNote, ImportRun, QuoteChange, State
 from claims.notes import post_note
 from claims.workflow import sign_off, verdict_changes
 from sources.models import LinkCheck, LinkKind
 from sources.services import add_snapshot
+from tests.claims.test_import import claims_csv, good_rows, upload
 from tests.factories import CitationFactory, ClaimFactory, EditorFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,6 +102,7 @@ def test_the_desk_shows_what_is_hers_and_each_count_opens_its_list() -> None:
         "claims whose notes mention you": 1,
         "citations whose source's link died": 1,
         "citations whose quote changed at the source": 1,
+        "imports with errors in the last 7 days": 0,
     }
     for words, (count, link) in counts.items():
         assert listed(client, link) == count, words
@@ -143,3 +145,25 @@ def test_no_desk_for_staff_who_may_not_view_claims() -> None:
     client.force_login(staff)
     html = client.get("/admin/").content.decode()
     assert "desk-heading" not in html
+
+
+def test_an_import_with_errors_is_on_its_editors_desk_with_the_rows_in_words() -> None:
+    alice = EditorFactory(username="alice")
+    client = Client()
+    client.force_login(alice)
+    rows = good_rows(3)
+    rows[1]["rating"] = "pants-on-fire"
+
+    preview = upload(client, claims_csv(rows))
+
+    assert preview.status_code == 200
+    run = ImportRun.objects.get()
+    assert (run.user, run.outcome, run.rows, run.errors) == (alice, "previewed", 3, 1)
+    assert "row 2: rating:" in run.problems
+    count, link = desk_counts(client)["imports with errors in the last 7 days"]
+    assert count == 1
+    assert listed(client, link) == 1
+    # Another editor's desk does not show it.
+    other = Client()
+    other.force_login(EditorFactory())
+    assert desk_counts(other)["imports with errors in the last 7 days"][0] == 0

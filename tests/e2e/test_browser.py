@@ -565,3 +565,54 @@ def test_an_editor_takes_the_captured_page_s_suggestions_with_one_click_each(
     source.refresh_from_db()
     assert (source.title, source.publisher) == ("Leaked files detail camp rules", times)
     assert [author.name for author in source.authors.all()] == ["A Reporter"]
+
+
+def test_the_editors_desk_shows_what_is_theirs_and_each_count_opens_the_right_list(
+    browser: WebDriver, live_server: object, axe: str
+) -> None:
+    """As a new editor would try it: the front page's desk, each count clicked, and the
+    pages it leads to (a claim in review with its notes and sign-off) audited by axe."""
+    from claims.models import ClaimNote
+    from claims.notes import post_note
+    from tests.factories import ClaimFactory
+
+    editor = sign_in_editor(browser, live_server)
+    other = User.objects.create_user("e2e-other", is_staff=True)
+    ClaimFactory.create_batch(2, state=State.RESEARCHING, assignee=editor)
+    mine = ClaimFactory(state=State.IN_REVIEW, assignee=editor, text="Mine, in review.")
+    theirs = ClaimFactory(state=State.IN_REVIEW, assignee=other, reviewer=editor)
+    theirs.history.update(history_user=other)
+    post_note(ClaimNote(claim=mine, text="@e2e-editor please check the count."), author=other)
+
+    browser.get(f"{live_server}/admin/")
+    desk = wait_for(browser, ".editor-desk")
+    links = {
+        link.text: link.get_attribute("href")
+        for link in desk.find_elements(By.CSS_SELECTOR, "li a")
+    }
+    assert {text for text in links if not text.startswith("0 ")} == {
+        "2 researching",
+        "1 in review",
+        "1 in review, for you to sign off",
+        "1 claims whose notes mention you",
+    }
+    assert axe_violations(browser, axe) == []
+
+    for text, href in links.items():
+        browser.get(href)
+        rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
+        assert len(rows) == int(text.split(" ", 1)[0]), (text, href)
+    browser.get(links["1 in review, for you to sign off"])
+    assert theirs.text[:20] in browser.find_element(By.ID, "result_list").text
+
+    # The claim to sign off: its sign-off button and notes, accessible.
+    browser.get(f"{live_server}/admin/claims/claim/{theirs.pk}/change/")
+    wait_for(browser, ".claim-notes")
+    assert browser.find_element(By.NAME, "seen").text == "Sign off this verdict"
+    assert serious(axe_violations(browser, axe)) == []
+    browser.get(f"{live_server}/admin/claims/claim/{mine.pk}/change/")
+    assert "please check the count" in wait_for(browser, ".note-thread").text
+    assert serious(axe_violations(browser, axe)) == []
+    browser.get(f"{live_server}/admin/two-factor/")
+    wait_for(browser, ".qr svg")
+    assert axe_violations(browser, axe) == []
