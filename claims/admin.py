@@ -1111,6 +1111,8 @@ class ClaimAdmin(AllOrNothingImportMixin, SafeSaveAdmin):
         off as it was when this page was opened (sign_off_view)."""
         if claim.pk is None:
             return "A claim is signed off once it is in review."
+        if claim.state != State.IN_REVIEW and claim.signed_off_at is None:
+            return "Not signed off: a claim is signed off once it is in review."
         change = verdict_changes([claim.pk]).get(claim.pk)
         state = sign_off_state(claim, change)
         last = ""

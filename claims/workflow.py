@@ -223,7 +223,7 @@ def pending_publish_error(claim: Claim, *, state_before: str | None, changing: b
 @dataclass(frozen=True)
 class PublishGuard:
     """The second editor's rule for a door that writes first and checks after, in its
-    transaction (save_claim, the import): taken before the write (before()), asked after it
+    transaction (save_claim): taken before the write (before()), asked after it
     (error()), the history then counting the write's own rows."""
 
     state: str | None  # as stored before the write (None: a new claim)

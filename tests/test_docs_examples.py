@@ -107,7 +107,7 @@ def writes() -> list[tuple[str, str, str, str]]:
 def test_each_documented_write_is_taken_on_the_demo(demo: None) -> None:
     """Sent as the example sends it: with a token, and the ETag of a read just before."""
     examples = writes()
-    assert [where for where, *_ in examples] == ["api.md:101"]
+    assert [where for where, *_ in examples] == ["api.md:120"]
     _, key = ApiToken.issue(name="docs example", user=EditorFactory(), created_by=None)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")

@@ -69,7 +69,7 @@ def test_a_note_is_written_escaped_whatever_it_says(naughty_strings: list[str]) 
     claim = ClaimFactory()
     client = Client()
     client.force_login(editor)
-    for text in [s for s in naughty_strings if s.strip()][:30]:
+    for text in [s for s in naughty_strings if s.strip()][:12]:
         add_note(client, claim.pk, text)
     html = client.get(f"/admin/claims/claim/{claim.pk}/change/").content.decode()
     assert "<script>alert" not in html
