@@ -121,8 +121,7 @@ class VersionedUpdateMixin:
     def version(self, request: Request, *args: Any, **kwargs: Any) -> tuple[str, Any]:
         """The ETag and body of the record as GET sends it now."""
         data = cast(Any, self).retrieve(request, *args, **kwargs).data
-        body = ORJSONRenderer().render(data)
-        return f'"{hashlib.sha256(body).hexdigest()}"', data
+        return document_etag(data), data
 
 
 class IdLookupMixin:

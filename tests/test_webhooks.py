@@ -10,13 +10,12 @@ from typing import Any
 
 import feedparser
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
-from rest_framework.test import APIClient
 
 from claims.models import Claim, State
+from tests.claims.test_workflow import api_as, sign_off
 from tests.conftest import edit
 from tests.factories import EditorFactory, SourceFactory, UserFactory
 from tests.pages import Page, Site, serve_site
@@ -62,17 +61,6 @@ def receiver(settings: Any) -> Iterator[Receiver]:
             url=site.url("/hook"), events=list(Event.values), description="Partner newsroom"
         )
         yield Receiver(site, subscription.secret)
-
-
-def api_as(user: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def sign_off(client: APIClient, pk: int) -> Any:
-    etag = client.get(f"/api/v1/claims/{pk}/")["ETag"]
-    return client.post(f"/api/v1/claims/{pk}/sign-off/", HTTP_IF_MATCH=etag)
 
 
 # serialized_rollback: the flush after it leaves the migrations' rows (the Editors group).
