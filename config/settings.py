@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Security keys and passkeys (WebAuthn) as the second factor.
+    "django_otp_webauthn",
     "csp",
     "django_prometheus",
     # Background tasks (captures, quote rechecks, archive requests): Django's Tasks API
@@ -187,6 +189,18 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 # on. A wrong code counts as a failed sign-in above.
 SUPERUSERS_REQUIRE_TWO_FACTOR = env_bool("SUPERUSERS_REQUIRE_TWO_FACTOR", True)
 OTP_TOTP_ISSUER = "Claimtrail"
+# Security keys (config.two_factor): a second factor after the password, never instead of
+# it. Their relying party is the host the editor reached, or WEBAUTHN_RP_ID (a parent
+# domain, for an admin served on several subdomains).
+# The origin a key's signature must name is the one the request came to (its host checked
+# against ALLOWED_HOSTS; a wrong scheme behind a proxy fails closed), so
+# OTP_WEBAUTHN_ALLOWED_ORIGINS, which django-otp-webauthn checks for, is not used.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_HELPER_CLASS = "config.two_factor.Helper"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "config.two_factor.relying_party"
+OTP_WEBAUTHN_RP_NAME = "Claimtrail"
+WEBAUTHN_RP_ID = env_str("WEBAUTHN_RP_ID")
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
 AXES_COOLOFF_TIME = timedelta(hours=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True

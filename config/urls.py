@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, reverse
+from django.views.i18n import JavaScriptCatalog
 
 from api.throttling import throttled_search
 from claims import feeds, views
@@ -23,6 +24,32 @@ def home() -> str:
 
 urlpatterns = [
     path("admin/two-factor/", two_factor.setup, name="two-factor"),
+    # Security keys' ceremonies (config.two_factor) and their script's messages.
+    path(
+        "admin/two-factor/key/sign-in/begin/",
+        two_factor.SignInBegin.as_view(),
+        name="security-key-sign-in-begin",
+    ),
+    path(
+        "admin/two-factor/key/sign-in/complete/",
+        two_factor.SignInComplete.as_view(),
+        name="security-key-sign-in-complete",
+    ),
+    path(
+        "admin/two-factor/key/add/begin/",
+        two_factor.AddBegin.as_view(),
+        name="security-key-add-begin",
+    ),
+    path(
+        "admin/two-factor/key/add/complete/",
+        two_factor.AddComplete.as_view(),
+        name="security-key-add-complete",
+    ),
+    path(
+        "admin/two-factor/key/messages.js",
+        JavaScriptCatalog.as_view(packages=["django_otp_webauthn"]),
+        name="security-key-messages",
+    ),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     # Searching is the one costly thing a reader can repeat: it is rate-limited like the API.

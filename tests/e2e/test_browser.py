@@ -617,3 +617,55 @@ def test_the_editors_desk_shows_what_is_theirs_and_each_count_opens_the_right_li
     browser.get(f"{live_server}/admin/two-factor/")
     wait_for(browser, ".qr svg")
     assert axe_violations(browser, axe) == []
+
+
+def test_an_editor_adds_a_security_key_and_signs_in_with_it(
+    browser: WebDriver, live_server: object, axe: str
+) -> None:
+    """A security key through the browser's own WebAuthn (Chrome's virtual authenticator,
+    a key that always says yes): added on the two-factor page, then asked for after the
+    password at the next sign-in; both pages audited by axe."""
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    editor = sign_in_editor(browser, live_server)
+    browser.execute_cdp_cmd("WebAuthn.enable", {"enableUI": False})
+    authenticator = browser.execute_cdp_cmd(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )["authenticatorId"]
+    try:
+        browser.get(f"{live_server}/admin/two-factor/")
+        wait_for(browser, "#passkey-register-button").click()
+        codes = wait_for(browser, ".recovery-codes")  # the page reloads with the new key
+        assert len(codes.find_elements(By.TAG_NAME, "li")) == 10
+        assert WebAuthnCredential.objects.filter(user=editor).count() == 1
+        assert axe_violations(browser, axe) == []
+        assert csp_violations(browser) == []
+
+        browser.delete_all_cookies()
+        browser.get(f"{live_server}/admin/login/?next=/admin/claims/claim/")
+        browser.find_element(By.NAME, "username").send_keys("e2e-editor")
+        browser.find_element(By.NAME, "password").send_keys("a long test password")
+        browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        assert "Now use your security key" in wait_for(browser, ".errornote").text
+        assert axe_violations(browser, axe) == []
+        wait_for(browser, "#passkey-verification-button").click()
+        WebDriverWait(browser, 10).until(
+            lambda driver: driver.current_url.endswith("/admin/claims/claim/")
+        )
+        assert browser.find_element(By.ID, "changelist")
+        assert csp_violations(browser) == []
+    finally:
+        browser.execute_cdp_cmd(
+            "WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator}
+        )
+        browser.execute_cdp_cmd("WebAuthn.disable", {})
