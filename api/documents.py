@@ -361,6 +361,40 @@ def page_sql(ids: str) -> str:
 # The page of claims whose ids are the first parameter.
 PAGE_SQL = page_sql("%s::bigint[]")
 
+# The same statement as a PL/pgSQL function, so that PostgreSQL plans it once per
+# connection and keeps the plan (a generic one: the same plan whatever the ids) instead of
+# planning it at each read, which took most of a claim's time at a million claims
+# (docs/performance.md). A function's plans live in the server's session, so this holds
+# through PgBouncer in transaction mode, where prepared statements of the client's would
+# not. Its SQL is written in an api migration (migrations import no application code);
+# tests/claims/test_documents.py fails when it differs from documents_function_sql().
+DOCUMENTS_FUNCTION = "claimtrail_claim_documents"
+
+
+def documents_function_body() -> str:
+    """The function's body: PAGE_SQL over its arguments (p_ids, p_published_only)."""
+    query = page_sql("p_ids").replace("%s::boolean", "p_published_only").replace("%%", "%")
+    # Its result columns (claim_id, body) are variables too: a bare claim_id in the query
+    # is the table's column.
+    return f"\n#variable_conflict use_column\nBEGIN\nRETURN QUERY {query};\nEND\n"
+
+
+def documents_function_sql() -> str:
+    """CREATE OR REPLACE FUNCTION for the documents' statement, as the migration runs it."""
+    return (
+        f"CREATE OR REPLACE FUNCTION {DOCUMENTS_FUNCTION}(p_ids bigint[], p_published_only"
+        " boolean) RETURNS TABLE (claim_id bigint, body text) LANGUAGE plpgsql STABLE"
+        " SET plan_cache_mode = force_generic_plan AS $function$"
+        + documents_function_body()
+        + "$function$"
+    )
+
+
+DOCUMENTS_CALL = (
+    f"SELECT d.claim_id, d.body FROM {DOCUMENTS_FUNCTION}(%s::bigint[], %s) WITH ORDINALITY"
+    " AS d(claim_id, body, ord) ORDER BY d.ord"
+)
+
 
 def claim_documents(claims: Sequence[Claim], *, published_only: bool) -> list[Any]:
     """JSON documents for these claims, in their order, for the API's renderer: on
@@ -381,7 +415,7 @@ def postgres_documents(ids: list[int], *, published_only: bool = False) -> list[
     if not ids:
         return []
     with connections[router.db_for_read(Claim)].cursor() as cursor:
-        cursor.execute(PAGE_SQL, [ids, published_only])
+        cursor.execute(DOCUMENTS_CALL, [ids, published_only])
         return cursor.fetchall()
 
 

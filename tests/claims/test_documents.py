@@ -11,7 +11,13 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
-from api.documents import postgres_documents, serializer_context, serializer_documents
+from api.documents import (
+    DOCUMENTS_FUNCTION,
+    documents_function_body,
+    postgres_documents,
+    serializer_context,
+    serializer_documents,
+)
 from api.renderers import ORJSONRenderer
 from api.serializers import ClaimSerializer
 from claims.models import Citation, Claim, QuoteCheck, Role
@@ -234,3 +240,20 @@ def test_the_detail_endpoint_serves_the_serializers_json(
     supporting = next(c for c in response.json()["citations"] if c["role"] == "supports")
     assert [step["note"] for step in supporting["path"]] == [HOSTILE[0], ""]
     assert len(supporting["path"]) == 2
+
+
+@needs_postgres
+def test_the_database_s_documents_function_is_the_documents_sql(db: None) -> None:
+    """The function the migrations made runs what api.documents writes now: a change to the
+    documents' SQL without a migration (api/migrations/0004_claim_documents_function.py
+    shows how) fails here rather than serving the old shape."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT prosrc, proconfig FROM pg_proc WHERE proname = %s", [DOCUMENTS_FUNCTION]
+        )
+        [(source, config)] = cursor.fetchall()
+    assert source == documents_function_body(), (
+        "The documents' SQL changed: add an api migration running the new "
+        "api.documents.documents_function_sql()."
+    )
+    assert config == ["plan_cache_mode=force_generic_plan"]
