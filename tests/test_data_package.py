@@ -211,9 +211,9 @@ def test_claims_ndjson_carries_naughty_strings_intact(
     assert [d["citations"][0]["quote"] for d in streamed] == naughty_strings[:200]
 
 
-# Per chunk of claims: their ids, then their documents (PostgreSQL: one query; SQLite:
-# the serializer's nine); then one more read of ids finds none left.
-NDJSON_QUERIES = 3 if connection.vendor == "postgresql" else 11
+# Per chunk of claims: on PostgreSQL one statement (the next ids and their documents); on
+# SQLite their ids, then the serializer's nine. Then one more finds none left.
+NDJSON_QUERIES = 2 if connection.vendor == "postgresql" else 11
 
 
 def test_claims_ndjson_queries_grow_with_chunks_not_claims(
