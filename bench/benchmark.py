@@ -11,7 +11,9 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
+import orjson
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
@@ -23,7 +25,7 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from api.documents import PAGE_SQL, page_sql, stream_documents
 from bench.capture import measure_capture
-from bench.synthetic import SEARCH_WORD
+from bench.synthetic import SEARCH_WORD, VOCABULARY
 from bench.synthetic import text as synthetic_text
 from claims.exports import EXPORTS
 from claims.models import SEARCH_INDEX_NAME, Citation, Claim, QuoteCheck, Role, Topic
@@ -176,6 +178,11 @@ def run(
         results["search_uses_index"] = _search_uses_index(client, word)
         results["search_word"] = word
         results["search_matches"] = search_claims(Claim.objects.published(), word).count()
+        report("search: first pages against a full ranking")
+        overlaps = _search_overlaps(client)
+        results["search_top50_overlap"] = statistics.mean(overlaps.values())
+        results["search_top50_overlap_min"] = min(overlaps.values())
+        results["search_top50_overlaps"] = overlaps
     if "csv" in only:
         report("CSV export")
         # Each export and its yardsticks timed in turn after a warm-up, as everything else
@@ -516,7 +523,6 @@ def _nth_id(n: int) -> int:
 def _deep_page_url(client: Client) -> str:
     """A cursor URL for the page 50 rows from the end of the newest-first list."""
     import base64
-    from urllib.parse import urlencode
 
     published = Claim.objects.published().order_by("-updated_at", "-id")
     total = published.count()
@@ -524,6 +530,48 @@ def _deep_page_url(client: Client) -> str:
     # The cursor as DRF's CursorPagination writes it: base64 of "p=<position>".
     token = base64.b64encode(urlencode({"p": str(anchor)}).encode()).decode()
     return "/api/v1/claims/?" + urlencode({"page_size": 50, "cursor": token})
+
+
+# Searches of different frequencies: single words from the synthetic vocabulary's most
+# common (in most claims) to rare ones, and pairs of words (websearch's AND).
+OVERLAP_RANKS = (10, 20, 50, 100, 200, 300, 500, 1000, 2000, 4000, 8000, 12000)
+OVERLAP_PAIRS = (
+    (10, 100),
+    (20, 1000),
+    (50, 300),
+    (100, 2000),
+    (200, 500),
+    (300, 4000),
+    (1000, 8000),
+    (500, 12000),
+)
+FULL_RANKING = (
+    "SELECT id FROM claims_claim WHERE state = 'published' AND search_document @@ {q}"
+    " ORDER BY ts_rank(search_document, {q}) DESC, id DESC LIMIT 50"
+)
+
+
+def _search_overlaps(client: Client) -> dict[str, float]:
+    """For each search, the share of its first page (50 claims, as the API serves it)
+    that is in the top 50 of every match ranked by ts_rank (ties newest first)."""
+    queries = [VOCABULARY[rank] for rank in OVERLAP_RANKS] + [
+        f"{VOCABULARY[a]} {VOCABULARY[b]}" for a, b in OVERLAP_PAIRS
+    ]
+    overlaps = {}
+    for query in queries:
+        status, body = client.get(f"/api/v1/claims/?{urlencode({'q': query, 'page_size': 50})}")
+        served = (
+            {claim["id"] for claim in orjson.loads(body)["results"]} if status == 200 else set()
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute(
+                FULL_RANKING.format(q="websearch_to_tsquery('english'::regconfig, %(q)s)"),
+                {"q": query},
+            )
+            best = {pk for (pk,) in cursor.fetchall()}
+        overlaps[query] = len(served & best) / len(best) if best else 1.0
+    return overlaps
 
 
 def _search_uses_index(client: Client, word: str) -> bool:

@@ -17,6 +17,7 @@ from claims.exports import EXPORTS
 from claims.management.commands.export_csv import QUERYSETS
 from claims.models import Citation, Claim, QuoteCheck
 from claims.paths import resolve_path
+from claims.search import search_index_method
 from sources.dates import parse_fuzzy_date
 from sources.export_engine import stream_csv
 from sources.models import Person, Source
@@ -117,6 +118,12 @@ def test_benchmark_runs_on_a_small_tier_and_writes_every_figure(tmp_path: Path) 
         "api_detail_ms",
         "api_detail_sql_ms",
         "api_detail_ratio",
+        "api_list_prepared_ms",
+        "api_list_plan_ratio",
+        "api_detail_prepared_ms",
+        "api_detail_plan_ratio",
+        "search_top50_overlap",
+        "search_top50_overlap_min",
         "queries_page_10",
         "queries_page_100",
         "deep_page_ratio",
@@ -141,6 +148,12 @@ def test_benchmark_runs_on_a_small_tier_and_writes_every_figure(tmp_path: Path) 
         "citations",
         *(f"write_{name}_{figure}" for name in writes for figure in ("ms", "bare_ms", "ratio")),
     }
+    assert len(figures["search_top50_overlaps"]) == 20
+    if search_index_method() == "gin":  # .ci/run runs this test on GIN too
+        # 200 claims: every search is ranked whole, its first page the full ranking's.
+        assert figures["search_top50_overlap"] == 1.0
+    else:  # RUM ranks as ts_rank does, but orders ties its own way
+        assert 0.9 <= figures["search_top50_overlap"] <= 1.0
     assert Citation.objects.count() == citations  # the writes were rolled back
     assert not QuoteCheck.objects.exists()  # and so were the quote benchmark's rows
     # Of 400 quotes: 70% found as they are, 10% normalised, 20% close or not found.
