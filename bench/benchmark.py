@@ -63,7 +63,18 @@ LIST_PREBUILT_SQL = (
 )
 
 
-GROUPS = ("api", "queries", "deep", "search", "csv", "memory", "writes", "quotes", "capture")
+GROUPS = (
+    "api",
+    "queries",
+    "deep",
+    "search",
+    "csv",
+    "ndjson",
+    "memory",
+    "writes",
+    "quotes",
+    "capture",
+)
 
 
 class Client:
@@ -220,17 +231,25 @@ def run(
         results["citations_csv_limit_ratio"] = (
             results["citations_csv_rows_per_s"] / results["citations_table_copy_rows_per_s"]
         )
+    if "ndjson" in only:
         # NDJSON writes the API's whole documents (about 7 KB a claim): timed on one
-        # topic's published claims (a fiftieth of them), through HTTP.
+        # topic's published claims (a fiftieth of them), through HTTP, against the list
+        # pages' claims a second (pages of 50, timed in turn with it).
+        report("NDJSON export")
         topic = Topic.objects.order_by("id").first()
         if topic is not None:
             in_topic = published.filter(topics=topic).count()
-            [ndjson_ms] = _medians(
+            ndjson_ms, page_ms = _medians(
                 lambda: _get(client, f"/api/v1/claims.ndjson?topic={topic.slug}", stream=True),
+                lambda: _get(client, "/api/v1/claims/?page_size=50"),
                 repeat=repeat,
             )
             results["ndjson_rows"] = in_topic
             results["ndjson_rows_per_s"] = in_topic / ndjson_ms * 1000
+            results["list_pages_rows_per_s"] = 50 / page_ms * 1000
+            results["ndjson_list_ratio"] = (
+                results["ndjson_rows_per_s"] / results["list_pages_rows_per_s"]
+            )
     if "writes" in only:
         report("writes (rolled back)")
         _measure_writes(results, repeat)

@@ -140,6 +140,7 @@ def test_benchmark_runs_on_a_small_tier_and_writes_every_figure(tmp_path: Path) 
         "citations_csv_rows_per_s",
         "citations_csv_limit_ratio",
         "ndjson_rows_per_s",
+        "ndjson_list_ratio",
         "ndjson_peak_mb_small",
         "ndjson_peak_mb_large",
         "quotes_checked",
