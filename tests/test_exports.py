@@ -236,7 +236,9 @@ def test_exports_take_the_api_lists_filters(api_client: APIClient) -> None:
     by_claimant = rows_of(api_client.get("/api/v1/claims.csv", {"claimant": cruz.pk}))
     by_search = rows_of(api_client.get("/api/v1/citations.csv", {"q": "massive"}))
     sources = rows_of(api_client.get("/api/v1/sources.csv", {"search": wanted.source.title}))
-    people = rows_of(api_client.get("/api/v1/people.csv", {"search": "Cruz"}))
+    # Every word searched must match: a made-up name (factories gave "Cruz-Holmes") holds one.
+    PersonFactory(name="Cruz-Holmes")
+    people = rows_of(api_client.get("/api/v1/people.csv", {"search": "Ted Cruz"}))
     bad = api_client.get("/api/v1/claims.csv", {"made_after": "last year"})
 
     assert [r["id"] for r in by_claimant] == [str(wanted.claim_id)]
