@@ -371,9 +371,15 @@ PAGE_SQL = page_sql("%s::bigint[]")
 DOCUMENTS_FUNCTION = "claimtrail_claim_documents"
 
 
+def unbound_page_sql(ids: str, published_only: str) -> str:
+    """page_sql with both inputs as SQL expressions (a function's arguments, a prepared
+    statement's $1) and no client-side placeholders: its %% written as PostgreSQL's %."""
+    return page_sql(ids).replace("%s::boolean", published_only).replace("%%", "%")
+
+
 def documents_function_body() -> str:
     """The function's body: PAGE_SQL over its arguments (p_ids, p_published_only)."""
-    query = page_sql("p_ids").replace("%s::boolean", "p_published_only").replace("%%", "%")
+    query = unbound_page_sql("p_ids", "p_published_only")
     # Its result columns (claim_id, body) are variables too: a bare claim_id in the query
     # is the table's column.
     return f"\n#variable_conflict use_column\nBEGIN\nRETURN QUERY {query};\nEND\n"
@@ -390,10 +396,16 @@ def documents_function_sql() -> str:
     )
 
 
-DOCUMENTS_CALL = (
-    f"SELECT d.claim_id, d.body FROM {DOCUMENTS_FUNCTION}(%s::bigint[], %s) WITH ORDINALITY"
-    " AS d(claim_id, body, ord) ORDER BY d.ord"
-)
+def documents_call(ids: str) -> str:
+    """(id, JSON text) rows of the claims whose ids the SQL array `ids` gives, in its order,
+    from the documents' function; its last parameter: published_only."""
+    return (
+        f"SELECT d.claim_id, d.body FROM {DOCUMENTS_FUNCTION}({ids}, %s) WITH ORDINALITY"
+        " AS d(claim_id, body, ord) ORDER BY d.ord"
+    )
+
+
+DOCUMENTS_CALL = documents_call("%s::bigint[]")
 
 
 def claim_documents(claims: Sequence[Claim], *, published_only: bool) -> list[Any]:
@@ -469,11 +481,7 @@ def stream_documents(claims: QuerySet[Claim], *, published_only: bool) -> Iterat
         next_ids = ids.filter(pk__gt=last)[:NDJSON_CHUNK]
         batch, params = next_ids.query.get_compiler(using=next_ids.db).as_sql()
         with connections[next_ids.db].cursor() as cursor:
-            cursor.execute(
-                f"SELECT d.claim_id, d.body FROM {DOCUMENTS_FUNCTION}(ARRAY({batch}), %s)"
-                " WITH ORDINALITY AS d(claim_id, body, ord) ORDER BY d.ord",
-                [*params, published_only],
-            )
+            cursor.execute(documents_call(f"ARRAY({batch})"), [*params, published_only])
             rows = cursor.fetchall()
         if not rows:
             return

@@ -23,7 +23,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
-from api.documents import PAGE_SQL, page_sql, stream_documents
+from api.documents import PAGE_SQL, page_sql, stream_documents, unbound_page_sql
 from bench.capture import measure_capture
 from bench.synthetic import SEARCH_WORD, VOCABULARY
 from bench.synthetic import text as synthetic_text
@@ -44,10 +44,8 @@ DETAIL_SQL = PAGE_SQL
 # The same statements prepared, with a generic plan made once: PostgreSQL executing them
 # with their plan already made (the yardstick of planning once).
 PREPARED = {
-    "bench_list": "PREPARE bench_list(boolean) AS "
-    + LIST_SQL.replace("%s::boolean", "$1").replace("%%", "%"),
-    "bench_detail": "PREPARE bench_detail(bigint[], boolean) AS "
-    + page_sql("$1").replace("%s::boolean", "$2").replace("%%", "%"),
+    "bench_list": "PREPARE bench_list(boolean) AS " + unbound_page_sql(PAGE_IDS, "$1"),
+    "bench_detail": "PREPARE bench_detail(bigint[], boolean) AS " + unbound_page_sql("$1", "$2"),
 }
 
 # PostgreSQL alone serving the same page's documents pre-built: how far building on read

@@ -73,32 +73,30 @@ class SoftKey:
         auth_data = self._auth_data(options["rp"]["id"], 0x45, attested)  # UP, UV, AT
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         client_data = self._client_data("webauthn.create", options["challenge"])
-        return {
-            "id": b64url(self.credential_id),
-            "rawId": b64url(self.credential_id),
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": b64url(client_data),
-                "attestationObject": b64url(attestation),
-                "transports": ["usb"],
-            },
-            "clientExtensionResults": {},
-        }
+        return self._credential(
+            clientDataJSON=b64url(client_data),
+            attestationObject=b64url(attestation),
+            transports=["usb"],
+        )
 
     def get(self, options: dict[str, Any]) -> dict[str, Any]:
         auth_data = self._auth_data(options["rpId"], 0x05)  # UP, UV
         client_data = self._client_data("webauthn.get", options["challenge"])
         signed = auth_data + hashlib.sha256(client_data).digest()
         signature = self.private.sign(signed, ec.ECDSA(hashes.SHA256()))
+        return self._credential(
+            clientDataJSON=b64url(client_data),
+            authenticatorData=b64url(auth_data),
+            signature=b64url(signature),
+        )
+
+    def _credential(self, **response: Any) -> dict[str, Any]:
+        """A PublicKeyCredential as the browser's script sends it (JSON)."""
         return {
             "id": b64url(self.credential_id),
             "rawId": b64url(self.credential_id),
             "type": "public-key",
-            "response": {
-                "clientDataJSON": b64url(client_data),
-                "authenticatorData": b64url(auth_data),
-                "signature": b64url(signature),
-            },
+            "response": response,
             "clientExtensionResults": {},
         }
 
